@@ -1,0 +1,80 @@
+"""The typer apps every command module attaches to, and shared options."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from qualcode.errors import QualcodeError
+
+
+class QualcodeGroup(TyperGroup):
+    """Turns library errors into one red line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except QualcodeError as e:
+            typer.secho(f"Error: {e}", err=True, fg="red")
+            raise typer.Exit(1) from None
+        except sqlite3.OperationalError as e:
+            typer.secho(
+                f"Error: the project database is not usable ({e}); is another qualcode "
+                "holding it, or is the disk full?",
+                err=True,
+                fg="red",
+            )
+            raise typer.Exit(1) from None
+
+
+def _typer(help: str, **kw: Any) -> typer.Typer:
+    return typer.Typer(
+        cls=QualcodeGroup,
+        help=help,
+        no_args_is_help=kw.pop("no_args_is_help", True),
+        add_completion=False,
+        rich_markup_mode="rich",
+        pretty_exceptions_enable=False,
+        **kw,
+    )
+
+
+app = _typer(
+    "qualcode: transcribe group sessions locally, code them with suggestions that learn, "
+    "review, measure agreement and export theme counts and REFI-QDA projects."
+)
+codebook_app = _typer("Validate, show and change the project's codebook.")
+speakers_app = _typer(
+    "List, rename and describe speakers (participants).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+export_app = _typer("Export transcripts, coded units, codebooks and REFI-QDA projects.")
+models_app = _typer("List and install Whisper models (offline first).")
+report_app = _typer(
+    "Theme counts, cross-tables and co-occurrence.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+
+app.add_typer(codebook_app, name="codebook")
+app.add_typer(speakers_app, name="speakers")
+app.add_typer(export_app, name="export")
+app.add_typer(models_app, name="models")
+app.add_typer(report_app, name="report")
+
+ProjectOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--project",
+        "-P",
+        help="Project directory (default: $QUALCODE_PROJECT or the nearest qualcode.yaml upwards).",
+        file_okay=False,
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON (documented in docs/json.md).")]

@@ -1,0 +1,186 @@
+"""`qualcode sessions`, `qualcode speakers ...` and `qualcode show`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from qualcode.cli.apps import JsonOpt, ProjectOpt, app, speakers_app
+from qualcode.errors import QualcodeError
+from qualcode.project import open_project
+from qualcode.transcript import format_time
+
+
+def session_json(s) -> dict:
+    return {
+        "name": s.name,
+        "group": s.group,
+        "recorded_at": s.recorded_at,
+        "language": s.language,
+        "duration": s.duration,
+        "utterances": s.n_utterances,
+        "speakers": s.n_speakers,
+        "source": s.source_path,
+        "source_format": s.source_format,
+        "media": s.media_path,
+        "settings": s.settings,
+    }
+
+
+def speaker_json(x) -> dict:
+    return {
+        "name": x.name,
+        "utterances": x.n_utterances,
+        "sessions": x.sessions,
+        "attributes": x.attributes,
+    }
+
+
+@app.command()
+def sessions(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
+    """List sessions with group, duration, utterance and speaker counts.
+
+    Example: qualcode sessions --json
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    with open_project(project) as p:
+        items = p.store.sessions()
+    if as_json:
+        typer.echo(json.dumps([session_json(s) for s in items], ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{len(items)} session(s)")
+    for col in ("session", "group", "language", "duration", "utterances", "speakers", "source"):
+        table.add_column(col, justify="right" if col in ("utterances", "speakers") else "left")
+    for s in items:
+        table.add_row(
+            s.name,
+            s.group or "",
+            s.language or "",
+            format_time(s.duration) if s.duration else "",
+            str(s.n_utterances),
+            str(s.n_speakers),
+            s.source_format or "",
+        )
+    Console().print(table)
+
+
+@speakers_app.callback()
+def speakers(ctx: typer.Context, project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
+    """List speakers with their attributes, sessions and utterance counts.
+
+    Example: qualcode speakers --json
+    """
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = {"project": project}
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    with open_project(project) as p:
+        people = p.store.participants()
+    if as_json:
+        typer.echo(json.dumps([speaker_json(x) for x in people], ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"{len(people)} speaker(s)")
+    for col in ("speaker", "utterances", "sessions", "attributes"):
+        table.add_column(col)
+    for x in people:
+        table.add_row(
+            x.name,
+            str(x.n_utterances),
+            ", ".join(x.sessions),
+            " ".join(f"{k}={v}" for k, v in x.attributes.items()),
+        )
+    Console().print(table)
+
+
+def _project(ctx: typer.Context, project):
+    return project or (ctx.obj or {}).get("project")
+
+
+@speakers_app.command("rename")
+def speakers_rename(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(help="Current speaker name, e.g. SPEAKER_1.")],
+    new: Annotated[str, typer.Argument(help="New name; an existing speaker is merged into.")],
+    project: ProjectOpt = None,
+) -> None:
+    """Rename a speaker everywhere; merges into NEW when it already exists.
+
+    Example: qualcode speakers rename SPEAKER_1 Facilitator
+    """
+    with open_project(_project(ctx, project)) as p:
+        merged = p.store.rename_participant(old, new)
+    typer.echo(f"Merged {old!r} into {new!r}" if merged else f"Renamed {old!r} to {new!r}")
+
+
+@speakers_app.command("set")
+def speakers_set(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Speaker name.")],
+    attributes: Annotated[
+        list[str], typer.Argument(help="key=value pairs; key= (empty) removes the attribute.")
+    ],
+    project: ProjectOpt = None,
+) -> None:
+    """Set attributes that reports cross-tabulate (sector, workplace size, ...).
+
+    Example: qualcode speakers set Aino sector=ngo workplace_size=1
+    """
+    parsed: dict[str, str | None] = {}
+    for item in attributes:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise QualcodeError(f"{item!r}: attributes are written key=value, e.g. sector=ngo")
+        parsed[key] = value.strip() or None
+    with open_project(_project(ctx, project)) as p:
+        p.store.set_attributes(name, parsed)
+        person = p.store.get_participant(name)
+    shown = " ".join(f"{k}={v}" for k, v in person.attributes.items()) or "(none)"
+    typer.echo(f"{name}: {shown}")
+
+
+@app.command()
+def show(
+    session: Annotated[str, typer.Argument(help="Session name (see `qualcode sessions`).")],
+    project: ProjectOpt = None,
+    pager: Annotated[
+        bool | None, typer.Option("--pager/--no-pager", help="Page long sessions (default: when a terminal).")
+    ] = None,
+) -> None:
+    """Print a session's transcript with speakers and times.
+
+    Example: qualcode show emessi-fi-1
+    """
+    import sys
+
+    from rich.console import Console
+    from rich.text import Text
+
+    with open_project(project) as p:
+        s = p.store.get_session(session)
+        utterances = p.store.utterances(s.id or 0)
+    console = Console()
+    use_pager = pager if pager is not None else (sys.stdout.isatty() and len(utterances) > 40)
+    lines = [Text(f"{s.name}  ({s.group or 'no group'}, {s.language or '?'}, "
+                  f"{len(utterances)} utterances)", style="bold")]
+    for u in utterances:
+        line = Text()
+        if u.start is not None:
+            line.append(f"[{format_time(u.start)}] ", style="dim")
+        if u.speaker:
+            line.append(f"{u.speaker}: ", style="bold cyan")
+        line.append(u.text)
+        lines.append(line)
+    if use_pager:
+        with console.pager(styles=True):
+            for line in lines:
+                console.print(line)
+    else:
+        for line in lines:
+            console.print(line)

@@ -1,0 +1,209 @@
+"""A project on disk: ``qualcode.yaml`` (settings) beside ``qualcode.db``.
+
+Commands find their project the way git finds its repository: an explicit
+``--project DIR``, else ``$QUALCODE_PROJECT``, else the nearest directory
+upwards from the working directory that holds a ``qualcode.yaml``.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+from qualcode.errors import ProjectNotFound, QualcodeError
+from qualcode.store import Store, open_store
+
+CONFIG_NAME = "qualcode.yaml"
+DB_NAME = "qualcode.db"
+# shipped codebooks: the repository's codebooks/ folder (editable installs)
+# or a copy packaged under qualcode/data/codebooks
+_CODEBOOK_DIRS = [
+    Path(__file__).resolve().parent.parent / "codebooks",
+    Path(__file__).resolve().parent / "data" / "codebooks",
+]
+
+
+@dataclass
+class ProjectConfig:
+    """Settings kept in ``qualcode.yaml``.
+
+    name: shown in reports and exports.
+    language: default language of sessions (``fi``, ``en``, ...; ``auto`` lets
+        transcription detect it).
+    codebook: path of the codebook YAML, relative to the project directory.
+    coder: default coder name for review (else the OS user).
+    lead_coder: whose decisions settle disagreements in the reconciled view.
+    engine, model: default transcription engine and model.
+    segment: segmentation options (see ``qualcode.segment``).
+    suggest: suggestion options (see ``qualcode.suggest``).
+    """
+
+    name: str
+    language: str = "auto"
+    codebook: str | None = None
+    coder: str | None = None
+    lead_coder: str | None = None
+    engine: str = "faster-whisper"
+    model: str = "base"
+    segment: dict = field(default_factory=dict)
+    suggest: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> ProjectConfig:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark else ""
+            raise QualcodeError(f"{path}{line}: not valid YAML ({e}); fix or re-create it") from e
+        if not isinstance(data, dict) or "name" not in data:
+            raise QualcodeError(f"{path}: expected a mapping with at least `name:`")
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise QualcodeError(
+                f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        return cls(**data)
+
+    def save(self, path: Path) -> None:
+        path.write_text(
+            yaml.safe_dump(asdict(self), sort_keys=False, allow_unicode=True), encoding="utf-8"
+        )
+
+
+class Project:
+    """An open project: its directory, config and store."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.config_path = self.root / CONFIG_NAME
+        self.config = ProjectConfig.load(self.config_path)
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self.root / DB_NAME)
+        return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def save_config(self) -> None:
+        self.config.save(self.config_path)
+
+    @property
+    def codebook_path(self) -> Path | None:
+        if not self.config.codebook:
+            return None
+        return (self.root / self.config.codebook).resolve()
+
+    def default_coder(self) -> str:
+        return self.config.coder or getpass.getuser() or "coder"
+
+    @property
+    def cache_dir(self) -> Path:
+        path = self.root / ".qualcode"
+        path.mkdir(exist_ok=True)
+        return path
+
+
+def shipped_codebook(name: str) -> Path | None:
+    for folder in _CODEBOOK_DIRS:
+        candidate = folder / f"{name}.yaml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def shipped_codebooks() -> list[str]:
+    names: set[str] = set()
+    for folder in _CODEBOOK_DIRS:
+        if folder.is_dir():
+            names.update(p.stem for p in folder.glob("*.yaml"))
+    return sorted(names)
+
+
+def resolve_codebook(name_or_path: str) -> Path:
+    """A shipped codebook name (``emessi``) or a path to a YAML file."""
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise QualcodeError(f"{path}: no such codebook file")
+        return path
+    shipped = shipped_codebook(name_or_path)
+    if shipped is None:
+        raise QualcodeError(
+            f"unknown codebook {name_or_path!r}; give a path to a YAML file or one of: "
+            + ", ".join(shipped_codebooks())
+        )
+    return shipped
+
+
+def find_project(start: str | Path | None = None, explicit: str | Path | None = None) -> Path:
+    if explicit is None:
+        explicit = os.environ.get("QUALCODE_PROJECT") or None
+    if explicit is not None:
+        root = Path(explicit)
+        if not (root / CONFIG_NAME).is_file():
+            raise ProjectNotFound(
+                f"{root}: not a qualcode project (no {CONFIG_NAME}); create one with "
+                f"`qualcode init {root}`"
+            )
+        return root
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise ProjectNotFound(
+        f"no {CONFIG_NAME} in {here} or any folder above it; run `qualcode init DIR` "
+        "or pass --project DIR"
+    )
+
+
+def open_project(explicit: str | Path | None = None) -> Project:
+    return Project(find_project(explicit=explicit))
+
+
+def init_project(
+    root: str | Path,
+    *,
+    codebook: str | None = "emessi",
+    language: str = "auto",
+    name: str | None = None,
+) -> Project:
+    """Create ``root/qualcode.yaml`` and ``root/qualcode.db``; copy the codebook
+    into the project so it travels with it and can be versioned."""
+    from qualcode.codebook import load_codebook
+
+    root = Path(root)
+    if (root / CONFIG_NAME).exists():
+        raise QualcodeError(f"{root / CONFIG_NAME}: a project already exists here")
+    book_source = resolve_codebook(codebook) if codebook else None
+    book = load_codebook(book_source) if book_source else None  # validates before writing
+    root.mkdir(parents=True, exist_ok=True)
+    config = ProjectConfig(name=name or root.resolve().name, language=language)
+    if book_source is not None:
+        target = root / "codebooks" / book_source.name
+        target.parent.mkdir(exist_ok=True)
+        shutil.copyfile(book_source, target)
+        config.codebook = str(target.relative_to(root))
+    config.save(root / CONFIG_NAME)
+    project = Project(root)
+    if book is not None:
+        project.store.sync_codes(book.flat_codes())
+    return project

@@ -1,0 +1,336 @@
+"""Codes, coding units (segments), suggestions and coder decisions."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+
+from qualcode.errors import NotFound, QualcodeError
+from qualcode.models import VERDICTS, Code, Decision, Segment, Suggestion
+from qualcode.store.base import StoreBase, dumps, now
+
+_SEGMENT_SELECT = """
+    SELECT g.id, g.session_id, g.seq, g.text, g.char_start, g.char_end, p.name,
+           g.participant_id, g.utterance_id, g.start, g.end, g.codable, g.original_text
+    FROM segments g LEFT JOIN participants p ON p.id = g.participant_id
+"""
+
+
+def _segment(row: Sequence) -> Segment:
+    return Segment(
+        id=row[0],
+        session_id=row[1],
+        seq=row[2],
+        text=row[3],
+        char_start=row[4],
+        char_end=row[5],
+        speaker=row[6],
+        participant_id=row[7],
+        utterance_id=row[8],
+        start=row[9],
+        end=row[10],
+        codable=bool(row[11]),
+        original_text=row[12],
+    )
+
+
+class CodingStore(StoreBase):
+    # -- codes --------------------------------------------------------------
+
+    def sync_codes(self, codes: Sequence[Code]) -> tuple[list[str], list[str]]:
+        """Make the project's codes match a codebook. Codes missing from it are
+        kept but marked inactive, so no decision is dropped. Returns (added ids,
+        deactivated ids)."""
+        with self.transaction():
+            before = {r[0]: bool(r[1]) for r in self.db.execute("SELECT id, active FROM codes")}
+            # parents first: codes are listed depth-first by the codebook loader
+            for pos, c in enumerate(codes):
+                self.db.execute(
+                    """
+                    INSERT INTO codes(id, parent_id, label, labels, description, color,
+                                      position, active)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, 1)
+                    ON CONFLICT(id) DO UPDATE SET parent_id = excluded.parent_id,
+                        label = excluded.label, labels = excluded.labels,
+                        description = excluded.description, color = excluded.color,
+                        position = excluded.position, active = 1
+                    """,
+                    (
+                        c.id,
+                        c.parent_id,
+                        c.label,
+                        dumps(c.labels),
+                        dumps(c.description),
+                        c.color,
+                        pos,
+                    ),
+                )
+            new_ids = {c.id for c in codes}
+            gone = [cid for cid, active in before.items() if active and cid not in new_ids]
+            for cid in gone:
+                self.db.execute("UPDATE codes SET active = 0 WHERE id = ?", (cid,))
+            added = [c.id for c in codes if c.id not in before]
+            return added, gone
+
+    def codes(self, *, include_inactive: bool = False) -> list[Code]:
+        sql = "SELECT id, parent_id, label, labels, description, color, position, active FROM codes"
+        if not include_inactive:
+            sql += " WHERE active = 1"
+        sql += " ORDER BY position, id"
+        return [
+            Code(
+                id=r[0],
+                parent_id=r[1],
+                label=r[2],
+                labels=json.loads(r[3]),
+                description=json.loads(r[4]),
+                color=r[5],
+                position=r[6],
+                active=bool(r[7]),
+            )
+            for r in self.db.execute(sql)
+        ]
+
+    def code_ids_in_use(self) -> dict[str, int]:
+        """Number of decisions per code id (to report what a codebook change touches)."""
+        return dict(
+            self.db.execute("SELECT code_id, COUNT(*) FROM decisions GROUP BY code_id").fetchall()
+        )
+
+    # -- segments -----------------------------------------------------------
+
+    def replace_segments(self, session_id: int, segments: Iterable[Segment]) -> list[int]:
+        """Replace a session's coding units in one transaction. Segments that
+        have decisions are not deleted but retired (``retired = 1``) so the
+        segmentation stage can carry decisions over; returns the new ids."""
+        with self.transaction():
+            self.db.execute(
+                """
+                DELETE FROM segments WHERE session_id = ? AND retired = 0 AND id NOT IN
+                    (SELECT segment_id FROM decisions UNION SELECT segment_id FROM reviews
+                     UNION SELECT segment_id FROM memos WHERE segment_id IS NOT NULL)
+                """,
+                (session_id,),
+            )
+            self.db.execute(
+                "UPDATE segments SET retired = 1, seq = -id WHERE session_id = ? AND retired = 0",
+                (session_id,),
+            )
+            ids = []
+            for s in segments:
+                cur = self.db.execute(
+                    """
+                    INSERT INTO segments(session_id, seq, participant_id, utterance_id, start, end,
+                        char_start, char_end, text, original_text, codable)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    (
+                        session_id,
+                        s.seq,
+                        s.participant_id,
+                        s.utterance_id,
+                        s.start,
+                        s.end,
+                        s.char_start,
+                        s.char_end,
+                        s.text,
+                        s.original_text,
+                        int(s.codable),
+                    ),
+                )
+                ids.append(int(cur.lastrowid or 0))
+            return ids
+
+    def segments(
+        self,
+        session_id: int | None = None,
+        *,
+        codable_only: bool = False,
+        include_retired: bool = False,
+    ) -> list[Segment]:
+        where, args = [], []
+        if session_id is not None:
+            where.append("g.session_id = ?")
+            args.append(session_id)
+        if codable_only:
+            where.append("g.codable = 1")
+        if not include_retired:
+            where.append("g.retired = 0")
+        sql = _SEGMENT_SELECT + (" WHERE " + " AND ".join(where) if where else "")
+        sql += " ORDER BY g.session_id, g.seq"
+        return [_segment(r) for r in self.db.execute(sql, args)]
+
+    def retired_segments(self, session_id: int) -> list[Segment]:
+        sql = _SEGMENT_SELECT + " WHERE g.session_id = ? AND g.retired = 1 ORDER BY g.id"
+        return [_segment(r) for r in self.db.execute(sql, (session_id,))]
+
+    def get_segment(self, segment_id: int) -> Segment:
+        row = self.db.execute(_SEGMENT_SELECT + " WHERE g.id = ?", (segment_id,)).fetchone()
+        if row is None:
+            raise NotFound(f"no coding unit with id {segment_id}")
+        return _segment(row)
+
+    def move_segment_history(self, old_id: int, new_id: int) -> None:
+        """Carry decisions, reviews and memos from a retired unit to its
+        unchanged successor, then drop the retired unit."""
+        with self.transaction():
+            for table in ("decisions", "reviews"):
+                self.db.execute(
+                    f"UPDATE OR IGNORE {table} SET segment_id = ? WHERE segment_id = ?",
+                    (new_id, old_id),
+                )
+            self.db.execute("UPDATE memos SET segment_id = ? WHERE segment_id = ?", (new_id, old_id))
+            self.db.execute("UPDATE events SET segment_id = ? WHERE segment_id = ?", (new_id, old_id))
+            self.db.execute("DELETE FROM segments WHERE id = ?", (old_id,))
+
+    # -- suggestions --------------------------------------------------------
+
+    def replace_suggestions(
+        self, suggestions: Iterable[Suggestion], segment_ids: Iterable[int] | None = None
+    ) -> int:
+        """Replace the suggestions of ``segment_ids`` (default: the segments
+        that appear in ``suggestions``) in one transaction."""
+        items = list(suggestions)
+        ids = set(segment_ids) if segment_ids is not None else {s.segment_id for s in items}
+        stamp = now()
+        with self.transaction():
+            self.db.executemany(
+                "DELETE FROM suggestions WHERE segment_id = ?", [(i,) for i in ids]
+            )
+            self.db.executemany(
+                "INSERT INTO suggestions(segment_id, code_id, score, rationale, model_version, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (s.segment_id, s.code_id, s.score, s.rationale, s.model_version, stamp)
+                    for s in items
+                ],
+            )
+        return len(items)
+
+    def suggestions(self, segment_id: int | None = None) -> list[Suggestion]:
+        sql = "SELECT segment_id, code_id, score, rationale, model_version FROM suggestions"
+        args: tuple = ()
+        if segment_id is not None:
+            sql += " WHERE segment_id = ?"
+            args = (segment_id,)
+        sql += " ORDER BY segment_id, score DESC"
+        return [Suggestion(*r) for r in self.db.execute(sql, args)]
+
+    # -- decisions ----------------------------------------------------------
+
+    def record_decision(self, decision: Decision) -> Decision:
+        """Write one decision now (autocommit: durable when this returns),
+        replacing the coder's earlier decision on the same (unit, code), and
+        log it so it can be undone."""
+        if decision.verdict not in VERDICTS:
+            raise QualcodeError(f"unknown verdict {decision.verdict!r}; use one of {VERDICTS}")
+        stamp = decision.decided_at or now()
+        with self.transaction():
+            before = self.db.execute(
+                "SELECT verdict, memo FROM decisions WHERE segment_id = ? AND code_id = ? "
+                "AND coder = ?",
+                (decision.segment_id, decision.code_id, decision.coder),
+            ).fetchone()
+            cur = self.db.execute(
+                """
+                INSERT INTO decisions(segment_id, code_id, coder, verdict, decided_at, memo)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(segment_id, code_id, coder) DO UPDATE SET
+                    verdict = excluded.verdict, decided_at = excluded.decided_at,
+                    memo = COALESCE(excluded.memo, decisions.memo)
+                RETURNING id
+                """,
+                (
+                    decision.segment_id,
+                    decision.code_id,
+                    decision.coder,
+                    decision.verdict,
+                    stamp,
+                    decision.memo,
+                ),
+            )
+            did = int(cur.fetchone()[0])
+            self.db.execute(
+                "INSERT INTO events(coder, kind, segment_id, payload, at) VALUES (?, ?, ?, ?, ?)",
+                (
+                    decision.coder,
+                    "decision",
+                    decision.segment_id,
+                    dumps(
+                        {
+                            "code_id": decision.code_id,
+                            "before": list(before) if before else None,
+                            "after": [decision.verdict, decision.memo],
+                        }
+                    ),
+                    stamp,
+                ),
+            )
+        decision.id, decision.decided_at = did, stamp
+        return decision
+
+    def record_decisions(self, decisions: Iterable[Decision]) -> int:
+        """Bulk version for imports (one transaction, no event per row)."""
+        stamp = now()
+        rows = [
+            (d.segment_id, d.code_id, d.coder, d.verdict, d.decided_at or stamp, d.memo)
+            for d in decisions
+        ]
+        with self.transaction():
+            self.db.executemany(
+                """
+                INSERT INTO decisions(segment_id, code_id, coder, verdict, decided_at, memo)
+                VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT(segment_id, code_id, coder) DO UPDATE SET
+                    verdict = excluded.verdict, decided_at = excluded.decided_at
+                """,
+                rows,
+            )
+        return len(rows)
+
+    def decisions(
+        self, *, coder: str | None = None, segment_id: int | None = None
+    ) -> list[Decision]:
+        where, args = [], []
+        if coder is not None:
+            where.append("coder = ?")
+            args.append(coder)
+        if segment_id is not None:
+            where.append("segment_id = ?")
+            args.append(segment_id)
+        sql = "SELECT id, segment_id, code_id, coder, verdict, memo, decided_at FROM decisions"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id"
+        return [
+            Decision(id=r[0], segment_id=r[1], code_id=r[2], coder=r[3], verdict=r[4],
+                     memo=r[5], decided_at=r[6])
+            for r in self.db.execute(sql, args)
+        ]
+
+    def coders(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT coder FROM decisions ORDER BY 1")]
+
+    def count_decisions(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM decisions").fetchone()[0])
+
+    # -- learned model state ------------------------------------------------
+
+    def save_model_state(self, name: str, data: bytes, n_decisions: int) -> int:
+        row = self.db.execute("SELECT version FROM model_states WHERE name = ?", (name,)).fetchone()
+        version = (row[0] if row else 0) + 1
+        self.db.execute(
+            "INSERT INTO model_states(name, version, n_decisions, trained_at, data) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET version = excluded.version, "
+            "n_decisions = excluded.n_decisions, trained_at = excluded.trained_at, "
+            "data = excluded.data",
+            (name, version, n_decisions, now(), data),
+        )
+        return version
+
+    def load_model_state(self, name: str) -> tuple[int, int, bytes] | None:
+        """(version, n_decisions, data) of a saved model, or None."""
+        row = self.db.execute(
+            "SELECT version, n_decisions, data FROM model_states WHERE name = ?", (name,)
+        ).fetchone()
+        return (int(row[0]), int(row[1]), bytes(row[2])) if row else None

@@ -1,0 +1,200 @@
+"""Numbered schema migrations.
+
+The schema version lives in SQLite's ``user_version``. Each migration is a
+function that takes the connection and brings the schema from version N-1 to
+N; they run in order inside one transaction each, so a project made by any
+earlier qualcode opens in a newer one. Never edit a released migration: add a
+new one at the end of ``MIGRATIONS``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    """Run several statements inside the caller's transaction (``executescript``
+    would commit first, breaking the one-transaction-per-migration rule)."""
+    statement = ""
+    for line in sql.splitlines(keepends=True):
+        statement += line
+        if sqlite3.complete_statement(statement):
+            db.execute(statement)
+            statement = ""
+
+
+def _m1_initial(db: sqlite3.Connection) -> None:
+    _script(
+        db,
+        """
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE,
+            group_name TEXT,
+            recorded_at TEXT,
+            media_path TEXT,
+            media_sha256 TEXT,
+            source_path TEXT,
+            source_sha256 TEXT,
+            source_format TEXT,
+            language TEXT,
+            duration REAL,
+            settings TEXT NOT NULL DEFAULT '{}',   -- engine, model, options (JSON)
+            settings_key TEXT,                     -- sha256(media + settings): skip re-runs
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX sessions_source_sha ON sessions(source_sha256);
+        CREATE INDEX sessions_settings_key ON sessions(settings_key);
+
+        CREATE TABLE participants (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE
+        );
+        CREATE TABLE participant_attributes (
+            participant_id INTEGER NOT NULL REFERENCES participants(id) ON DELETE CASCADE,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (participant_id, key)
+        );
+
+        CREATE TABLE utterances (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            participant_id INTEGER REFERENCES participants(id),
+            start REAL,
+            end REAL,
+            text TEXT NOT NULL,
+            words TEXT,                            -- JSON [[start, end, word, prob], ...]
+            UNIQUE (session_id, seq)
+        );
+        CREATE INDEX utterances_participant ON utterances(participant_id);
+
+        -- coding units, filled by the segmentation stage
+        CREATE TABLE segments (
+            id INTEGER PRIMARY KEY,
+            session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            participant_id INTEGER REFERENCES participants(id),
+            utterance_id INTEGER REFERENCES utterances(id) ON DELETE SET NULL,
+            start REAL,
+            end REAL,
+            char_start INTEGER NOT NULL,
+            char_end INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            original_text TEXT,                    -- set when a coder corrects the text
+            codable INTEGER NOT NULL DEFAULT 1,    -- 0 for back-channel ("Joo.")
+            retired INTEGER NOT NULL DEFAULT 0,    -- 1 when re-segmentation replaced it
+            UNIQUE (session_id, seq, retired)
+        );
+        CREATE INDEX segments_session ON segments(session_id);
+
+        CREATE TABLE codes (
+            id TEXT PRIMARY KEY,
+            parent_id TEXT REFERENCES codes(id),
+            label TEXT NOT NULL,
+            labels TEXT NOT NULL DEFAULT '{}',     -- JSON {lang: label}
+            description TEXT NOT NULL DEFAULT '{}',-- JSON {lang: text}
+            color TEXT,
+            position INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1      -- 0: gone from the codebook, kept for decisions
+        );
+
+        CREATE TABLE suggestions (
+            segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+            code_id TEXT NOT NULL REFERENCES codes(id),
+            score REAL NOT NULL,
+            rationale TEXT NOT NULL DEFAULT '',
+            model_version TEXT,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (segment_id, code_id)
+        );
+
+        -- the current decision of each coder on each (unit, code)
+        CREATE TABLE decisions (
+            id INTEGER PRIMARY KEY,
+            segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+            code_id TEXT NOT NULL REFERENCES codes(id),
+            coder TEXT NOT NULL,
+            verdict TEXT NOT NULL CHECK (verdict IN ('accepted', 'rejected', 'added')),
+            decided_at TEXT NOT NULL,
+            memo TEXT,
+            UNIQUE (segment_id, code_id, coder)
+        );
+        CREATE INDEX decisions_coder ON decisions(coder);
+        CREATE INDEX decisions_code ON decisions(code_id);
+
+        -- append-only history of every change a coder made (for undo and audit)
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            coder TEXT NOT NULL,
+            kind TEXT NOT NULL,                    -- decision, review, edit, memo, undo
+            segment_id INTEGER REFERENCES segments(id) ON DELETE CASCADE,
+            payload TEXT NOT NULL DEFAULT '{}',    -- JSON: what changed, before and after
+            at TEXT NOT NULL
+        );
+        CREATE INDEX events_coder ON events(coder, id);
+
+        -- which units a coder has finished (or skipped)
+        CREATE TABLE reviews (
+            segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+            coder TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('done', 'skipped')),
+            at TEXT NOT NULL,
+            PRIMARY KEY (segment_id, coder)
+        );
+
+        CREATE TABLE memos (
+            id INTEGER PRIMARY KEY,
+            segment_id INTEGER REFERENCES segments(id) ON DELETE CASCADE,
+            session_id INTEGER REFERENCES sessions(id) ON DELETE CASCADE,
+            coder TEXT NOT NULL,
+            text TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+
+        -- learned suggestion models, so every process sees the same one
+        CREATE TABLE model_states (
+            name TEXT PRIMARY KEY,
+            version INTEGER NOT NULL,
+            n_decisions INTEGER NOT NULL,
+            trained_at TEXT NOT NULL,
+            data BLOB NOT NULL
+        );
+
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        """
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
+    _m1_initial,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring ``db`` up to ``SCHEMA_VERSION``; returns the version it had."""
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"database schema version {version} is newer than this qualcode "
+            f"({SCHEMA_VERSION}); upgrade qualcode"
+        )
+    for number in range(version + 1, SCHEMA_VERSION + 1):
+        # the connection is in autocommit mode: manage the transaction here
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            MIGRATIONS[number - 1](db)
+            db.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    return int(version)

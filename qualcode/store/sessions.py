@@ -1,0 +1,292 @@
+"""Sessions, participants (speakers) and utterances."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+
+from qualcode.errors import NotFound, QualcodeError
+from qualcode.models import Participant, Session, Transcript, Utterance, Word
+from qualcode.store.base import StoreBase, dumps, now
+
+_SESSION_COLS = (
+    "id, name, group_name, recorded_at, media_path, media_sha256, source_path, "
+    "source_sha256, source_format, language, duration, settings, settings_key, created_at"
+)
+
+
+def _session(row: sqlite3.Row | tuple) -> Session:
+    return Session(
+        id=row[0],
+        name=row[1],
+        group=row[2],
+        recorded_at=row[3],
+        media_path=row[4],
+        media_sha256=row[5],
+        source_path=row[6],
+        source_sha256=row[7],
+        source_format=row[8],
+        language=row[9],
+        duration=row[10],
+        settings=json.loads(row[11] or "{}"),
+        settings_key=row[12],
+        created_at=row[13],
+    )
+
+
+def _words_json(words: list[Word]) -> str | None:
+    if not words:
+        return None
+    return json.dumps(
+        [[round(w.start, 3), round(w.end, 3), w.word, w.probability] for w in words],
+        ensure_ascii=False,
+    )
+
+
+def _words(raw: str | None) -> list[Word]:
+    if not raw:
+        return []
+    return [Word(start=s, end=e, word=w, probability=p) for s, e, w, p in json.loads(raw)]
+
+
+class SessionStore(StoreBase):
+    # -- participants -------------------------------------------------------
+
+    def participant_id(self, name: str, *, create: bool = True) -> int:
+        row = self.db.execute("SELECT id FROM participants WHERE name = ?", (name,)).fetchone()
+        if row:
+            return int(row[0])
+        if not create:
+            raise NotFound(f"no speaker named {name!r}; see `qualcode speakers`")
+        cur = self.db.execute("INSERT INTO participants(name) VALUES (?)", (name,))
+        return int(cur.lastrowid or 0)
+
+    def participants(self) -> list[Participant]:
+        rows = self.db.execute(
+            """
+            SELECT p.id, p.name, COUNT(u.id)
+            FROM participants p LEFT JOIN utterances u ON u.participant_id = p.id
+            GROUP BY p.id ORDER BY p.name
+            """
+        ).fetchall()
+        attrs: dict[int, dict[str, str]] = {}
+        for pid, key, value in self.db.execute(
+            "SELECT participant_id, key, value FROM participant_attributes ORDER BY key"
+        ):
+            attrs.setdefault(pid, {})[key] = value
+        sessions: dict[int, list[str]] = {}
+        for pid, sname in self.db.execute(
+            """
+            SELECT DISTINCT u.participant_id, s.name FROM utterances u
+            JOIN sessions s ON s.id = u.session_id
+            WHERE u.participant_id IS NOT NULL ORDER BY s.name
+            """
+        ):
+            sessions.setdefault(pid, []).append(sname)
+        return [
+            Participant(
+                id=pid,
+                name=name,
+                attributes=attrs.get(pid, {}),
+                n_utterances=n,
+                sessions=sessions.get(pid, []),
+            )
+            for pid, name, n in rows
+        ]
+
+    def get_participant(self, name: str) -> Participant:
+        for p in self.participants():
+            if p.name == name:
+                return p
+        raise NotFound(f"no speaker named {name!r}; see `qualcode speakers`")
+
+    def rename_participant(self, old: str, new: str) -> bool:
+        """Rename ``old`` to ``new``; when ``new`` exists, merge ``old`` into it
+        (utterances, units and attributes move; ``new``'s attributes win).
+        Returns True when it merged."""
+        old_id = self.participant_id(old, create=False)
+        if old == new:
+            return False
+        row = self.db.execute("SELECT id FROM participants WHERE name = ?", (new,)).fetchone()
+        with self.transaction():
+            if row is None:
+                self.db.execute("UPDATE participants SET name = ? WHERE id = ?", (new, old_id))
+                return False
+            new_id = int(row[0])
+            self.db.execute(
+                "UPDATE utterances SET participant_id = ? WHERE participant_id = ?",
+                (new_id, old_id),
+            )
+            self.db.execute(
+                "UPDATE segments SET participant_id = ? WHERE participant_id = ?",
+                (new_id, old_id),
+            )
+            self.db.execute(
+                """
+                INSERT OR IGNORE INTO participant_attributes(participant_id, key, value)
+                SELECT ?, key, value FROM participant_attributes WHERE participant_id = ?
+                """,
+                (new_id, old_id),
+            )
+            self.db.execute("DELETE FROM participants WHERE id = ?", (old_id,))
+            return True
+
+    def set_attributes(self, name: str, attributes: dict[str, str | None]) -> None:
+        """Set (or, with a value of None, remove) attributes of a speaker."""
+        pid = self.participant_id(name, create=False)
+        with self.transaction():
+            for key, value in attributes.items():
+                if value is None:
+                    self.db.execute(
+                        "DELETE FROM participant_attributes WHERE participant_id = ? AND key = ?",
+                        (pid, key),
+                    )
+                else:
+                    self.db.execute(
+                        "INSERT INTO participant_attributes(participant_id, key, value) "
+                        "VALUES (?, ?, ?) ON CONFLICT(participant_id, key) "
+                        "DO UPDATE SET value = excluded.value",
+                        (pid, key, value),
+                    )
+
+    # -- sessions -----------------------------------------------------------
+
+    def add_session(self, session: Session, transcript: Transcript, *, replace: bool = False) -> int:
+        """Store a session and its utterances in one transaction: an
+        interrupted import or transcription leaves no half session.
+        With ``replace``, a session of the same name is replaced."""
+        with self.transaction():
+            existing = self.db.execute(
+                "SELECT id FROM sessions WHERE name = ?", (session.name,)
+            ).fetchone()
+            if existing and not replace:
+                raise QualcodeError(
+                    f"a session named {session.name!r} already exists; "
+                    "choose another name with --session"
+                )
+            if existing:
+                self.db.execute("DELETE FROM sessions WHERE id = ?", (existing[0],))
+            cur = self.db.execute(
+                """
+                INSERT INTO sessions(name, group_name, recorded_at, media_path, media_sha256,
+                    source_path, source_sha256, source_format, language, duration, settings,
+                    settings_key, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+                (
+                    session.name,
+                    session.group,
+                    session.recorded_at,
+                    session.media_path,
+                    session.media_sha256,
+                    session.source_path,
+                    session.source_sha256,
+                    session.source_format or transcript.source_format,
+                    session.language or transcript.language,
+                    session.duration if session.duration is not None else transcript.duration,
+                    dumps(session.settings or transcript.metadata),
+                    session.settings_key,
+                    now(),
+                ),
+            )
+            sid = int(cur.lastrowid or 0)
+            self._insert_utterances(sid, transcript.utterances)
+            return sid
+
+    def _insert_utterances(self, session_id: int, utterances: Iterable[Utterance]) -> None:
+        ids: dict[str, int] = {}
+        rows = []
+        for seq, u in enumerate(utterances):
+            pid = None
+            if u.speaker:
+                if u.speaker not in ids:
+                    ids[u.speaker] = self.participant_id(u.speaker)
+                pid = ids[u.speaker]
+            rows.append((session_id, seq, pid, u.start, u.end, u.text, _words_json(u.words)))
+        self.db.executemany(
+            "INSERT INTO utterances(session_id, seq, participant_id, start, end, text, words) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    def sessions(self) -> list[Session]:
+        rows = self.db.execute(f"SELECT {_SESSION_COLS} FROM sessions ORDER BY name").fetchall()
+        counts = {
+            sid: (n, k)
+            for sid, n, k in self.db.execute(
+                "SELECT session_id, COUNT(*), COUNT(DISTINCT participant_id) "
+                "FROM utterances GROUP BY session_id"
+            )
+        }
+        out = []
+        for row in rows:
+            s = _session(row)
+            s.n_utterances, s.n_speakers = counts.get(s.id, (0, 0))
+            out.append(s)
+        return out
+
+    def get_session(self, name_or_id: str | int) -> Session:
+        if isinstance(name_or_id, int):
+            row = self.db.execute(
+                f"SELECT {_SESSION_COLS} FROM sessions WHERE id = ?", (name_or_id,)
+            ).fetchone()
+        else:
+            row = self.db.execute(
+                f"SELECT {_SESSION_COLS} FROM sessions WHERE name = ?", (name_or_id,)
+            ).fetchone()
+        if row is None:
+            raise NotFound(f"no session named {name_or_id!r}; see `qualcode sessions`")
+        s = _session(row)
+        s.n_utterances, s.n_speakers = self.db.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT participant_id) FROM utterances WHERE session_id = ?",
+            (s.id,),
+        ).fetchone()
+        return s
+
+    def find_session_by_source(self, sha256: str) -> Session | None:
+        row = self.db.execute(
+            f"SELECT {_SESSION_COLS} FROM sessions WHERE source_sha256 = ? OR media_sha256 = ?",
+            (sha256, sha256),
+        ).fetchone()
+        return _session(row) if row else None
+
+    def find_session_by_settings_key(self, key: str) -> Session | None:
+        row = self.db.execute(
+            f"SELECT {_SESSION_COLS} FROM sessions WHERE settings_key = ?", (key,)
+        ).fetchone()
+        return _session(row) if row else None
+
+    def delete_session(self, name: str) -> None:
+        sid = self.get_session(name).id
+        self.db.execute("DELETE FROM sessions WHERE id = ?", (sid,))
+
+    def utterances(self, session_id: int) -> list[Utterance]:
+        return [
+            Utterance(
+                id=uid,
+                seq=seq,
+                speaker=speaker,
+                start=start,
+                end=end,
+                text=text,
+                words=_words(words),
+            )
+            for uid, seq, speaker, start, end, text, words in self.db.execute(
+                """
+                SELECT u.id, u.seq, p.name, u.start, u.end, u.text, u.words
+                FROM utterances u LEFT JOIN participants p ON p.id = u.participant_id
+                WHERE u.session_id = ? ORDER BY u.seq
+                """,
+                (session_id,),
+            )
+        ]
+
+    def unique_session_name(self, base: str) -> str:
+        names = {r[0] for r in self.db.execute("SELECT name FROM sessions")}
+        if base not in names:
+            return base
+        n = 2
+        while f"{base}-{n}" in names:
+            n += 1
+        return f"{base}-{n}"
