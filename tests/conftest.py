@@ -1,0 +1,24 @@
+"""Shared fixtures: a fresh project on the shipped emessi codebook."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Iterator:
+    from qualcode.project import init_project
+
+    p = init_project(tmp_path / "proj", codebook="emessi", language="fi")
+    yield p
+    p.close()
