@@ -1,0 +1,88 @@
+"""`qualcode init`, `sessions`, `speakers` and `show` through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qualcode.cli.main import app
+from qualcode.models import Session, Transcript, Utterance
+from qualcode.project import Project
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Path:
+    root = tmp_path / "p"
+    result = runner.invoke(app, ["init", str(root), "--codebook", "emessi", "--language", "fi"])
+    assert result.exit_code == 0, result.output
+    assert "8 codes" in result.output
+    with Project(root) as p:
+        p.store.add_session(
+            Session(name="ryhma1-1", group="ryhma1"),
+            Transcript(
+                [
+                    Utterance("Tervetuloa.", speaker="SPEAKER_1", start=0.0, end=1.0),
+                    Utterance("Kiitos, hyvää huomenta.", speaker="SPEAKER_2", start=1.2, end=2.0),
+                    Utterance("Aloitetaan.", speaker="SPEAKER_1", start=65.0, end=66.0),
+                ],
+                language="fi",
+                duration=66.0,
+                source_format="txt",
+            ),
+        )
+    return root
+
+
+def test_sessions_json_shape(proj: Path) -> None:
+    result = runner.invoke(app, ["sessions", "--project", str(proj), "--json"])
+    assert result.exit_code == 0, result.output
+    (s,) = json.loads(result.output)
+    assert (s["name"], s["group"], s["utterances"], s["speakers"], s["duration"]) == (
+        "ryhma1-1", "ryhma1", 3, 2, 66.0)
+
+
+def test_project_found_from_working_directory(proj: Path, monkeypatch) -> None:
+    monkeypatch.delenv("QUALCODE_PROJECT", raising=False)
+    monkeypatch.chdir(proj)
+    result = runner.invoke(app, ["sessions"])
+    assert result.exit_code == 0 and "ryhma1-1" in result.output
+
+
+def test_no_project_is_a_one_line_error(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("QUALCODE_PROJECT", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["sessions"])
+    assert result.exit_code == 1
+    assert "qualcode init" in result.output and "Traceback" not in result.output
+
+
+def test_speakers_rename_merge_and_attributes(proj: Path) -> None:
+    p = ["--project", str(proj)]
+    r = runner.invoke(app, ["speakers", "rename", "SPEAKER_1", "Fasilitaattori", *p])
+    assert r.exit_code == 0 and "Renamed" in r.output
+    r = runner.invoke(app, ["speakers", "set", "SPEAKER_2", "sector=ngo", "workplace_size=1", *p])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["speakers", "rename", "SPEAKER_2", "Fasilitaattori", *p])
+    assert "Merged" in r.output
+    r = runner.invoke(app, ["speakers", *p, "--json"])
+    assert json.loads(r.output) == [
+        {"name": "Fasilitaattori", "utterances": 3, "sessions": ["ryhma1-1"],
+         "attributes": {"sector": "ngo", "workplace_size": "1"}}
+    ]
+    r = runner.invoke(app, ["speakers", "set", "Fasilitaattori", "sector", *p])
+    assert r.exit_code == 1 and "key=value" in r.output
+    r = runner.invoke(app, ["speakers", "rename", "Nobody", "X", *p])
+    assert r.exit_code == 1 and "no speaker named 'Nobody'" in r.output
+
+
+def test_show_prints_speakers_and_times(proj: Path) -> None:
+    r = runner.invoke(app, ["show", "ryhma1-1", "--project", str(proj), "--no-pager"])
+    assert r.exit_code == 0, r.output
+    assert "[01:05] SPEAKER_1: Aloitetaan." in r.output
+    r = runner.invoke(app, ["show", "nope", "--project", str(proj)])
+    assert r.exit_code == 1 and "qualcode sessions" in r.output

@@ -1,0 +1,172 @@
+"""The store: migrations, transactions, durability and the session tables."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from qualcode.errors import NotFound, QualcodeError
+from qualcode.models import Code, Decision, Segment, Session, Transcript, Utterance, Word
+from qualcode.store import SCHEMA_VERSION, open_store
+from qualcode.store.schema import MIGRATIONS, migrate
+from qualcode.transcript import plain_text
+
+
+def _transcript() -> Transcript:
+    return Transcript(
+        utterances=[
+            Utterance("Tervetuloa kaikki.", speaker="Fasilitaattori", start=0.0, end=1.5),
+            Utterance(
+                "Minulla on liikaa töitä.",
+                speaker="Aino",
+                start=1.6,
+                end=3.0,
+                words=[Word(1.6, 2.0, " Minulla", 0.9), Word(2.0, 3.0, " on", 0.8)],
+            ),
+            Utterance("Samoin.", speaker="Ben", start=3.1, end=3.5),
+        ],
+        language="fi",
+        duration=3.5,
+        source_format="txt",
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = open_store(tmp_path / "q.db")
+    yield s
+    s.close()
+
+
+def test_new_database_is_migrated_to_latest(store) -> None:
+    assert store.schema_version == SCHEMA_VERSION == len(MIGRATIONS)
+    assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_migrate_is_idempotent_and_refuses_newer(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "x.db", isolation_level=None)
+    assert migrate(db) == 0
+    assert migrate(db) == SCHEMA_VERSION
+    db.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    with pytest.raises(RuntimeError, match="newer"):
+        migrate(db)
+
+
+def test_failed_migration_leaves_no_trace(tmp_path: Path, monkeypatch) -> None:
+    def broken(db: sqlite3.Connection) -> None:
+        db.execute("CREATE TABLE half_done (x)")
+        raise RuntimeError("boom")
+
+    import qualcode.store.schema as schema
+
+    monkeypatch.setattr(schema, "MIGRATIONS", [*schema.MIGRATIONS, broken])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", len(schema.MIGRATIONS))
+    db = sqlite3.connect(tmp_path / "y.db", isolation_level=None)
+    with pytest.raises(RuntimeError, match="boom"):
+        schema.migrate(db)
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "sessions" in tables and "half_done" not in tables
+    assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_add_session_stores_utterances_speakers_and_words(store) -> None:
+    sid = store.add_session(Session(name="s1", group="g1"), _transcript())
+    s = store.get_session("s1")
+    assert (s.id, s.group, s.language, s.duration, s.source_format) == (sid, "g1", "fi", 3.5, "txt")
+    assert (s.n_utterances, s.n_speakers) == (3, 3)
+    us = store.utterances(sid)
+    assert [u.speaker for u in us] == ["Fasilitaattori", "Aino", "Ben"]
+    assert us[1].words[0].word == " Minulla" and us[1].words[1].start == 2.0
+    assert plain_text(us) == (
+        "Fasilitaattori: Tervetuloa kaikki.\nAino: Minulla on liikaa töitä.\nBen: Samoin."
+    )
+
+
+def test_add_session_is_all_or_nothing(store) -> None:
+    bad = _transcript()
+    bad.utterances.append(Utterance(None, speaker="Cecilia"))  # type: ignore[arg-type]
+    with pytest.raises(sqlite3.IntegrityError):
+        store.add_session(Session(name="broken"), bad)
+    assert store.sessions() == []
+    assert store.db.execute("SELECT COUNT(*) FROM utterances").fetchone()[0] == 0
+    assert "Cecilia" not in [p.name for p in store.participants()]
+
+
+def test_duplicate_session_name_is_refused_unless_replaced(store) -> None:
+    store.add_session(Session(name="s1"), _transcript())
+    with pytest.raises(QualcodeError, match="already exists"):
+        store.add_session(Session(name="s1"), _transcript())
+    store.add_session(Session(name="s1", group="new"), _transcript(), replace=True)
+    assert [s.group for s in store.sessions()] == ["new"]
+    assert store.unique_session_name("s1") == "s1-2"
+
+
+def test_rename_and_merge_speakers(store) -> None:
+    store.add_session(Session(name="s1"), _transcript())
+    store.set_attributes("Aino", {"sector": "ngo", "workplace_size": "1"})
+    store.set_attributes("Ben", {"sector": "municipality"})
+    assert store.rename_participant("Aino", "Aino K.") is False
+    assert store.get_participant("Aino K.").attributes == {"sector": "ngo", "workplace_size": "1"}
+    # merging keeps the target's attributes and moves the utterances
+    assert store.rename_participant("Ben", "Aino K.") is True
+    p = store.get_participant("Aino K.")
+    assert p.n_utterances == 2 and p.attributes["sector"] == "ngo"
+    with pytest.raises(NotFound):
+        store.get_participant("Ben")
+    store.set_attributes("Aino K.", {"sector": None})
+    assert "sector" not in store.get_participant("Aino K.").attributes
+
+
+def _segments(store, sid: int) -> list[int]:
+    text = plain_text(store.utterances(sid))
+    spans = [(0, 34), (35, 63)]
+    return store.replace_segments(
+        sid,
+        [Segment(session_id=sid, seq=i, text=text[a:b], char_start=a, char_end=b)
+         for i, (a, b) in enumerate(spans)],
+    )
+
+
+def test_decision_is_durable_the_moment_it_returns(store, tmp_path: Path) -> None:
+    store.sync_codes([Code(id="support", label="Support")])
+    sid = store.add_session(Session(name="s1"), _transcript())
+    seg = _segments(store, sid)[1]
+    store.record_decision(Decision(seg, "support", "anna", "accepted"))
+    # a second process sees it without any commit call from the first
+    other = sqlite3.connect(tmp_path / "q.db")
+    assert other.execute("SELECT verdict FROM decisions").fetchall() == [("accepted",)]
+    store.record_decision(Decision(seg, "support", "anna", "rejected"))
+    assert [d.verdict for d in store.decisions(coder="anna")] == ["rejected"]
+    events = store.db.execute("SELECT kind, payload FROM events ORDER BY id").fetchall()
+    assert len(events) == 2 and '"before": ["accepted", null]' in events[1][1]
+    with pytest.raises(QualcodeError):
+        store.record_decision(Decision(seg, "support", "anna", "maybe"))
+
+
+def test_removed_codes_stay_with_their_decisions(store) -> None:
+    store.sync_codes([Code(id="a", label="A"), Code(id="b", label="B")])
+    sid = store.add_session(Session(name="s1"), _transcript())
+    seg = _segments(store, sid)[0]
+    store.record_decision(Decision(seg, "b", "anna", "added"))
+    added, gone = store.sync_codes([Code(id="a", label="A"), Code(id="c", label="C")])
+    assert (added, gone) == (["c"], ["b"])
+    assert [c.id for c in store.codes()] == ["a", "c"]
+    assert [c.id for c in store.codes(include_inactive=True) if not c.active] == ["b"]
+    assert store.code_ids_in_use() == {"b": 1}
+
+
+def test_resegmenting_retires_units_that_carry_decisions(store) -> None:
+    store.sync_codes([Code(id="a", label="A")])
+    sid = store.add_session(Session(name="s1"), _transcript())
+    first, second = _segments(store, sid)
+    store.record_decision(Decision(second, "a", "anna", "added"))
+    new_ids = _segments(store, sid)
+    assert [s.id for s in store.segments(sid)] == new_ids
+    retired = store.retired_segments(sid)
+    assert [s.id for s in retired] == [second]  # the undecided one was simply replaced
+    store.move_segment_history(second, new_ids[1])
+    assert store.decisions(coder="anna")[0].segment_id == new_ids[1]
+    assert store.retired_segments(sid) == []
