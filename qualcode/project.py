@@ -67,7 +67,8 @@ class ProjectConfig:
         unknown = sorted(set(data) - known)
         if unknown:
             raise QualcodeError(
-                f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+                f"{path}: unknown setting(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}"
             )
         return cls(**data)
 

@@ -43,7 +43,12 @@ def test_sessions_json_shape(proj: Path) -> None:
     assert result.exit_code == 0, result.output
     (s,) = json.loads(result.output)
     assert (s["name"], s["group"], s["utterances"], s["speakers"], s["duration"]) == (
-        "ryhma1-1", "ryhma1", 3, 2, 66.0)
+        "ryhma1-1",
+        "ryhma1",
+        3,
+        2,
+        66.0,
+    )
 
 
 def test_project_found_from_working_directory(proj: Path, monkeypatch) -> None:
@@ -71,8 +76,12 @@ def test_speakers_rename_merge_and_attributes(proj: Path) -> None:
     assert "Merged" in r.output
     r = runner.invoke(app, ["speakers", *p, "--json"])
     assert json.loads(r.output) == [
-        {"name": "Fasilitaattori", "utterances": 3, "sessions": ["ryhma1-1"],
-         "attributes": {"sector": "ngo", "workplace_size": "1"}}
+        {
+            "name": "Fasilitaattori",
+            "utterances": 3,
+            "sessions": ["ryhma1-1"],
+            "attributes": {"sector": "ngo", "workplace_size": "1"},
+        }
     ]
     r = runner.invoke(app, ["speakers", "set", "Fasilitaattori", "sector", *p])
     assert r.exit_code == 1 and "key=value" in r.output

@@ -24,8 +24,16 @@ def test_init_creates_config_db_and_copies_codebook(tmp_path: Path) -> None:
         assert p.config.language == "fi" and p.config.name == "p"
         assert p.codebook_path == (tmp_path / "p" / "codebooks" / "emessi.yaml").resolve()
         ids = {c.id for c in p.store.codes()}
-    assert {"prioritisation", "support", "work_sharing", "hr_management", "funding",
-            "volunteers", "independent_work", "third_sector"} <= ids
+    assert {
+        "prioritisation",
+        "support",
+        "work_sharing",
+        "hr_management",
+        "funding",
+        "volunteers",
+        "independent_work",
+        "third_sector",
+    } <= ids
     with pytest.raises(QualcodeError, match="already exists"):
         init_project(tmp_path / "p")
 

@@ -125,8 +125,10 @@ def _segments(store, sid: int) -> list[int]:
     spans = [(0, 34), (35, 63)]
     return store.replace_segments(
         sid,
-        [Segment(session_id=sid, seq=i, text=text[a:b], char_start=a, char_end=b)
-         for i, (a, b) in enumerate(spans)],
+        [
+            Segment(session_id=sid, seq=i, text=text[a:b], char_start=a, char_end=b)
+            for i, (a, b) in enumerate(spans)
+        ],
     )
 
 

@@ -6,9 +6,10 @@ import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
-from typer.core import TyperGroup
+
+# typer vendors its own click; its Context is the one TyperGroup.invoke takes
+from typer.core import TyperGroup, _click
 
 from qualcode.errors import QualcodeError
 
@@ -16,7 +17,7 @@ from qualcode.errors import QualcodeError
 class QualcodeGroup(TyperGroup):
     """Turns library errors into one red line and exit code 1."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: _click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except QualcodeError as e:

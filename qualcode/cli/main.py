@@ -21,11 +21,7 @@ COMMAND_MODULES = [
 ]
 
 for _name in COMMAND_MODULES:
-    try:
-        importlib.import_module(f"qualcode.cli.{_name}")
-    except ModuleNotFoundError as e:  # a stage not built yet
-        if e.name != f"qualcode.cli.{_name}":
-            raise
+    importlib.import_module(f"qualcode.cli.{_name}")
 
 
 def main() -> None:

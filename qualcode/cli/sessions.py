@@ -150,7 +150,8 @@ def show(
     session: Annotated[str, typer.Argument(help="Session name (see `qualcode sessions`).")],
     project: ProjectOpt = None,
     pager: Annotated[
-        bool | None, typer.Option("--pager/--no-pager", help="Page long sessions (default: when a terminal).")
+        bool | None,
+        typer.Option("--pager/--no-pager", help="Page long sessions (default: when a terminal)."),
     ] = None,
 ) -> None:
     """Print a session's transcript with speakers and times.
@@ -167,8 +168,13 @@ def show(
         utterances = p.store.utterances(s.id or 0)
     console = Console()
     use_pager = pager if pager is not None else (sys.stdout.isatty() and len(utterances) > 40)
-    lines = [Text(f"{s.name}  ({s.group or 'no group'}, {s.language or '?'}, "
-                  f"{len(utterances)} utterances)", style="bold")]
+    lines = [
+        Text(
+            f"{s.name}  ({s.group or 'no group'}, {s.language or '?'}, "
+            f"{len(utterances)} utterances)",
+            style="bold",
+        )
+    ]
     for u in utterances:
         line = Text()
         if u.start is not None:

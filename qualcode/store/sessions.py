@@ -152,7 +152,9 @@ class SessionStore(StoreBase):
 
     # -- sessions -----------------------------------------------------------
 
-    def add_session(self, session: Session, transcript: Transcript, *, replace: bool = False) -> int:
+    def add_session(
+        self, session: Session, transcript: Transcript, *, replace: bool = False
+    ) -> int:
         """Store a session and its utterances in one transaction: an
         interrupted import or transcription leaves no half session.
         With ``replace``, a session of the same name is replaced."""
