@@ -1,0 +1,129 @@
+"""Transcript readers and writers, picked by name.
+
+Researchers arrive with transcripts from many tools; each format is one small
+module, and everything else (import, export, transcription) goes through
+``read_transcript`` / ``write_transcript`` so a new format is one registry
+entry. ``qdpx``/``qde`` (REFI-QDA projects) are not single transcripts: the
+importer hands them to ``qualcode.exchange``.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from qualcode.errors import FormatError, QualcodeError
+from qualcode.formats.docx import read_docx
+from qualcode.formats.jsonfmt import read_json, write_json
+from qualcode.formats.subtitles import read_srt, read_vtt, write_srt, write_vtt
+from qualcode.formats.txt import read_txt, write_txt
+from qualcode.models import Transcript
+
+READERS: dict[str, Callable[[Path], Transcript]] = {
+    "txt": read_txt,
+    "srt": read_srt,
+    "vtt": read_vtt,
+    "docx": read_docx,
+    "json": read_json,
+}
+WRITERS: dict[str, Callable[[Transcript, TextIO], None]] = {
+    "txt": write_txt,
+    "srt": write_srt,
+    "vtt": write_vtt,
+    "json": write_json,
+}
+# project files that hold many sources; imported by qualcode.exchange
+PROJECT_FORMATS = ("qdpx",)
+IMPORT_FORMATS = (*READERS, *PROJECT_FORMATS)
+
+EXTENSIONS = {
+    ".txt": "txt",
+    ".text": "txt",
+    ".srt": "srt",
+    ".vtt": "vtt",
+    ".webvtt": "vtt",
+    ".docx": "docx",
+    ".json": "json",
+    ".qdpx": "qdpx",
+    ".qde": "qdpx",
+}
+
+
+def detect_format(path: str | Path) -> str:
+    """The format name for ``path``: by extension, else by its first bytes."""
+    path = Path(path)
+    by_ext = EXTENSIONS.get(path.suffix.lower())
+    if by_ext:
+        return by_ext
+    try:
+        with open(path, "rb") as f:
+            head = f.read(512)
+    except OSError as e:
+        raise QualcodeError(f"{path}: cannot read ({e.strerror})") from None
+    text = head.decode("utf-8-sig", errors="ignore").lstrip()
+    if text.startswith("WEBVTT"):
+        return "vtt"
+    if head.startswith(b"PK"):
+        return "docx"
+    if text.startswith("{"):
+        return "json"
+    first = text.split("\n", 3)
+    if len(first) > 1 and first[0].strip().isdigit() and "-->" in first[1]:
+        return "srt"
+    if head and b"\x00" not in head:
+        return "txt"
+    raise FormatError(
+        path,
+        "unknown transcript format; use --format with one of " + ", ".join(IMPORT_FORMATS),
+    )
+
+
+def _check(fmt: str, known: tuple[str, ...] | list[str], what: str) -> None:
+    if fmt not in known:
+        raise QualcodeError(f"unknown {what} format {fmt!r}; known: {', '.join(known)}")
+
+
+def read_transcript(path: str | Path, format: str = "auto") -> Transcript:
+    """Read one transcript file; ``format`` is a READERS name or ``auto``."""
+    path = Path(path)
+    fmt = detect_format(path) if format == "auto" else format
+    if fmt in PROJECT_FORMATS:
+        raise QualcodeError(
+            f"{path}: a REFI-QDA project holds many sessions; import it with `qualcode import`"
+        )
+    _check(fmt, list(READERS), "transcript")
+    if not path.is_file():
+        raise QualcodeError(f"{path}: no such file")
+    return READERS[fmt](path)
+
+
+def write_transcript(transcript: Transcript, out: str | Path | TextIO, format: str) -> None:
+    """Write ``transcript`` as ``format`` (txt, srt, vtt, json) to a path or a
+    text stream; paths are written as UTF-8."""
+    _check(format, list(WRITERS), "output")
+    if isinstance(out, str | Path):
+        with open(out, "w", encoding="utf-8", newline="\n") as f:
+            WRITERS[format](transcript, f)
+        return
+    WRITERS[format](transcript, out)
+
+
+def transcript_to_string(transcript: Transcript, format: str) -> str:
+    buf = io.StringIO()
+    write_transcript(transcript, buf, format)
+    return buf.getvalue()
+
+
+__all__ = [
+    "EXTENSIONS",
+    "IMPORT_FORMATS",
+    "READERS",
+    "WRITERS",
+    "detect_format",
+    "read_transcript",
+    "transcript_to_string",
+    "write_json",
+    "write_transcript",
+]

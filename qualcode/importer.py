@@ -1,0 +1,212 @@
+"""Bring existing transcript files into a project as sessions.
+
+Researchers often have transcripts already (typed, from Teams, from a
+service) and re-run imports as folders grow, so importing is a batch that
+never stops at one bad file, never duplicates a file it has seen (sha256 of
+the bytes), and stores each session in one transaction followed by
+segmentation, so every imported session is immediately codable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from qualcode.errors import FormatError, QualcodeError
+from qualcode.formats import (
+    EXTENSIONS,
+    IMPORT_FORMATS,
+    PROJECT_FORMATS,
+    detect_format,
+    read_transcript,
+)
+from qualcode.models import Session
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
+
+Status = Literal["imported", "skipped", "failed"]
+
+
+@dataclass
+class ImportResult:
+    """What happened to one file.
+
+    path: the file as given.
+    status: ``imported``, ``skipped`` (already in the project) or ``failed``.
+    session: the session it became (or already is); None when it failed.
+    message: one line for people: why it was skipped or failed.
+    format: the format it was read as.
+    n_utterances, n_speakers: of the stored session.
+    """
+
+    path: Path
+    status: Status
+    session: str | None = None
+    message: str = ""
+    format: str | None = None
+    n_utterances: int = 0
+    n_speakers: int = 0
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def import_files(
+    project: Project,
+    paths: Iterable[str | Path],
+    *,
+    session: str | None = None,
+    group: str | None = None,
+    format: str = "auto",
+    force: bool = False,
+    language: str | None = None,
+) -> Iterator[ImportResult]:
+    """Import each file (a folder: the transcript files in it); yields one
+    result per file, in order, and carries on past files that fail.
+    ``session`` names the session (one file only); ``force`` imports a file
+    again as a new session even when its content is already in the project.
+    ``language`` (``fi``, ``en``) overrides the transcript's own; without
+    either, later stages use the project's default language."""
+    files = _expand([Path(p) for p in paths])
+    if session is not None and len(files) != 1:
+        raise QualcodeError(
+            f"--session names one session but {len(files)} files were given; "
+            "import them one at a time or leave out --session"
+        )
+    if format != "auto" and format not in IMPORT_FORMATS:
+        raise QualcodeError(f"unknown format {format!r}; known: auto, {', '.join(IMPORT_FORMATS)}")
+    for path in files:
+        try:
+            yield _import_one(
+                project,
+                path,
+                session=session,
+                group=group,
+                fmt=format,
+                force=force,
+                language=language,
+            )
+        except QualcodeError as e:
+            yield ImportResult(path=path, status="failed", message=str(e))
+        except OSError as e:
+            yield ImportResult(
+                path=path, status="failed", message=f"{path}: cannot read ({e.strerror or e})"
+            )
+        except Exception as e:  # a reader bug must not end a long batch
+            yield ImportResult(
+                path=path,
+                status="failed",
+                message=f"{path}: could not be imported ({type(e).__name__}: {e}); "
+                "please report this file",
+            )
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """Folders stand for the transcript files directly in them (by extension;
+    a README is documentation, not a session)."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            out.extend(
+                p
+                for p in sorted(path.iterdir())
+                if p.is_file()
+                and p.suffix.lower() in EXTENSIONS
+                and not p.name.lower().startswith("readme")
+            )
+        else:
+            out.append(path)
+    return out
+
+
+def _import_one(
+    project: Project,
+    path: Path,
+    *,
+    session: str | None,
+    group: str | None,
+    fmt: str,
+    force: bool,
+    language: str | None,
+) -> ImportResult:
+    if not path.is_file():
+        raise QualcodeError(f"{path}: no such file")
+    fmt = detect_format(path) if fmt == "auto" else fmt
+    if fmt in PROJECT_FORMATS:
+        return _import_project_file(project, path)
+    store = project.store
+    sha = file_sha256(path)
+    existing = store.find_session_by_source(sha)
+    if existing is not None and not force:
+        return ImportResult(
+            path=path,
+            status="skipped",
+            session=existing.name,
+            format=fmt,
+            message=f"already imported as {existing.name} (use --force to import it again)",
+            n_utterances=existing.n_utterances,
+        )
+    transcript = read_transcript(path, fmt)
+    if not transcript.utterances:
+        raise FormatError(path, f"no text found (read as {fmt}); is this a transcript?")
+    name = session if session is not None else store.unique_session_name(path.stem)
+    record = Session(
+        name=name,
+        group=group,
+        source_path=str(path.resolve()),
+        source_sha256=sha,
+        source_format=fmt,
+        language=language or transcript.language,
+        duration=transcript.duration,
+    )
+    session_id = store.add_session(record, transcript)
+    _segment(project, session_id, name)
+    speakers = {u.speaker for u in transcript.utterances if u.speaker}
+    return ImportResult(
+        path=path,
+        status="imported",
+        session=name,
+        format=fmt,
+        n_utterances=len(transcript.utterances),
+        n_speakers=len(speakers),
+    )
+
+
+def _segment(project: Project, session_id: int, name: str) -> None:
+    """Cut the new session into coding units; on failure remove the session
+    again, so that a failed import leaves nothing half done."""
+    from qualcode.segment import segment_session
+
+    try:
+        segment_session(project.store, session_id, project)
+    except BaseException:
+        project.store.delete_session(name)
+        raise
+
+
+def _import_project_file(project: Project, path: Path) -> ImportResult:
+    from qualcode.exchange import import_qdpx
+
+    result = import_qdpx(project, path)
+    session = ", ".join(result.sessions) or None
+    return ImportResult(
+        path=path,
+        status="imported",
+        session=session,
+        format="qdpx",
+        message=(
+            f"{len(result.sessions)} session(s), {result.n_codes} code(s), "
+            f"{result.n_codings} coding(s) by {', '.join(result.coders) or 'no coder'}"
+        ),
+        n_utterances=result.n_utterances,
+        n_speakers=result.n_speakers,
+    )

@@ -1,0 +1,163 @@
+"""Importing transcript files into a project: sessions, dedupe, batches."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from qualcode.errors import QualcodeError
+from qualcode.formats import read_transcript
+from qualcode.importer import file_sha256, import_files
+
+T = Path(__file__).parent / "data" / "transcripts"
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def test_every_real_file_imports_or_fails_clearly(project) -> None:
+    files = sorted(T.iterdir())
+    results = {r.path.name: r for r in import_files(project, files, group="pilot")}
+    assert set(results) == {p.name for p in files}
+    failed = {n for n, r in results.items() if r.status == "failed"}
+    assert failed == {"invalid_timeframe.vtt", "missing_timeframe.srt"}
+    assert "invalid_timeframe.vtt:6:" in results["invalid_timeframe.vtt"].message
+    assert "missing_timeframe.srt:6:" in results["missing_timeframe.srt"].message
+
+    teams = results["teams_timeframe.vtt"]
+    assert (teams.status, teams.session, teams.n_utterances, teams.n_speakers) == (
+        "imported",
+        "teams_timeframe",
+        2,
+        2,
+    )
+    assert results["qualcoder-3-speakers.txt"].n_speakers == 3
+    # sample.srt and sample.vtt share a stem: the second gets a unique name
+    assert {results["sample.srt"].session, results["sample.vtt"].session} == {"sample", "sample-2"}
+
+    store = project.store
+    sessions = {s.name: s for s in store.sessions()}
+    assert len(sessions) == 5
+    assert all(s.group == "pilot" for s in sessions.values())
+    s = sessions["teams_timeframe"]
+    assert s.source_format == "vtt"
+    assert s.source_sha256 == file_sha256(T / "teams_timeframe.vtt")
+    stored = store.utterances(s.id or 0)
+    assert [(u.speaker, u.start, u.end, u.text) for u in stored] == [
+        ("Yuri Bakulin", 0.0, 0.57, "There you go."),
+        ("Adrian Petrescu", 0.21, 1.13, "Why hello there, Yuri."),
+    ]
+    assert {p.name for p in store.participants()} >= {"Yuri Bakulin", "Adrian Petrescu", "id1"}
+    # segmentation ran: every imported session has coding units covering its turns
+    for session in sessions.values():
+        units = store.segments(session.id)
+        assert units, session.name
+        assert {u.utterance_id for u in units} <= {u.id for u in store.utterances(session.id or 0)}
+
+
+def test_same_file_twice_is_skipped_unless_forced(project, tmp_path: Path) -> None:
+    path = T / "qualcoder-3-speakers.txt"
+    [first] = import_files(project, [path])
+    assert first.status == "imported"
+    [again] = import_files(project, [path])
+    assert again.status == "skipped"
+    assert again.session == "qualcoder-3-speakers"
+    assert "already imported as qualcoder-3-speakers" in again.message
+    # same bytes under another name are still the same transcript
+    copy = tmp_path / "renamed.txt"
+    shutil.copyfile(path, copy)
+    [renamed] = import_files(project, [copy])
+    assert renamed.status == "skipped"
+    assert len(project.store.sessions()) == 1
+    [forced] = import_files(project, [path], force=True)
+    assert (forced.status, forced.session) == ("imported", "qualcoder-3-speakers-2")
+    assert len(project.store.sessions()) == 2
+
+
+def test_session_name_and_one_file_rule(project) -> None:
+    [r] = import_files(project, [T / "sample.srt"], session="Ryhmä 1 / kerta 2")
+    assert r.session == "Ryhmä 1 / kerta 2"
+    assert project.store.get_session("Ryhmä 1 / kerta 2").n_utterances == 5
+    with pytest.raises(QualcodeError, match="one session but 2 files"):
+        list(import_files(project, [T / "sample.srt", T / "sample.vtt"], session="x"))
+    with pytest.raises(QualcodeError, match="unknown format 'rtf'"):
+        list(import_files(project, [T / "sample.srt"], format="rtf"))
+
+
+def test_taken_session_name_fails_that_file_only(project) -> None:
+    list(import_files(project, [T / "sample.srt"], session="s1"))
+    [r] = import_files(project, [T / "sample.vtt"], session="s1")
+    assert r.status == "failed"
+    assert "already exists" in r.message
+    assert project.store.get_session("s1").source_format == "srt"
+
+
+def test_batch_continues_past_bad_files(project, tmp_path: Path) -> None:
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n\n", encoding="utf-8")
+    missing = tmp_path / "nope.vtt"
+    results = list(
+        import_files(project, [empty, missing, T / "missing_timeframe.srt", T / "sample.vtt"])
+    )
+    assert [r.status for r in results] == ["failed", "failed", "failed", "imported"]
+    assert "no text found" in results[0].message
+    assert "no such file" in results[1].message
+    assert [s.name for s in project.store.sessions()] == ["sample"]
+
+
+def test_forced_format(project, tmp_path: Path) -> None:
+    path = tmp_path / "captions.data"
+    shutil.copyfile(T / "sample.srt", path)
+    [r] = import_files(project, [path], format="srt")
+    assert (r.status, r.format, r.n_utterances) == ("imported", "srt", 5)
+
+
+def test_failed_segmentation_leaves_no_session(project, monkeypatch) -> None:
+    import qualcode.segment
+
+    def broken(*args, **kwargs):
+        raise QualcodeError("segmentation broke")
+
+    monkeypatch.setattr(qualcode.segment, "segment_session", broken)
+    [r] = import_files(project, [T / "sample.srt"])
+    assert r.status == "failed"
+    assert "segmentation broke" in r.message
+    assert project.store.sessions() == []
+
+
+@pytest.mark.parametrize(
+    ("name", "min_turns"),
+    [("emessi-fi-session1.txt", 25), ("emessi-en-session1.vtt", 25)],
+)
+def test_examples_import(project, name: str, min_turns: int) -> None:
+    path = EXAMPLES / name
+    transcript = read_transcript(path)
+    [r] = import_files(project, [path], group="example")
+    assert r.status == "imported", r.message
+    assert r.n_utterances == len(transcript.utterances) >= min_turns
+    assert r.n_speakers == 4  # a facilitator and three participants
+    stored = project.store.utterances(project.store.get_session(r.session).id or 0)
+    assert [u.text for u in stored] == [u.text for u in transcript.utterances]
+    assert all(u.speaker for u in stored)
+
+
+def test_folder_stands_for_its_transcripts(project, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copyfile(T / "sample.srt", folder / "a.srt")
+    shutil.copyfile(T / "teams_timeframe.vtt", folder / "b.vtt")
+    (folder / "notes.pdf").write_bytes(b"%PDF-1.4")
+    (folder / "README.txt").write_text("About: these files\n", encoding="utf-8")
+    results = list(import_files(project, [folder]))
+    assert [(r.path.name, r.status) for r in results] == [
+        ("a.srt", "imported"),
+        ("b.vtt", "imported"),
+    ]
+
+
+def test_language_from_file_or_option(project) -> None:
+    [en] = import_files(project, [EXAMPLES / "emessi-en-session1.vtt"])
+    [fi] = import_files(project, [EXAMPLES / "emessi-fi-session1.txt"], language="fi")
+    [none] = import_files(project, [T / "sample.srt"])
+    store = project.store
+    assert [store.get_session(r.session).language for r in (en, fi, none)] == ["en", "fi", None]
