@@ -1,0 +1,152 @@
+"""Decode whatever recording a researcher has into what Whisper needs.
+
+Researchers bring wav, mp3, m4a, flac, ogg, opus and the sound tracks of
+mp4/mkv/webm videos. PyAV decodes all of them without an ``ffmpeg`` binary on
+the PATH (it bundles the libraries), so both engines get the same 16 kHz mono
+float32 array from one place, and a broken file fails here with one line that
+names it instead of deep inside an engine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qualcode.errors import FormatError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+SAMPLE_RATE = 16_000
+# below this a file holds no speech Whisper could transcribe (a click, a header)
+MIN_SECONDS = 0.1
+# all-zero (digital silence) or near it: nothing to transcribe
+SILENCE_PEAK = 1e-4
+# a recorded sound takes hundreds of distinct sample values; a file with a
+# handful (a stuck converter, a header with filler) holds no sound at all
+MIN_DISTINCT_VALUES = 32
+
+
+@dataclass
+class Audio:
+    """A decoded recording.
+
+    samples: mono float32 in [-1, 1] at ``SAMPLE_RATE``.
+    channels: (n_channels, n_samples) float32, only when asked for
+        (``keep_channels=True``), for one-speaker-per-channel recordings.
+    duration: seconds.
+    """
+
+    path: Path
+    samples: np.ndarray
+    duration: float
+    channels: np.ndarray | None = None
+
+    @property
+    def n_channels(self) -> int:
+        return 1 if self.channels is None else int(self.channels.shape[0])
+
+
+def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _decode(path: Path, layout: str) -> np.ndarray:
+    """All frames of the first audio stream, resampled to 16 kHz s16 in
+    ``layout``, as float32 (n_samples * n_channels interleaved)."""
+    import av
+    import numpy as np
+
+    resampler = av.AudioResampler(format="s16", layout=layout, rate=SAMPLE_RATE)
+    chunks: list[Any] = []
+    with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+        if not container.streams.audio:
+            raise FormatError(path, "has no sound track; give an audio or video file with sound")
+        for frame in container.decode(audio=0):
+            try:
+                for out in resampler.resample(frame):
+                    chunks.append(out.to_ndarray().reshape(-1))
+            except av.error.InvalidDataError:
+                # a damaged frame in an otherwise good file: skip it, as players do
+                continue
+        for out in resampler.resample(None):
+            chunks.append(out.to_ndarray().reshape(-1))
+    if not chunks:
+        return np.zeros(0, dtype=np.float32)
+    return np.concatenate(chunks).astype(np.float32) / 32768.0
+
+
+def load_audio(path: str | Path, *, keep_channels: bool = False) -> Audio:
+    """Decode ``path`` to 16 kHz mono float32 (plus per-channel arrays when
+    ``keep_channels``). Raises ``FormatError`` naming the file for missing,
+    corrupt, empty, silent or non-audio files."""
+    import av
+    import numpy as np
+
+    path = Path(path)
+    if not path.is_file():
+        raise FormatError(path, "no such file; check the path")
+    if path.stat().st_size == 0:
+        raise FormatError(path, "is an empty file (0 bytes); re-export or re-copy the recording")
+    try:
+        mono = _decode(path, "mono")
+        channels = None
+        if keep_channels:
+            n = _channel_count(path)
+            if n >= 2:
+                layout = "stereo" if n == 2 else f"{n}c"
+                channels = _decode(path, layout).reshape(-1, n).T.copy()
+    except FormatError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError) as e:
+        reason = getattr(e, "strerror", None) or str(e) or type(e).__name__
+        raise FormatError(
+            path, f"cannot be decoded as audio ({reason}); is it a complete audio or video file?"
+        ) from None
+    duration = len(mono) / SAMPLE_RATE
+    if duration < MIN_SECONDS:
+        raise FormatError(path, "contains no audio samples; re-export the recording")
+    if float(np.max(np.abs(mono))) < SILENCE_PEAK:
+        raise FormatError(
+            path, f"is silent ({duration:.1f} s of nothing to transcribe); check the recording"
+        )
+    # a strided sample keeps this cheap on hour-long recordings
+    distinct = len(np.unique(mono[:: max(1, len(mono) // 200_000)]))
+    if distinct < MIN_DISTINCT_VALUES:
+        raise FormatError(
+            path,
+            f"holds no recorded sound ({duration:.1f} s with only {distinct} distinct sample "
+            "values); check the recording",
+        )
+    return Audio(path=path, samples=mono, duration=duration, channels=channels)
+
+
+def _channel_count(path: Path) -> int:
+    import av
+
+    with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+        stream = container.streams.audio[0]
+        return int(stream.codec_context.channels or 1)
+
+
+def probe_duration(path: str | Path) -> float | None:
+    """Duration from the container header, without decoding (for progress
+    totals before a batch starts); None when the header does not say."""
+    import av
+
+    try:
+        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            if container.duration:
+                return float(container.duration) / 1_000_000
+            stream = container.streams.audio[0]
+            if stream.duration and stream.time_base:
+                return float(stream.duration * stream.time_base)
+    except Exception:  # noqa: BLE001 - only an estimate; decoding reports real errors
+        return None
+    return None

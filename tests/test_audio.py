@@ -1,0 +1,99 @@
+"""Decoding real recordings and refusing broken ones clearly."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qualcode.audio import SAMPLE_RATE, load_audio, probe_duration, sha256_file
+from qualcode.errors import FormatError
+
+SPEECH = Path(__file__).parent / "data" / "speech"
+
+
+def test_decodes_stereo_44k_flac_to_16k_mono_float32():
+    audio = load_audio(SPEECH / "jfk.flac")
+    assert audio.samples.dtype == np.float32
+    assert audio.samples.ndim == 1
+    assert audio.duration == pytest.approx(11.0, abs=0.05)
+    assert len(audio.samples) == pytest.approx(11.0 * SAMPLE_RATE, abs=SAMPLE_RATE * 0.05)
+    assert 0.05 < float(np.abs(audio.samples).max()) <= 1.0
+    assert audio.channels is None
+
+
+def test_decodes_22k_wav():
+    audio = load_audio(SPEECH / "fi-css10-0040.wav")
+    assert audio.duration == pytest.approx(6.2, abs=0.05)
+    assert probe_duration(SPEECH / "fi-css10-0040.wav") == pytest.approx(6.2, abs=0.05)
+
+
+def test_keeps_channels_when_asked():
+    audio = load_audio(SPEECH / "stereo-two-speakers.wav", keep_channels=True)
+    assert audio.channels is not None
+    assert audio.channels.shape == (2, len(audio.samples))
+    # one speaker per channel: the loud channel changes over time
+    frames = audio.channels[:, : audio.channels.shape[1] // 1600 * 1600].reshape(2, -1, 1600)
+    energy = (frames**2).mean(axis=2)
+    louder_left = energy[0] > energy[1] * 4
+    louder_right = energy[1] > energy[0] * 4
+    assert louder_left.sum() > 3 and louder_right.sum() > 3
+
+
+def test_sha256_matches_hashlib():
+    path = SPEECH / "jfk.flac"
+    assert sha256_file(path) == hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _one_line_naming(error: FormatError, path: Path) -> str:
+    message = str(error)
+    assert "\n" not in message
+    assert str(path) in message
+    return message
+
+
+def test_empty_recording_is_refused_clearly():
+    path = SPEECH / "empty.wav"
+    with pytest.raises(FormatError) as e:
+        load_audio(path)
+    assert "no recorded sound" in _one_line_naming(e.value, path)
+
+
+def test_truncated_file_is_refused_clearly(tmp_path):
+    path = tmp_path / "cut.flac"
+    path.write_bytes((SPEECH / "jfk.flac").read_bytes()[:3000])
+    with pytest.raises(FormatError) as e:
+        load_audio(path)
+    assert "cannot be decoded" in _one_line_naming(e.value, path)
+
+
+def test_text_file_is_not_audio(tmp_path):
+    path = tmp_path / "notes.mp3"
+    path.write_text("these are my field notes, not a recording\n" * 50)
+    with pytest.raises(FormatError) as e:
+        load_audio(path)
+    _one_line_naming(e.value, path)
+
+
+def test_zero_byte_and_missing_files(tmp_path):
+    empty = tmp_path / "zero.wav"
+    empty.write_bytes(b"")
+    with pytest.raises(FormatError, match="empty file"):
+        load_audio(empty)
+    with pytest.raises(FormatError, match="no such file"):
+        load_audio(tmp_path / "nope.wav")
+
+
+def test_digital_silence_is_refused(tmp_path):
+    import wave
+
+    path = tmp_path / "silence.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)
+        w.writeframes(b"\0\0" * 16000 * 2)
+    with pytest.raises(FormatError, match="silent"):
+        load_audio(path)

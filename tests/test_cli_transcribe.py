@@ -1,0 +1,137 @@
+"""`qualcode transcribe`, `qualcode models ...`, `qualcode export transcript`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from qualcode.cli.main import app
+
+SPEECH = Path(__file__).parent / "data" / "speech"
+runner = CliRunner()
+TINY = ["--model", "tiny.en", "--threads", "2"]
+
+
+def run(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_transcribe_batch_reports_failures_and_exits_nonzero(project, tmp_path):
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes((SPEECH / "jfk.flac").read_bytes()[:3000])
+    jfk = shutil.copy(SPEECH / "jfk.flac", tmp_path / "jfk.flac")
+    result = run(
+        "transcribe",
+        cut,
+        jfk,
+        SPEECH / "empty.wav",
+        *TINY,
+        "--speakers",
+        "none",
+        "--group",
+        "pilot",
+        "-P",
+        project.root,
+    )
+    assert result.exit_code == 1, result.output
+    assert "1 done, 0 skipped, 2 failed" in result.output
+    assert "cannot be decoded" in result.output and "no recorded sound" in result.output
+    listed = json.loads(run("sessions", "--json", "-P", project.root).output)
+    assert [(s["name"], s["group"], s["language"]) for s in listed] == [("jfk", "pilot", "en")]
+    assert listed[0]["settings"]["engine"] == "faster-whisper"
+
+
+def test_transcribe_json_skips_same_settings_and_force_redoes(project, tmp_path):
+    jfk = shutil.copy(SPEECH / "jfk.flac", tmp_path / "jfk.flac")
+    first = run("transcribe", jfk, *TINY, "--speakers", "none", "--json", "-P", project.root)
+    assert first.exit_code == 0, first.output
+    [item] = json.loads(first.output)
+    assert item["status"] == "done" and item["session"] == "jfk" and item["language"] == "en"
+    assert set(item) == {
+        "path",
+        "status",
+        "session",
+        "error",
+        "duration",
+        "language",
+        "utterances",
+        "speakers",
+        "wall_seconds",
+    }
+    again = run("transcribe", jfk, *TINY, "--speakers", "none", "--json", "-P", project.root)
+    assert json.loads(again.output)[0]["status"] == "skipped"
+    forced = run(
+        "transcribe", jfk, *TINY, "--speakers", "none", "--force", "--json", "-P", project.root
+    )
+    assert json.loads(forced.output)[0]["status"] == "done"
+    assert len(json.loads(run("sessions", "--json", "-P", project.root).output)) == 1
+
+
+def test_transcribe_channels_with_session_name(project):
+    result = run(
+        "transcribe",
+        SPEECH / "stereo-two-speakers.wav",
+        *TINY,
+        "--speakers",
+        "channels",
+        "--session",
+        "call-1",
+        "-P",
+        project.root,
+    )
+    assert result.exit_code == 0, result.output
+    speakers = json.loads(run("speakers", "--json", "-P", project.root).output)
+    assert sorted(s["name"] for s in speakers) == ["SPEAKER_1", "SPEAKER_2"]
+    assert all(s["sessions"] == ["call-1"] for s in speakers)
+
+
+def test_bad_arguments_are_one_line_errors(project):
+    result = run("transcribe", SPEECH / "jfk.flac", "--engine", "whisperx", "-P", project.root)
+    assert result.exit_code == 1
+    assert "unknown engine 'whisperx'; known engines: faster-whisper, openai-whisper" in (
+        result.output
+    )
+    result = run("transcribe", SPEECH / "jfk.flac", "--speakers", "lots", "-P", project.root)
+    assert result.exit_code == 1 and "--speakers 'lots'" in result.output
+
+
+def test_models_install_and_list(tmp_path, monkeypatch):
+    monkeypatch.setenv("QUALCODE_MODELS", str(tmp_path / "models"))
+    for name in ("tiny.en", "base"):
+        result = run("models", "install", name, "--offline")
+        assert result.exit_code == 0, result.output
+        assert f"{name}: usable" in result.output
+    listed = {m["name"]: m for m in json.loads(run("models", "list", "--json").output)}
+    assert listed["tiny.en"]["usable"] and listed["base"]["usable"]
+    assert listed["base"]["path"] == str(tmp_path / "models" / "base")
+    assert not listed["large-v3"]["usable"] and "install" in listed["large-v3"]["note"]
+    refused = run("models", "install", "small", "--offline")
+    assert refused.exit_code == 1 and "not installed" in refused.output
+
+
+def test_export_transcript_formats(project, tmp_path):
+    run(
+        "transcribe",
+        SPEECH / "stereo-two-speakers.wav",
+        *TINY,
+        "--speakers",
+        "channels",
+        "--session",
+        "call",
+        "-P",
+        project.root,
+    )
+    srt = tmp_path / "call.srt"
+    result = run(
+        "export", "transcript", "call", "--format", "srt", "--out", srt, "-P", project.root
+    )
+    assert result.exit_code == 0, result.output
+    text = srt.read_text(encoding="utf-8")
+    assert "00:00:00,000 -->" in text and "SPEAKER_1" in text and "SPEAKER_2" in text
+    printed = run("export", "transcript", "call", "--format", "vtt", "-P", project.root)
+    assert printed.output.startswith("WEBVTT") and "horizon" in printed.output
+    bad = run("export", "transcript", "call", "--format", "doc", "-P", project.root)
+    assert bad.exit_code == 1 and "--format 'doc'" in bad.output

@@ -1,0 +1,177 @@
+"""The transcription batch: sessions stored whole, skips, resumes, speakers."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import jiwer
+import pytest
+
+from qualcode.engines import TranscribeOptions
+from qualcode.errors import QualcodeError
+from qualcode.transcribe import BatchOptions, parse_speakers, transcribe_file, transcribe_files
+
+SPEECH = Path(__file__).parent / "data" / "speech"
+
+
+def tiny(**kw) -> BatchOptions:
+    return BatchOptions(transcribe=TranscribeOptions(model="tiny.en", cpu_threads=2), **kw)
+
+
+def normalize(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+
+
+def count_rows(project, table: str) -> int:
+    return int(project.store.db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+@pytest.fixture
+def files(tmp_path) -> dict[str, Path]:
+    out = {}
+    for name in ("jfk.flac", "fi-css10-0040.wav", "empty.wav", "stereo-two-speakers.wav"):
+        out[name] = Path(shutil.copy(SPEECH / name, tmp_path / name))
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes((SPEECH / "jfk.flac").read_bytes()[:3000])
+    out["cut.flac"] = cut
+    return out
+
+
+def test_stores_a_session_with_words_language_and_settings(project, files):
+    result = transcribe_file(project.store, files["jfk.flac"], tiny(group="pilot-1"))
+    assert result.status == "done" and result.session == "jfk"
+    session = project.store.get_session("jfk")
+    assert session.group == "pilot-1"
+    assert session.language == "en"
+    assert session.duration == pytest.approx(11.0, abs=0.05)
+    assert session.settings["engine"] == "faster-whisper"
+    assert session.settings["model"] == "tiny.en"
+    assert session.settings["compute_type"] == "int8"
+    assert session.settings["versions"]["faster_whisper"]
+    assert session.media_sha256 and len(session.settings_key or "") == 64
+    utterances = project.store.utterances(session.id)
+    ref = normalize((SPEECH / "jfk.ref.txt").read_text())
+    assert jiwer.wer(ref, normalize(" ".join(u.text for u in utterances))) <= 0.1
+    assert all(u.words and u.start is not None and u.end is not None for u in utterances)
+    assert [u.start for u in utterances] == sorted(u.start for u in utterances)
+
+
+def test_batch_with_bad_files_goes_on_and_reports_each(project, files):
+    paths = [files["cut.flac"], files["jfk.flac"], files["empty.wav"]]
+    results = list(transcribe_files(project.store, paths, tiny()))
+    assert [r.status for r in results] == ["failed", "done", "failed"]
+    for r in (results[0], results[2]):
+        assert r.error and "\n" not in r.error and str(r.path) in r.error
+    assert [s.name for s in project.store.sessions()] == ["jfk"]
+
+
+def test_same_settings_are_skipped_unless_forced(project, files):
+    first = transcribe_file(project.store, files["jfk.flac"], tiny())
+    again = transcribe_file(project.store, files["jfk.flac"], tiny())
+    assert again.status == "skipped" and again.session == first.session
+    # different settings make a new session beside the old one
+    greedy = BatchOptions(transcribe=TranscribeOptions(model="tiny.en", cpu_threads=2, beam_size=1))
+    other = transcribe_file(project.store, files["jfk.flac"], greedy)
+    assert other.status == "done" and other.session == "jfk-2"
+    forced = transcribe_file(project.store, files["jfk.flac"], tiny(force=True))
+    assert forced.status == "done" and forced.session == "jfk"
+    assert sorted(s.name for s in project.store.sessions()) == ["jfk", "jfk-2"]
+    n_utt = sum(s.n_utterances for s in project.store.sessions())
+    assert count_rows(project, "utterances") == n_utt  # the replaced one left nothing
+
+
+def test_interrupted_batch_resumes_without_duplicates(project, files):
+    paths = [files["jfk.flac"], files["fi-css10-0040.wav"]]
+
+    def interrupt_second(event):
+        # Ctrl-C while the real engine works on the second file
+        if event.path == paths[1] and event.stage == "transcribing":
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        list(transcribe_files(project.store, paths, tiny(), interrupt_second))
+    assert [s.name for s in project.store.sessions()] == ["jfk"]
+    resumed = list(transcribe_files(project.store, paths, tiny()))
+    assert [r.status for r in resumed] == ["skipped", "done"]
+    sessions = project.store.sessions()
+    assert sorted(s.name for s in sessions) == ["fi-css10-0040", "jfk"]
+    assert count_rows(project, "utterances") == sum(s.n_utterances for s in sessions)
+
+
+def test_interrupt_while_storing_leaves_no_half_session(project, files, monkeypatch):
+    store = project.store
+    original = store._insert_utterances
+
+    def insert_then_die(session_id, utterances):
+        original(session_id, utterances)  # rows are written ...
+        raise KeyboardInterrupt  # ... and the process is stopped before commit
+
+    monkeypatch.setattr(store, "_insert_utterances", insert_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        list(transcribe_files(store, [files["jfk.flac"]], tiny()))
+    assert store.sessions() == []
+    assert count_rows(project, "utterances") == 0
+    monkeypatch.undo()
+    assert [r.status for r in transcribe_files(store, [files["jfk.flac"]], tiny())] == ["done"]
+
+
+def test_speakers_channels_gives_one_speaker_per_channel(project, files):
+    result = transcribe_file(
+        project.store, files["stereo-two-speakers.wav"], tiny(speakers="channels")
+    )
+    assert result.speakers == 2
+    utterances = project.store.utterances(project.store.get_session(result.session).id)
+    by_speaker = {}
+    for u in utterances:
+        by_speaker.setdefault(u.speaker, []).append(u.text)
+    assert set(by_speaker) == {"SPEAKER_1", "SPEAKER_2"}
+    ref = dict(
+        line.split(": ", 1)
+        for line in (SPEECH / "stereo-two-speakers.ref.txt").read_text().splitlines()
+    )
+    left = normalize(" ".join(by_speaker["SPEAKER_1"]))
+    right = normalize(" ".join(by_speaker["SPEAKER_2"]))
+    assert jiwer.wer(normalize(ref["LEFT"]), left) <= 0.1, left
+    assert jiwer.wer(normalize(ref["RIGHT"]), right) <= 0.1, right
+
+
+def test_speakers_channels_refuses_mono_and_copied_channels(project, files):
+    with pytest.raises(QualcodeError, match="one channel"):
+        transcribe_file(project.store, files["fi-css10-0040.wav"], tiny(speakers="channels"))
+    # jfk.flac is a mono recording saved as two identical channels
+    with pytest.raises(QualcodeError, match="same sound"):
+        transcribe_file(project.store, files["jfk.flac"], tiny(speakers="channels"))
+
+
+def test_parse_speakers():
+    assert parse_speakers("AUTO") == "auto"
+    assert parse_speakers("3") == "3"
+    with pytest.raises(QualcodeError, match="number of speakers"):
+        parse_speakers("many")
+    with pytest.raises(QualcodeError, match="number of speakers"):
+        parse_speakers("0")
+
+
+def test_session_name_needs_one_file(project, files):
+    with pytest.raises(QualcodeError, match="one file"):
+        list(
+            transcribe_files(
+                project.store, [files["jfk.flac"], files["empty.wav"]], tiny(session="x")
+            )
+        )
+
+
+def test_speakers_auto_separates_the_two_callers(project):
+    # real two-person call; needs the diarization stage (resemblyzer)
+    result = transcribe_file(project.store, SPEECH / "two-speakers.wav", tiny(speakers="auto"))
+    assert result.speakers == 2
+    utterances = project.store.utterances(project.store.get_session(result.session).id)
+    speaker_of = {}
+    for u in utterances:
+        for w in u.words:
+            speaker_of.setdefault(normalize(w.word), u.speaker)
+    # "This is Diane in New Jersey." / "And I'm Sheila in Texas": two people
+    assert speaker_of["diane"] != speaker_of["sheila"]
+    assert {u.speaker for u in utterances} == {"SPEAKER_1", "SPEAKER_2"}
