@@ -170,6 +170,39 @@ class CodingStore(StoreBase):
             raise NotFound(f"no coding unit with id {segment_id}")
         return _segment(row)
 
+    def segments_by_ids(self, ids: Iterable[int]) -> list[Segment]:
+        """Current or retired units by id, in the order of ``ids`` (unknown ids skipped)."""
+        wanted = list(ids)
+        found: dict[int, Segment] = {}
+        for lo in range(0, len(wanted), 500):
+            chunk = wanted[lo : lo + 500]
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.execute(_SEGMENT_SELECT + f" WHERE g.id IN ({marks})", chunk):
+                found[r[0]] = _segment(r)
+        return [found[i] for i in wanted if i in found]
+
+    def session_languages(self) -> dict[int, str | None]:
+        return dict(self.db.execute("SELECT id, language FROM sessions").fetchall())
+
+    def reviewed_segment_ids(self, coder: str | None = None, status: str = "done") -> set[int]:
+        """Units a coder (any coder when None) marked with ``status`` in review."""
+        sql = "SELECT segment_id FROM reviews WHERE status = ?"
+        args: list = [status]
+        if coder is not None:
+            sql += " AND coder = ?"
+            args.append(coder)
+        return {r[0] for r in self.db.execute(sql, args)}
+
+    def reviewed_pairs(self, status: str = "done") -> list[tuple[int, str]]:
+        """(segment id, coder) of every finished review: the learning signal
+        "reviewed without this code" is a negative."""
+        return [
+            (int(r[0]), r[1])
+            for r in self.db.execute(
+                "SELECT segment_id, coder FROM reviews WHERE status = ?", (status,)
+            )
+        ]
+
     def move_segment_history(self, old_id: int, new_id: int) -> None:
         """Carry decisions, reviews and memos from a retired unit to its
         unchanged successor, then drop the retired unit."""
@@ -179,8 +212,12 @@ class CodingStore(StoreBase):
                     f"UPDATE OR IGNORE {table} SET segment_id = ? WHERE segment_id = ?",
                     (new_id, old_id),
                 )
-            self.db.execute("UPDATE memos SET segment_id = ? WHERE segment_id = ?", (new_id, old_id))
-            self.db.execute("UPDATE events SET segment_id = ? WHERE segment_id = ?", (new_id, old_id))
+            self.db.execute(
+                "UPDATE memos SET segment_id = ? WHERE segment_id = ?", (new_id, old_id)
+            )
+            self.db.execute(
+                "UPDATE events SET segment_id = ? WHERE segment_id = ?", (new_id, old_id)
+            )
             self.db.execute("DELETE FROM segments WHERE id = ?", (old_id,))
 
     # -- suggestions --------------------------------------------------------
@@ -194,9 +231,7 @@ class CodingStore(StoreBase):
         ids = set(segment_ids) if segment_ids is not None else {s.segment_id for s in items}
         stamp = now()
         with self.transaction():
-            self.db.executemany(
-                "DELETE FROM suggestions WHERE segment_id = ?", [(i,) for i in ids]
-            )
+            self.db.executemany("DELETE FROM suggestions WHERE segment_id = ?", [(i,) for i in ids])
             self.db.executemany(
                 "INSERT INTO suggestions(segment_id, code_id, score, rationale, model_version, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -291,7 +326,8 @@ class CodingStore(StoreBase):
     def decisions(
         self, *, coder: str | None = None, segment_id: int | None = None
     ) -> list[Decision]:
-        where, args = [], []
+        where: list[str] = []
+        args: list[str | int] = []
         if coder is not None:
             where.append("coder = ?")
             args.append(coder)
@@ -303,8 +339,15 @@ class CodingStore(StoreBase):
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id"
         return [
-            Decision(id=r[0], segment_id=r[1], code_id=r[2], coder=r[3], verdict=r[4],
-                     memo=r[5], decided_at=r[6])
+            Decision(
+                id=r[0],
+                segment_id=r[1],
+                code_id=r[2],
+                coder=r[3],
+                verdict=r[4],
+                memo=r[5],
+                decided_at=r[6],
+            )
             for r in self.db.execute(sql, args)
         ]
 

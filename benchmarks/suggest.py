@@ -1,0 +1,177 @@
+"""Suggestion quality and speed, the figures quoted in docs/benchmarks.md.
+
+    python benchmarks/suggest.py            # everything
+    python benchmarks/suggest.py quality    # learning curve + Taguette check
+    python benchmarks/suggest.py speed      # 100,000 units, 5,000 decisions
+
+Quality: the emessi learning curve (micro-F1 at train fraction 0, 0.1, 0.25,
+0.5; mean over seeds 0-2) on tests/data/emessi-eval.csv, and a generalisation
+check on a real study coded by others with a different codebook (Taguette
+usability data: codes with labels and descriptions only, no keywords).
+Speed: units are synthesized from the evaluation set (sentences recombined,
+so texts are distinct) and scored with rationale; training uses 5,000 decided
+units built the same way.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+EVAL = ROOT / "tests" / "data" / "emessi-eval.csv"
+TAGUETTE = ROOT / "tests" / "data" / "taguette-usability"
+
+
+def slug(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+
+
+def taguette_files(folder: Path, out: Path) -> tuple[Path, Path]:
+    """A codebook YAML (labels + descriptions) and a gold CSV (one row per
+    highlighted passage, its tags as codes) from the Taguette export."""
+    codes = []
+    with (folder / "codebook_20220303_8.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            codes.append(
+                {
+                    "id": slug(row["tag"]),
+                    "label": row["tag"],
+                    "description": " ".join(row["description"].split()),
+                }
+            )
+    book = out / "taguette.yaml"
+    book.write_text(
+        yaml.safe_dump(
+            {"name": "taguette-usability", "version": 1, "languages": ["en"], "codes": codes},
+            allow_unicode=True,
+            sort_keys=False,
+        ),
+        encoding="utf-8",
+    )
+    passages: dict[tuple[str, str], list[str]] = {}
+    with (folder / "all_tags_20220303.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            key = (row["document"], " ".join(row["content"].split()))
+            if key[1]:
+                passages.setdefault(key, []).append(slug(row["tag"]))
+    gold = out / "taguette-gold.csv"
+    with gold.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "codes", "lang", "session"])
+        for (doc, text), tags in passages.items():
+            w.writerow([text, ";".join(dict.fromkeys(tags)), "en", Path(doc).stem])
+    return book, gold
+
+
+def quality() -> None:
+    from qualcode.codebook import load_codebook
+    from qualcode.evaluate import evaluate, iter_report_lines
+
+    book = load_codebook(ROOT / "codebooks" / "emessi.yaml")
+    print("## emessi learning curve (tests/data/emessi-eval.csv, seeds 0-2)")
+    print(
+        "| train fraction | micro-F1 | macro-F1 | min kappa | "
+        "codebook only, same test units: micro-F1 |"
+    )
+    print("|---|---|---|---|---|")
+    for fraction in (0.0, 0.1, 0.25, 0.5):
+        seeds = (0,) if fraction == 0 else (0, 1, 2)
+        runs = [evaluate(EVAL, book, train_fraction=fraction, seed=s) for s in seeds]
+        base = [evaluate(EVAL, book, train_fraction=fraction, seed=s, learn=False) for s in seeds]
+        micro = np.mean([r.micro_f1 for r in runs])
+        macro = np.mean([r.macro_f1 for r in runs])
+        kappa = np.mean([min(m.kappa for m in r.codes.values()) for r in runs])
+        same = np.mean([r.micro_f1 for r in base])
+        print(f"| {fraction} | {micro:.3f} | {macro:.3f} | {kappa:.3f} | {same:.3f} |", flush=True)
+    print("\nPer code, codebook only:")
+    print("\n".join(iter_report_lines(evaluate(EVAL, book))))
+    print("\nPer code, half the units as decisions (seed 0):")
+    print("\n".join(iter_report_lines(evaluate(EVAL, book, train_fraction=0.5, seed=0))))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        book_path, gold = taguette_files(TAGUETTE, Path(tmp))
+        tbook = load_codebook(book_path)
+        print("\n## Taguette usability study (22 codes, no keywords or examples)")
+        for fraction in (0.0, 0.1, 0.25, 0.5):
+            t = time.perf_counter()
+            r = evaluate(gold, tbook, train_fraction=fraction, seed=0)
+            print(
+                f"train fraction {fraction}: micro-F1 {r.micro_f1:.3f}, macro-F1 "
+                f"{r.macro_f1:.3f} ({r.n_train} train / {r.n_test} test, "
+                f"{time.perf_counter() - t:.1f} s)",
+                flush=True,
+            )
+
+
+def _synthesize(n: int, seed: int = 0) -> tuple[list[str], list[str], np.ndarray, list[str]]:
+    """n distinct units: two evaluation units of the same language joined,
+    labels the union of theirs."""
+    from qualcode.codebook import load_codebook
+    from qualcode.suggest.engine import suggestable_codes
+
+    rows = list(csv.DictReader(EVAL.open(encoding="utf-8")))
+    ids = [c.id for c in suggestable_codes(load_codebook(ROOT / "codebooks" / "emessi.yaml"))]
+    by_lang: dict[str, list[dict]] = {}
+    for r in rows:
+        by_lang.setdefault(r["lang"], []).append(r)
+    rng = random.Random(seed)
+    texts, langs = [], []
+    y = np.zeros((n, len(ids)), dtype=np.float32)
+    for i in range(n):
+        lang = "fi" if i % 2 else "en"
+        a, b = rng.choice(by_lang[lang]), rng.choice(by_lang[lang])
+        texts.append(f"{a['text']} {b['text']}")
+        langs.append(lang)
+        for code in (a["codes"] + ";" + b["codes"]).split(";"):
+            if code:
+                y[i, ids.index(code)] = 1
+    return texts, langs, y, ids
+
+
+def speed() -> None:
+    from qualcode.codebook import load_codebook
+    from qualcode.suggest.engine import Suggester
+
+    book = load_codebook(ROOT / "codebooks" / "emessi.yaml")
+    texts, langs, y, _ = _synthesize(100_000)
+    print(f"## speed ({len(set(texts))} distinct synthesized units)")
+    suggester = Suggester(book).fit()
+    suggester.score(texts[:50], langs[:50])  # load the lemmatizer dictionaries once
+    t, cpu = time.perf_counter(), time.process_time()
+    scores = suggester.score(texts, langs)
+    scored = time.perf_counter() - t
+    suggestions = [s for i in range(len(texts)) for s in suggester.top(scores, i)]
+    total, cpu = time.perf_counter() - t, time.process_time() - cpu
+    print(
+        f"suggestions for {len(texts):,} units: {total:.2f} s wall, {cpu:.2f} s cpu "
+        f"(scoring {scored:.2f} s, rationale {total - scored:.2f} s; "
+        f"{len(suggestions):,} suggestions)",
+        flush=True,
+    )
+    # a decision is one (unit, code) verdict: 834 fully coded units hold 5,004
+    for n_units in (834, 5_000):
+        t_texts, t_langs, t_y, _ = _synthesize(n_units, seed=1)
+        t, cpu = time.perf_counter(), time.process_time()
+        Suggester(book).fit(t_texts, t_langs, t_y, np.ones_like(t_y, dtype=bool))
+        print(
+            f"training on {n_units:,} decided units ({t_y.size:,} decisions): "
+            f"{time.perf_counter() - t:.2f} s wall, {time.process_time() - cpu:.2f} s cpu",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    what = sys.argv[1] if len(sys.argv) > 1 else "all"
+    if what in ("all", "quality"):
+        quality()
+    if what in ("all", "speed"):
+        speed()

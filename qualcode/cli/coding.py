@@ -1,0 +1,235 @@
+"""`qualcode segment`, `suggest`, `train`, `evaluate` and `import-coded`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from qualcode.cli.apps import JsonOpt, ProjectOpt, app
+from qualcode.errors import QualcodeError
+from qualcode.project import open_project
+from qualcode.transcript import format_time
+
+SessionOpt = Annotated[
+    str | None, typer.Option("--session", "-s", help="Only this session (default: all).")
+]
+
+
+def suggestion_json(store, seg, suggestions, session_names: dict[int, str]) -> dict:
+    """One unit with its suggestions: the stable shape of `qualcode suggest --json`."""
+    return {
+        "segment_id": seg.id,
+        "session": session_names.get(seg.session_id),
+        "seq": seg.seq,
+        "speaker": seg.speaker,
+        "start": seg.start,
+        "end": seg.end,
+        "text": seg.text,
+        "suggestions": [
+            {"code": s.code_id, "score": round(s.score, 4), "rationale": s.rationale}
+            for s in suggestions
+        ],
+    }
+
+
+@app.command()
+def segment(
+    session: SessionOpt = None,
+    suggest: Annotated[
+        bool, typer.Option("--suggest/--no-suggest", help="Compute suggestions for the new units.")
+    ] = True,
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Cut sessions into coding units (again), keeping decisions on units whose
+    text is unchanged; lists retired units that keep decisions without a successor.
+
+    Example: qualcode segment --session emessi-fi-1
+    """
+    from qualcode.segment import segment_session
+    from qualcode.suggest import suggest_segments
+
+    with open_project(project) as p:
+        store = p.store
+        targets = [store.get_session(session)] if session else store.sessions()
+        if not targets:
+            raise QualcodeError("the project has no sessions; add some with `qualcode import FILE`")
+        out: list[dict[str, Any]] = []
+        for s in targets:
+            report = segment_session(store, s.id or 0, p)
+            n_suggested = suggest_segments(store, p, session=s.id) if suggest else 0
+            out.append(
+                {
+                    "session": s.name,
+                    "units": report.n_units,
+                    "codable": report.n_codable,
+                    "kept": report.n_kept,
+                    "suggestions": n_suggested,
+                    "orphaned": [
+                        {"segment_id": o.id, "text": o.text, "char_start": o.char_start}
+                        for o in report.orphaned
+                    ],
+                }
+            )
+    if as_json:
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    for item in out:
+        typer.echo(
+            f"{item['session']}: {item['units']} units ({item['codable']} codable), "
+            f"decisions kept on {item['kept']}, {item['suggestions']} suggestions"
+        )
+        for o in item["orphaned"]:
+            typer.secho(
+                f"  retired with decisions (text changed): #{o['segment_id']} {o['text'][:70]}",
+                fg="yellow",
+            )
+
+
+@app.command()
+def suggest(
+    session: SessionOpt = None,
+    top: Annotated[int, typer.Option("--top", "-n", help="Suggestions shown per unit.", min=1)] = 3,
+    show: Annotated[
+        bool, typer.Option("--show/--no-show", help="Print the units with their suggestions.")
+    ] = True,
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score codable units against the codebook and the trained model, store the
+    suggestions and print each unit's best ones with their rationale.
+
+    Example: qualcode suggest --session emessi-fi-1 --top 2
+    """
+    from qualcode.suggest import suggest_segments, suggestions_for
+
+    with open_project(project) as p:
+        store = p.store
+        n = suggest_segments(store, p, session=session)
+        sid = store.get_session(session).id if session else None
+        units = store.segments(sid, codable_only=True)
+        names = {s.id or 0: s.name for s in store.sessions()}
+        rows = [(u, suggestions_for(store, u.id or 0)[:top]) for u in units]
+    if as_json:
+        payload = [suggestion_json(store, u, sugs, names) for u, sugs in rows]
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    if show:
+        for u, sugs in rows:
+            when = f"[{format_time(u.start)}] " if u.start is not None else ""
+            who = f"{u.speaker}: " if u.speaker else ""
+            typer.echo(f"#{u.id} {when}{who}{u.text}")
+            for s in sugs:
+                typer.echo(f"    {s.score:.2f} {s.code_id:<18} {s.rationale}")
+    typer.echo(f"{n} suggestions for {len(rows)} units")
+
+
+@app.command()
+def train(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
+    """Learn from every coder decision so far and print cross-validated
+    precision, recall and F1 per code (suggestions use the new model at once).
+
+    Example: qualcode train
+    """
+    from qualcode.suggest import suggest_segments
+    from qualcode.suggest import train as train_model
+
+    with open_project(project) as p:
+        report = train_model(p.store, p)
+        suggest_segments(p.store, p)
+    if as_json:
+        payload = {
+            "version": report.version,
+            "units": report.n_units,
+            "decisions": report.n_decisions,
+            "seconds": round(report.seconds, 3),
+            "micro_f1": None if report.micro_f1 is None else round(report.micro_f1, 4),
+            "codes": {
+                code: {
+                    "precision": round(q.precision, 4),
+                    "recall": round(q.recall, 4),
+                    "f1": round(q.f1, 4),
+                    "support": q.support,
+                }
+                for code, q in report.codes.items()
+            },
+        }
+        typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    typer.echo(
+        f"model {report.version}: learned from {report.n_decisions} decisions on "
+        f"{report.n_units} units in {report.seconds:.1f} s"
+    )
+    if not report.codes:
+        typer.echo("too few decided units for cross-validation yet")
+        return
+    typer.echo(f"{'code':<20} {'prec':>6} {'recall':>6} {'F1':>6} {'support':>7}  (3-fold CV)")
+    for code, q in report.codes.items():
+        typer.echo(f"{code:<20} {q.precision:6.3f} {q.recall:6.3f} {q.f1:6.3f} {q.support:7d}")
+    if report.micro_f1 is not None:
+        typer.echo(f"micro-F1 {report.micro_f1:.3f}")
+
+
+@app.command()
+def evaluate(
+    gold: Annotated[
+        Path, typer.Argument(help="CSV with columns text,codes (+ id,lang,session,speaker).")
+    ],
+    train_fraction: Annotated[
+        float,
+        typer.Option(
+            "--train-fraction", "-f", help="Share of rows used as decisions (0: codebook only)."
+        ),
+    ] = 0.0,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the train/test split.")] = 0,
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Measure suggestions against hand-coded units: per code precision, recall,
+    F1, Cohen's kappa; micro and macro F1. Runs in a temporary store.
+
+    Example: qualcode evaluate tests/data/emessi-eval.csv --train-fraction 0.5 --seed 1
+    """
+    from qualcode.evaluate import evaluate as run_evaluate
+    from qualcode.evaluate import iter_report_lines
+    from qualcode.suggest.workflow import project_codebook
+
+    if not 0.0 <= train_fraction < 1.0:
+        raise QualcodeError(f"--train-fraction {train_fraction}: use a number from 0 to below 1")
+    with open_project(project) as p:
+        book = project_codebook(p)
+        report = run_evaluate(gold, book, train_fraction=train_fraction, seed=seed, project=p)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        return
+    for line in iter_report_lines(report):
+        typer.echo(line)
+
+
+@app.command("import-coded")
+def import_coded(
+    file: Annotated[
+        Path, typer.Argument(help="CSV with columns text,codes (+ coder,session,speaker,lang).")
+    ],
+    coder: Annotated[
+        str | None, typer.Option("--coder", help="Coder of rows without a coder column.")
+    ] = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Import units someone already coded (e.g. earlier hand coding) as
+    sessions, units and decisions that the suggestions learn from.
+
+    Example: qualcode import-coded coded-2023.csv --coder anna
+    """
+    from qualcode.evaluate import import_coded as run_import
+    from qualcode.suggest.workflow import project_codebook
+
+    with open_project(project) as p:
+        report = run_import(p.store, project_codebook(p), file, coder=coder)
+    typer.echo(
+        f"imported {report.n_units} coded units with {report.n_decisions} decisions into "
+        f"{', '.join(report.sessions)}; run `qualcode train` to learn from them"
+    )

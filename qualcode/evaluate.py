@@ -1,0 +1,325 @@
+"""How good are the suggestions? Measured against units a person coded.
+
+A research team adopting qualcode needs a number before trusting the
+suggestions: ``evaluate`` takes a gold CSV (text, codes), lets a fraction of
+it play the coder (its codes become decisions the model learns from) and
+predicts the rest, reporting per code precision, recall, F1 and Cohen's
+kappa (agreement beyond chance, the measure qualitative researchers report
+between coders). It runs in a throwaway store so it never touches the
+project's own decisions.
+
+The same CSV shape (plus ``coder``) brings earlier hand coding into a project
+(``import_coded``): that is how a team's past work teaches the model.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qualcode.errors import FormatError
+from qualcode.models import Decision, Segment, Session, Transcript, Utterance
+from qualcode.transcript import utterance_spans
+
+if TYPE_CHECKING:
+    from qualcode.codebook import Codebook
+    from qualcode.project import Project
+    from qualcode.store import Store
+
+GOLD_COLUMNS = ("text", "codes")
+OPTIONAL_COLUMNS = ("id", "lang", "session", "speaker", "coder")
+
+
+@dataclass
+class GoldUnit:
+    text: str
+    codes: list[str]
+    line: int
+    id: str | None = None
+    lang: str | None = None
+    session: str | None = None
+    speaker: str | None = None
+    coder: str | None = None
+
+
+@dataclass
+class CodeMetrics:
+    precision: float
+    recall: float
+    f1: float
+    kappa: float
+    support: int
+
+
+@dataclass
+class EvalReport:
+    """Quality of the suggestions on the held-out rows of a gold file."""
+
+    micro_f1: float
+    macro_f1: float
+    codes: dict[str, CodeMetrics]
+    n_train: int = 0
+    n_test: int = 0
+    train_fraction: float = 0.0
+    seed: int = 0
+    predictions: list[tuple[str, list[str], list[str]]] = field(default_factory=list)
+
+    def to_json(self) -> dict:
+        """The documented ``--json`` shape (docs/json.md)."""
+        return {
+            "micro_f1": round(self.micro_f1, 4),
+            "macro_f1": round(self.macro_f1, 4),
+            "n_train": self.n_train,
+            "n_test": self.n_test,
+            "train_fraction": self.train_fraction,
+            "seed": self.seed,
+            "codes": {
+                k: {key: round(v, 4) if isinstance(v, float) else v for key, v in asdict(m).items()}
+                for k, m in self.codes.items()
+            },
+        }
+
+
+def read_gold(
+    path: str | Path, known_codes: Sequence[str], *, parents: Sequence[str] = ()
+) -> list[GoldUnit]:
+    """Rows of a gold CSV; unknown codes and missing columns are refused with
+    their line number."""
+    path = Path(path)
+    known = set(known_codes)
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as e:
+        raise FormatError(path, f"cannot read it ({e.strerror})") from e
+    units: list[GoldUnit] = []
+    with handle:
+        reader = csv.DictReader(handle)
+        header = [h.strip().lower() for h in reader.fieldnames or []]
+        missing = [c for c in GOLD_COLUMNS if c not in header]
+        if missing:
+            raise FormatError(
+                path, f"missing column(s) {', '.join(missing)}; the header needs text,codes", 1
+            )
+        reader.fieldnames = header
+        try:
+            for row in reader:
+                line = reader.line_num
+                text = (row.get("text") or "").strip()
+                if not text:
+                    raise FormatError(path, "empty text; remove the row or fill it in", line)
+                codes = [c.strip() for c in (row.get("codes") or "").split(";") if c.strip()]
+                for code in codes:
+                    if code in parents:
+                        raise FormatError(
+                            path,
+                            f"code {code!r} has sub-codes; code the unit with one of them",
+                            line,
+                        )
+                    if code not in known:
+                        raise FormatError(
+                            path,
+                            f"unknown code {code!r}; known: {', '.join(sorted(known))}",
+                            line,
+                        )
+                units.append(
+                    GoldUnit(
+                        text=text,
+                        codes=list(dict.fromkeys(codes)),
+                        line=line,
+                        **{k: (row.get(k) or "").strip() or None for k in OPTIONAL_COLUMNS},
+                    )
+                )
+        except csv.Error as e:
+            raise FormatError(path, f"not valid CSV ({e})", reader.line_num) from e
+    if not units:
+        raise FormatError(path, "no rows; expected a header text,codes and coded units")
+    return units
+
+
+def _binary_scores(t: Sequence[bool], p: Sequence[bool]) -> CodeMetrics:
+    tp = sum(a and b for a, b in zip(t, p, strict=True))
+    fp = sum(b and not a for a, b in zip(t, p, strict=True))
+    fn = sum(a and not b for a, b in zip(t, p, strict=True))
+    n = len(t)
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    # Cohen's kappa of two raters (gold, suggestions) on a yes/no code
+    observed = (n - fp - fn) / n if n else 0.0
+    t_yes, p_yes = sum(t) / n if n else 0.0, sum(p) / n if n else 0.0
+    expected = t_yes * p_yes + (1 - t_yes) * (1 - p_yes)
+    kappa = (observed - expected) / (1 - expected) if expected < 1 else 1.0
+    return CodeMetrics(precision, recall, f1, kappa, sum(t))
+
+
+def score_sets(
+    truth: Sequence[Sequence[str]], predicted: Sequence[Sequence[str]], code_ids: Sequence[str]
+) -> tuple[dict[str, CodeMetrics], float, float]:
+    """Per-code metrics, micro-F1 and macro-F1 (over codes with support or
+    predictions) of multi-label code sets."""
+    codes: dict[str, CodeMetrics] = {}
+    tp = fp = fn = 0
+    for code in code_ids:
+        t = [code in x for x in truth]
+        p = [code in x for x in predicted]
+        m = _binary_scores(t, p)
+        codes[code] = m
+        tp += sum(a and b for a, b in zip(t, p, strict=True))
+        fp += sum(b and not a for a, b in zip(t, p, strict=True))
+        fn += sum(a and not b for a, b in zip(t, p, strict=True))
+    micro = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0
+    used = [m.f1 for c, m in codes.items() if m.support or any(c in x for x in predicted)]
+    macro = sum(used) / len(used) if used else 0.0
+    return codes, micro, macro
+
+
+def _store_units(store: Store, units: Sequence[GoldUnit], default_session: str) -> list[int]:
+    """Each gold row becomes one utterance and one coding unit (not re-split:
+    the unit is what was coded). Returns segment ids in row order."""
+    by_session: dict[str, list[int]] = {}
+    for i, u in enumerate(units):
+        by_session.setdefault(u.session or default_session, []).append(i)
+    ids = [0] * len(units)
+    for name, rows in by_session.items():
+        utterances = [Utterance(units[i].text, units[i].speaker) for i in rows]
+        langs = {units[i].lang for i in rows if units[i].lang}
+        session = Session(
+            name=store.unique_session_name(name),
+            language=langs.pop() if len(langs) == 1 else None,
+            source_format="csv",
+        )
+        sid = store.add_session(session, Transcript(utterances))
+        stored = store.utterances(sid)
+        segments = [
+            Segment(
+                session_id=sid,
+                seq=k,
+                text=u.text,
+                char_start=s,
+                char_end=e,
+                speaker=u.speaker,
+                participant_id=store.participant_id(u.speaker) if u.speaker else None,
+                utterance_id=u.id,
+            )
+            for k, (u, (s, e)) in enumerate(zip(stored, utterance_spans(stored), strict=True))
+        ]
+        for i, seg_id in zip(rows, store.replace_segments(sid, segments), strict=True):
+            ids[i] = seg_id
+    return ids
+
+
+def evaluate(
+    path: str | Path,
+    codebook: Codebook,
+    *,
+    train_fraction: float = 0.0,
+    seed: int = 0,
+    project: Project | None = None,
+    units: Sequence[GoldUnit] | None = None,
+    learn: bool = True,
+) -> EvalReport:
+    """Train on ``train_fraction`` of the gold rows (as coder "gold") and
+    measure the suggestions on the rest, in a temporary store. ``learn=False``
+    holds the same rows out but predicts from the codebook alone (the
+    baseline on the same test units)."""
+    from qualcode.store import open_store
+    from qualcode.suggest.engine import suggestable_codes
+    from qualcode.suggest.workflow import load_suggester, project_options, train
+
+    if not 0.0 <= train_fraction < 1.0:
+        raise FormatError(path, f"train fraction {train_fraction} must be at least 0 and below 1")
+    leaves = [c.id for c in suggestable_codes(codebook)]
+    parents = [c.id for c in codebook.iter_codes() if not c.is_leaf]
+    rows = list(units) if units is not None else read_gold(path, leaves, parents=parents)
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    n_train = round(train_fraction * len(rows))
+    if train_fraction > 0 and n_train >= len(rows):
+        n_train = len(rows) - 1
+    train_rows, test_rows = sorted(order[:n_train]), sorted(order[n_train:])
+    with tempfile.TemporaryDirectory(prefix="qualcode-eval-") as tmp:
+        store = open_store(Path(tmp) / "eval.db")
+        try:
+            store.sync_codes(codebook.flat_codes())
+            ids = _store_units(store, rows, Path(path).stem)
+            decisions = [
+                Decision(ids[i], code, "gold", "added" if code in rows[i].codes else "rejected")
+                for i in (train_rows if learn else [])
+                for code in leaves
+            ]
+            store.record_decisions(decisions)
+            if train_rows and learn:
+                train(store, project, codebook=codebook, cross_validate=False)
+            suggester, _ = load_suggester(store, project, codebook)
+            threshold = project_options(project).threshold
+            scores = suggester.score(
+                [rows[i].text for i in test_rows], [rows[i].lang for i in test_rows]
+            )
+        finally:
+            store.close()
+    predicted = [
+        [c for c, s in zip(scores.codes, scores.score[k], strict=True) if s >= threshold]
+        for k in range(len(test_rows))
+    ]
+    truth = [rows[i].codes for i in test_rows]
+    codes, micro, macro = score_sets(truth, predicted, leaves)
+    return EvalReport(
+        micro_f1=micro,
+        macro_f1=macro,
+        codes=codes,
+        n_train=len(train_rows),
+        n_test=len(test_rows),
+        train_fraction=train_fraction,
+        seed=seed,
+        predictions=[(rows[i].text, truth[k], predicted[k]) for k, i in enumerate(test_rows)],
+    )
+
+
+@dataclass
+class ImportReport:
+    sessions: list[str]
+    n_units: int
+    n_decisions: int
+
+
+def import_coded(
+    store: Store, codebook: Codebook, path: str | Path, *, coder: str | None = None
+) -> ImportReport:
+    """Bring already-coded units (gold CSV shape plus ``coder``) into a project:
+    sessions, one unit per row, and an "added" decision per code."""
+    path = Path(path)
+    leaves = [c.id for c in codebook.iter_codes() if c.is_leaf]
+    parents = [c.id for c in codebook.iter_codes() if not c.is_leaf]
+    rows = read_gold(path, leaves, parents=parents)
+    for u in rows:
+        if not (u.coder or coder):
+            raise FormatError(path, "no coder: add a coder column or pass --coder NAME", u.line)
+    with store.transaction():
+        before = {s.name for s in store.sessions()}
+        ids = _store_units(store, rows, path.stem)
+        decisions = [
+            Decision(seg_id, code, u.coder or coder or "", "added")
+            for u, seg_id in zip(rows, ids, strict=True)
+            for code in u.codes
+        ]
+        store.record_decisions(decisions)
+        created = sorted({s.name for s in store.sessions()} - before)
+    return ImportReport(sessions=created, n_units=len(rows), n_decisions=len(decisions))
+
+
+def iter_report_lines(report: EvalReport) -> Iterator[str]:
+    """Plain-text table of an evaluation, for terminals and logs."""
+    yield f"{'code':<20} {'prec':>6} {'recall':>6} {'F1':>6} {'kappa':>6} {'support':>7}"
+    for code, m in report.codes.items():
+        yield (
+            f"{code:<20} {m.precision:6.3f} {m.recall:6.3f} {m.f1:6.3f} {m.kappa:6.3f} "
+            f"{m.support:7d}"
+        )
+    yield f"micro-F1 {report.micro_f1:.3f}  macro-F1 {report.macro_f1:.3f}  " + (
+        f"(trained on {report.n_train}, tested on {report.n_test} units)"
+    )

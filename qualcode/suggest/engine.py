@@ -1,0 +1,345 @@
+"""The Suggester: one score per (unit, code) from three signals, explained.
+
+The codebook alone (keywords + similarity to its examples) must be useful
+from the first minute; decisions make it better. The codebook score is a
+logistic combination of the number of distinct keywords matched and the
+similarity to the code's nearest example (absolute, and relative to the other
+codes so the best-fitting code stands out). Its weights were set on a
+development split of our own eMessi-style units, not on the units we report,
+and kept round so they carry over to other codebooks.
+
+Learned part: units the coders accepted join the examples (the similarity
+signal then finds near-duplicates of coded talk), and the decision
+classifier adds what the decisions teach (see ``classifier``).
+
+Only leaf codes are suggested: a coder codes "volunteers", not the umbrella
+"third sector" above it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qualcode.errors import QualcodeError
+from qualcode.suggest.classifier import DecisionClassifier
+from qualcode.suggest.rules import KeywordRules
+from qualcode.suggest.similarity import ExampleSimilarity, TextFeaturizer, index_words
+from qualcode.suggest.text import detect_language, tokens
+
+if TYPE_CHECKING:
+    from qualcode.codebook import Codebook, CodebookCode
+
+
+@dataclass
+class SuggestOptions:
+    """Suggestion settings (``suggest:`` in ``qualcode.yaml``).
+
+    threshold: a score at or above this counts as "suggested" (evaluate,
+        the review queue's uncertainty, the accept-all shortcut).
+    min_score: suggestions scoring below this are not stored or shown.
+    max_suggestions: at most this many suggestions per unit.
+    retrain_every: retrain automatically after this many new decisions.
+    max_accepted_examples: accepted units kept per code as examples for the
+        similarity signal (the latest ones; bounds scoring time).
+    keyword_weight, extra_keyword_weight: logit added by the first matched
+        keyword and by each further one (capped at three more).
+    similarity_weight, margin_weight: logit per unit of cosine similarity to the
+        nearest example, and per unit of its lead over the best other code.
+    vocabulary_weight, vocabulary_margin_weight: the same for the similarity
+        to the code's keyword list read as one text (catches keywords that
+        appear in a form the rules do not match, and compounds).
+    bias: logit of a code with no keyword and no similarity.
+    """
+
+    threshold: float = 0.5
+    min_score: float = 0.1
+    max_suggestions: int = 5
+    retrain_every: int = 20
+    max_accepted_examples: int = 200
+    keyword_weight: float = 4.0
+    extra_keyword_weight: float = 0.0
+    similarity_weight: float = 6.0
+    margin_weight: float = 8.0
+    vocabulary_weight: float = 5.0
+    vocabulary_margin_weight: float = 7.5
+    bias: float = -3.1
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any] | None) -> SuggestOptions:
+        config = dict(config or {})
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(config) - known)
+        if unknown:
+            raise QualcodeError(
+                f"qualcode.yaml: unknown suggest setting(s) {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}"
+            )
+        return cls(**config)
+
+
+def suggestable_codes(codebook: Codebook) -> list[CodebookCode]:
+    """Leaf codes, in codebook order (parents only when they have no children)."""
+    return [c for c in codebook.iter_codes() if c.is_leaf]
+
+
+def codebook_fingerprint(codes: Sequence[CodebookCode]) -> str:
+    payload = [[c.id, c.keywords, c.examples, c.label, c.description] for c in codes]
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _lead(values: np.ndarray) -> np.ndarray:
+    """Each code's value minus the best value among the other codes."""
+    if values.shape[1] < 2:
+        return np.zeros_like(values)
+    top2 = np.sort(values, axis=1)[:, -2:]
+    other = np.where(values >= top2[:, 1:2], top2[:, 0:1], top2[:, 1:2])
+    return values - other
+
+
+@dataclass
+class Scores:
+    """Scores of a batch of units with what explains them."""
+
+    codes: list[str]
+    score: np.ndarray  # n x codes, final
+    prior: np.ndarray  # n x codes, codebook + accepted units only
+    counts: np.ndarray  # n x codes, distinct keywords matched
+    hit_matrix: Any  # n x keyword ids (see KeywordRules.explain_hits)
+    docs: list[list[str]]
+    langs: list[str]
+    similarity: np.ndarray
+    nearest: np.ndarray
+    learned: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per code: bool
+
+
+class Suggester:
+    """Scores units against a codebook; learns from decisions (scikit-learn style).
+
+    codebook: the project's codebook.
+    options: weights and thresholds (``SuggestOptions``).
+    """
+
+    def __init__(self, codebook: Codebook, options: SuggestOptions | None = None) -> None:
+        self.codebook = codebook
+        self.options = options or SuggestOptions()
+        self._codes = suggestable_codes(codebook)
+        self._rules: KeywordRules | None = None
+
+    # -- preparation ----------------------------------------------------------
+
+    @property
+    def code_ids(self) -> list[str]:
+        return [c.id for c in self._codes]
+
+    @property
+    def rules(self) -> KeywordRules:
+        if self._rules is None:
+            self._rules = KeywordRules(self._codes)
+        return self._rules
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_rules"] = None  # its word cache is rebuilt on demand
+        return state
+
+    def _examples(self) -> tuple[list[list[str]], list[str], list[int], list[str]]:
+        docs, langs, codes, texts = [], [], [], []
+        for ci, code in enumerate(self._codes):
+            for lang, items in code.examples.items():
+                for text in items:
+                    docs.append(tokens(text))
+                    langs.append(lang)
+                    codes.append(ci)
+                    texts.append(text)
+            if not code.examples:
+                # a codebook without examples: its labels and descriptions stand in
+                for lang in set(code.label) | set(code.description):
+                    text = f"{code.label.get(lang, '')}. {code.description.get(lang, '')}"
+                    docs.append(tokens(text))
+                    langs.append(lang)
+                    codes.append(ci)
+                    texts.append(text.strip(". "))
+        return docs, langs, codes, texts
+
+    @staticmethod
+    def prepare(
+        texts: Sequence[str], langs: Sequence[str | None] | None = None
+    ) -> tuple[list[list[str]], list[str]]:
+        """Tokens and a language per unit (detected where not given)."""
+        docs = [tokens(t) for t in texts]
+        given = list(langs) if langs is not None else [None] * len(docs)
+        out = [
+            lang if lang and lang not in ("auto", "xx") else detect_language(words)
+            for words, lang in zip(docs, given, strict=True)
+        ]
+        return docs, out
+
+    # -- fitting ---------------------------------------------------------------
+
+    def fit(
+        self,
+        texts: Sequence[str] = (),
+        langs: Sequence[str | None] | None = None,
+        y: np.ndarray | None = None,
+        known: np.ndarray | None = None,
+    ) -> Suggester:
+        """Learn from decided units: ``y`` (n x codes) 1 where a coder gave the
+        code, 0 where one rejected it or reviewed the unit without it;
+        ``known`` marks which of those labels exist. With no units this
+        prepares the codebook-only suggester."""
+        ex_docs, ex_langs, ex_codes, ex_texts = self._examples()
+        docs, unit_langs = self.prepare(texts, langs) if len(texts) else ([], [])
+        self.featurizer_ = TextFeaturizer().fit(ex_docs + docs, ex_langs + unit_langs)
+        ex_x = self.featurizer_.combined(self.featurizer_.transform(ex_docs, ex_langs))
+        n_codes = len(self._codes)
+        self.fingerprint_ = codebook_fingerprint(self._codes)
+        self.n_examples_ = len(ex_docs)
+        vocab_docs, vocab_langs, vocab_codes = [], [], []
+        for ci, code in enumerate(self._codes):
+            for lang, words in code.keywords.items():
+                vocab_docs.append(tokens(" ".join(w.rstrip("*") for w in words)))
+                vocab_langs.append(lang)
+                vocab_codes.append(ci)
+        vocab_x = self.featurizer_.combined(self.featurizer_.transform(vocab_docs, vocab_langs))
+        self.vocabulary_ = ExampleSimilarity().fit(vocab_x, vocab_codes, vocab_langs, n_codes)
+        self.classifier_: DecisionClassifier | None = None
+        if not len(texts) or y is None:
+            self.similarity_ = ExampleSimilarity().fit(ex_x, ex_codes, ex_texts, n_codes)
+            return self
+        from scipy import sparse
+
+        y = np.asarray(y, dtype=np.float32)
+        known = np.asarray(known if known is not None else np.ones_like(y), dtype=bool)
+        index = index_words(docs)
+        x = self.featurizer_.combined(self.featurizer_.transform(docs, unit_langs, index))
+        pos_rows, pos_codes = np.nonzero((y > 0) & known)
+        # nearest-neighbour cost grows with the examples: keep the latest per code
+        cap = self.options.max_accepted_examples
+        keep = np.zeros(len(pos_rows), dtype=bool)
+        for c in range(n_codes):
+            mine = np.flatnonzero(pos_codes == c)
+            keep[mine[-cap:] if cap > 0 else mine[:0]] = True
+        pos_rows, pos_codes = pos_rows[keep], pos_codes[keep]
+        all_x = sparse.vstack([ex_x, x[pos_rows]], format="csr")
+        all_codes = list(ex_codes) + pos_codes.tolist()
+        all_texts = ex_texts + [texts[int(i)] for i in pos_rows]
+        self.similarity_ = ExampleSimilarity().fit(all_x, all_codes, all_texts, n_codes)
+        # a unit must not look like itself: leave its own rows out of its prior
+        own: list[list[int]] = [[] for _ in range(len(texts))]
+        for k, row in enumerate(pos_rows):
+            own[row].append(len(ex_codes) + k)
+        prior, _, _, signals = self._prior(x, docs, unit_langs, index, exclude=own)
+        self.classifier_ = DecisionClassifier().fit(x, y, known, prior, signals)
+        return self
+
+    # -- scoring ---------------------------------------------------------------
+
+    def _prior(
+        self,
+        x: Any,
+        docs: list[list[str]],
+        langs: list[str],
+        index: tuple[Any, list[str]],
+        exclude: list[list[int]] | None = None,
+    ) -> tuple[np.ndarray, tuple[np.ndarray, Any], tuple[np.ndarray, np.ndarray], np.ndarray]:
+        """Codebook score, keyword hits, (similarity, nearest example) and the
+        signals behind the score (n x codes x 6) for the classifier."""
+        o = self.options
+        counts, hit_matrix = self.rules.count_matrix(index[0], index[1], docs, langs)
+        sim, nearest = self.similarity_.score(x, exclude=exclude)
+        vocab, _ = self.vocabulary_.score(x)
+        signals = np.stack(
+            [
+                np.minimum(counts, 1),
+                np.clip(counts - 1, 0, 3),
+                sim,
+                _lead(sim),
+                vocab,
+                _lead(vocab),
+            ],
+            axis=-1,
+        ).astype(np.float32)
+        weights = np.array(
+            [
+                o.keyword_weight,
+                o.extra_keyword_weight,
+                o.similarity_weight,
+                o.margin_weight,
+                o.vocabulary_weight,
+                o.vocabulary_margin_weight,
+            ],
+            dtype=np.float32,
+        )
+        z = o.bias + signals @ weights
+        return 1.0 / (1.0 + np.exp(-z)), (counts, hit_matrix), (sim, nearest), signals
+
+    def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> Scores:
+        if not hasattr(self, "featurizer_"):
+            raise QualcodeError("the suggester is not prepared; call fit() first")
+        docs, unit_langs = self.prepare(texts, langs)
+        index = index_words(docs)
+        x = self.featurizer_.combined(self.featurizer_.transform(docs, unit_langs, index))
+        prior, (counts, hit_matrix), (sim, nearest), signals = self._prior(
+            x, docs, unit_langs, index
+        )
+        final = prior
+        learned = np.zeros(len(self._codes), dtype=bool)
+        if self.classifier_ is not None:
+            final = self.classifier_.predict_proba(x, prior, signals)
+            learned = np.array([m is not None for m in self.classifier_.models_])
+        return Scores(
+            self.code_ids, final, prior, counts, hit_matrix, docs, unit_langs, sim, nearest, learned
+        )
+
+    # -- explaining ------------------------------------------------------------
+
+    def rationale(self, scores: Scores, i: int, c: int) -> str:
+        rows = (
+            scores.counts[i].tolist(),
+            scores.similarity[i].tolist(),
+            scores.nearest[i].tolist(),
+        )
+        return self._why(scores, i, c, *rows)
+
+    def _why(self, scores: Scores, i: int, c: int, counts: list, sims: list, nearest: list) -> str:
+        parts = []
+        total = int(counts[c])
+        if total:
+            m = scores.hit_matrix
+            hits = self.rules.explain_hits(
+                m.indices[m.indptr[i] : m.indptr[i + 1]],
+                scores.docs[i],
+                scores.langs[i],
+                c,
+                total,
+            )
+            if hits:
+                parts.append("matched: " + ", ".join(h.explain() for h in hits[:3]))
+        j = nearest[c]
+        if j >= 0 and sims[c] >= 0.2:
+            example = self.similarity_.text(j)
+            if len(example) > 70:
+                example = example[:67].rstrip() + "…"
+            parts.append(f"like: “{example}” ({sims[c]:.2f})")
+        if len(scores.learned) and scores.learned[c] and self.classifier_ is not None:
+            n = int(self.classifier_.n_positive_[c] + self.classifier_.n_negative_[c])
+            parts.append(
+                f"learned from {n} decisions: {scores.prior[i, c]:.2f} → {scores.score[i, c]:.2f}"
+            )
+        return "; ".join(parts) or "weak similarity only"
+
+    def top(self, scores: Scores, i: int) -> list[tuple[str, float, str]]:
+        """(code id, score, rationale) of one unit's suggestions, best first."""
+        o = self.options
+        row = scores.score[i]
+        keep = np.flatnonzero(row >= o.min_score)
+        if not len(keep):
+            return []
+        order = keep[np.argsort(-row[keep], kind="stable")][: o.max_suggestions]
+        return [(scores.codes[c], float(row[c]), self.rationale(scores, i, int(c))) for c in order]

@@ -1,0 +1,289 @@
+"""Signal 1: the codebook's keywords, matched on lemmas and stems.
+
+Keywords are what researchers write down first and they carry most of the
+codebook-only signal. Matching raw words fails on Finnish (the keyword
+``vapaaehtoinen`` must find ``vapaaehtoisten``), so a word matches a plain
+keyword when their surface forms, lemmas or stems agree; ``vapaaehtoi*``
+matches any word (or lemma) starting with ``vapaaehtoi``; a phrase matches
+its words in order, on the same keys, allowing one filler word between them
+("sanoa ei" also finds "sanoa suoraan ei").
+
+Every hit is kept for the rationale the coder reads
+("matched: vapaaehtoisten → vapaaehtoinen").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from qualcode.suggest.text import keys
+
+if TYPE_CHECKING:
+    from qualcode.codebook import CodebookCode
+
+# stems shorter than this match too many unrelated words
+MIN_STEM = 4
+MIN_PREFIX = 3
+# the shortest first part of a compound word
+MIN_COMPOUND = 3
+
+
+@dataclass(frozen=True)
+class Hit:
+    code: int  # index into the matcher's codes
+    keyword: str
+    word: str  # the unit's word (or words) that matched
+
+    def explain(self) -> str:
+        return self.keyword if self.word == self.keyword else f"{self.word} → {self.keyword}"
+
+
+def _word_keys(word: str, lang: str) -> set[str]:
+    """Keys a unit's word matches on: surface, lemma and (for inflecting
+    languages; English stems conflate too much: accountant ~ accounts) stem."""
+    surface, lem, st = keys(word, lang)
+    out = {surface, lem}
+    if lang != "en" and len(st) >= MIN_STEM:
+        out.add("~" + st)  # stems live in their own namespace
+    return out
+
+
+def _keyword_keys(word: str, lang: str) -> set[str]:
+    """Keys of a plain keyword. A keyword written in an inflected form
+    (``tekemättä``, ``backing``) means that form: its lemma (``tehdä``,
+    ``back``) would match far more than the author meant, so the lemma only
+    counts when it is close to the keyword."""
+    out = _word_keys(word, lang)
+    lem = keys(word, lang)[1]
+    if lem != word and len(lem) < 0.7 * len(word):
+        out.discard(lem)
+        out = {k for k in out if not k.startswith("~") or len(k) - 1 >= 0.7 * len(word)}
+    return out
+
+
+class KeywordRules:
+    """Matches codebook keywords in tokenized units.
+
+    codes: the codebook codes to match, in score-column order.
+    """
+
+    def __init__(self, codes: Sequence[CodebookCode]) -> None:
+        self.codes = list(codes)
+        self.code_ids = [c.id for c in self.codes]
+        # key -> [(code, keyword)] for plain words
+        self._plain: dict[str, list[tuple[int, str]]] = {}
+        self._prefixes: list[tuple[str, int, str]] = []
+        # (code, keyword, [keys of each word], last word is a prefix)
+        self._phrases: list[tuple[int, str, list[set[str]], bool]] = []
+        self._phrase_start: dict[str, list[int]] = {}
+        self._cache: dict[tuple[str, str], tuple[list[tuple[int, str]], list[int]]] = {}
+        self._keys: dict[tuple[str, str], set[str]] = {}
+        for ci, code in enumerate(self.codes):
+            for lang, words in code.keywords.items():
+                for kw in words:
+                    self._add(ci, kw.strip().lower(), lang)
+        # numbered (code, keyword) pairs for the vectorized path
+        self._ids: dict[tuple[int, str], int] = {}
+        for ci, kw in [h for v in self._plain.values() for h in v] + [
+            (ci, kw) for _, ci, kw in self._prefixes
+        ]:
+            self._ids.setdefault((ci, kw), len(self._ids))
+        self._id_code = np.array([ci for ci, _ in self._ids], dtype=np.int64)
+        self._id_code_list = self._id_code.tolist()
+        self._id_keyword = [kw for _, kw in self._ids]
+        self._vector_cache: dict[tuple[str, str], tuple[list[int], list[int], list[int]]] = {}
+
+    def _add(self, ci: int, kw: str, lang: str) -> None:
+        if not kw:
+            return
+        parts = kw.split()
+        if len(parts) == 1:
+            if kw.endswith("*"):
+                prefix = kw[:-1]
+                if len(prefix) >= MIN_PREFIX:
+                    self._prefixes.append((prefix, ci, kw))
+                return
+            for key in _keyword_keys(kw, lang):
+                self._plain.setdefault(key, []).append((ci, kw))
+            return
+        last_prefix = parts[-1].endswith("*")
+        word_keys = []
+        for i, part in enumerate(parts):
+            if i == len(parts) - 1 and last_prefix:
+                word_keys.append({part[:-1]})
+            else:
+                word_keys.append(_keyword_keys(part, lang))
+        index = len(self._phrases)
+        self._phrases.append((ci, kw, word_keys, last_prefix))
+        for key in word_keys[0]:
+            self._phrase_start.setdefault(key, []).append(index)
+
+    def _word_keys(self, word: str, lang: str) -> set[str]:
+        found = self._keys.get((word, lang))
+        if found is None:
+            found = self._keys[(word, lang)] = _word_keys(word, lang)
+        return found
+
+    def _lookup(self, word: str, lang: str) -> tuple[list[tuple[int, str]], list[int]]:
+        """Plain/prefix keyword hits and phrases starting at this word (cached)."""
+        cached = self._cache.get((word, lang))
+        if cached is not None:
+            return cached
+        wkeys = self._word_keys(word, lang)
+        hits: list[tuple[int, str]] = []
+        phrases: set[int] = set()
+        for key in wkeys:
+            hits.extend(self._plain.get(key, ()))
+            phrases.update(self._phrase_start.get(key, ()))
+        surface, lem = word, keys(word, lang)[1]
+        # Finnish compounds put the keyword last: projektirahoista ~ raha*
+        inner = surface[MIN_COMPOUND:] if lang == "fi" else ""
+        for prefix, ci, kw in self._prefixes:
+            if surface.startswith(prefix) or lem.startswith(prefix):
+                hits.append((ci, kw))
+            elif len(prefix) >= MIN_PREFIX + 1 and prefix in inner:
+                hits.append((ci, kw))
+        result = (hits, sorted(phrases))
+        self._cache[(word, lang)] = result
+        return result
+
+    def _phrase_at(self, words: list[str], lang: str, i: int, index: int) -> int:
+        """End position (exclusive) of phrase ``index`` starting at word i, or 0."""
+        _, _, word_keys, last_prefix = self._phrases[index]
+        pos = i + 1
+        for n, want in enumerate(word_keys[1:], start=1):
+            is_last = n == len(word_keys) - 1
+            for j in (pos, pos + 1):  # one filler word allowed
+                if j >= len(words):
+                    return 0
+                if is_last and last_prefix:
+                    prefix = next(iter(want))
+                    w = words[j]
+                    ok = w.startswith(prefix) or keys(w, lang)[1].startswith(prefix)
+                else:
+                    ok = bool(self._word_keys(words[j], lang) & want)
+                if ok:
+                    pos = j + 1
+                    break
+            else:
+                return 0
+        return pos
+
+    def match(self, words: list[str], lang: str) -> list[Hit]:
+        """Distinct keyword hits in one unit's lower-cased words."""
+        found: dict[tuple[int, str], str] = {}
+        for i, w in enumerate(words):
+            hits, phrases = self._lookup(w, lang)
+            for ci, kw in hits:
+                found.setdefault((ci, kw), w)
+            for index in phrases:
+                end = self._phrase_at(words, lang, i, index)
+                if end:
+                    ci, kw, _, _ = self._phrases[index]
+                    found.setdefault((ci, kw), " ".join(words[i:end]))
+        return [Hit(ci, kw, w) for (ci, kw), w in found.items()]
+
+    def match_many(self, docs: Sequence[list[str]], langs: Sequence[str]) -> list[list[Hit]]:
+        return [self.match(words, lang) for words, lang in zip(docs, langs, strict=True)]
+
+    # -- vectorized: many units at once ---------------------------------------
+
+    def _word_ids(self, word: str, lang: str) -> tuple[list[int], list[int], list[int]]:
+        """Keyword ids a word matches, phrases it can start, phrases it can end."""
+        cached = self._vector_cache.get((word, lang))
+        if cached is not None:
+            return cached
+        hits, starts = self._lookup(word, lang)
+        wkeys = self._word_keys(word, lang)
+        lem = keys(word, lang)[1]
+        ends = []
+        for index, (_, _, word_keys, last_prefix) in enumerate(self._phrases):
+            want = word_keys[-1]
+            if last_prefix:
+                prefix = next(iter(want))
+                if word.startswith(prefix) or lem.startswith(prefix):
+                    ends.append(index)
+            elif wkeys & want:
+                ends.append(index)
+        result = (sorted({self._ids[h] for h in hits}), starts, ends)
+        self._vector_cache[(word, lang)] = result
+        return result
+
+    def count_matrix(
+        self, units: Any, words: list[str], docs: Sequence[list[str]], langs: Sequence[str]
+    ) -> tuple[np.ndarray, Any]:
+        """Distinct keywords matched per (unit, code), computed once per
+        distinct word: ``units`` is the (units x words) count matrix of
+        ``words``. Also returns the (units x keyword ids) hit matrix that
+        ``explain_hits`` reads."""
+        from scipy import sparse
+
+        n, k = len(docs), len(self.codes)
+        n_ids, n_phrases = max(len(self._ids), 1), max(len(self._phrases), 1)
+        lang_arr = np.asarray(langs)
+        hit = sparse.csr_matrix((n, n_ids), dtype=np.float32)
+        counts = np.zeros((n, k), dtype=np.float32)
+        for lang in sorted(set(langs)):
+            rows = np.flatnonzero(lang_arr == lang)
+            triples = [self._word_ids(w, lang) for w in words]
+            mats = []
+            for part, width in ((0, n_ids), (1, n_phrases), (2, n_phrases)):
+                r = [i for i, t in enumerate(triples) for _ in t[part]]
+                c = [j for t in triples for j in t[part]]
+                mats.append(
+                    sparse.csr_matrix(
+                        (np.ones(len(r), dtype=np.float32), (r, c)), shape=(len(words), width)
+                    )
+                )
+            sub = units[rows] if len(rows) < n else units
+            kw = (sub @ mats[0]).tocsr()
+            kw.data[:] = 1.0
+            part_hit = sparse.csr_matrix((kw.data, kw.indices, kw.indptr), shape=(len(rows), n_ids))
+            if len(rows) < n:
+                expand = sparse.csr_matrix(
+                    (np.ones(len(rows), dtype=np.float32), (rows, np.arange(len(rows)))),
+                    shape=(n, len(rows)),
+                )
+                part_hit = expand @ part_hit
+            hit = hit + part_hit
+            # phrases: only units holding a first and a last word are checked in order
+            cand = ((sub @ mats[1]) > 0).multiply((sub @ mats[2]) > 0).tocoo()
+            for r_local, index in zip(cand.row, cand.col, strict=True):
+                i = int(rows[r_local])
+                ws = docs[i]
+                if any(
+                    self._phrase_at(ws, lang, j, index)
+                    for j in range(len(ws))
+                    if index in self._lookup(ws[j], lang)[1]
+                ):
+                    counts[i, self._phrases[index][0]] += 1
+        hit = hit.tocsr()
+        if hit.nnz:
+            onehot = sparse.csr_matrix(
+                (
+                    np.ones(len(self._id_code), dtype=np.float32),
+                    (np.arange(len(self._id_code)), self._id_code),
+                ),
+                shape=(n_ids, k),
+            )
+            counts += (hit @ onehot).toarray()
+        return counts, hit
+
+    def explain_hits(
+        self, hit_ids: Any, words: list[str], lang: str, code: int, total: int
+    ) -> list[Hit]:
+        """The hits of one unit for one code (for the rationale), from the
+        keyword ids in its row of the hit matrix; ``total`` hits in all, the rest are phrases, found
+        again by ``match``."""
+        ids = [j for j in hit_ids.tolist() if self._id_code_list[j] == code]
+        found: list[Hit] = []
+        for j in ids:
+            word = next((w for w in words if j in self._word_ids(w, lang)[0]), "")
+            found.append(Hit(code, self._id_keyword[j], word))
+        if total > len(found):
+            found.extend(h for h in self.match(words, lang) if h.code == code and " " in h.keyword)
+        return found

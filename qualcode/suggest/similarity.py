@@ -1,0 +1,203 @@
+"""Signal 2: how much a unit reads like a code's examples and accepted units.
+
+Keywords miss paraphrases; examples written by the researchers and units the
+coders accepted catch them. Similarity is cosine on TF-IDF character n-grams
+within words (``char_wb``), which tolerates Finnish inflection and typos in
+transcripts without any language resources, plus lemma unigrams.
+
+Speed: a project has few distinct words and very many units, and ``char_wb``
+n-grams never cross a word boundary, so a unit's n-gram counts are the sum of
+its words' counts. The n-grams of each distinct word in a batch are computed
+once (hashed, so there is no vocabulary to keep in sync) and units become one
+sparse product: (units x words) @ (words x n-grams).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from qualcode.suggest.text import lemma
+
+
+def index_words(docs: Sequence[Sequence[str]]) -> tuple[Any, list[str]]:
+    """Sparse (docs x distinct words) count matrix and the words."""
+    from scipy import sparse
+
+    lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
+    flat = [w for d in docs for w in d]
+    vocab: dict[str, int] = {}
+    indices = np.fromiter(
+        (vocab.setdefault(w, len(vocab)) for w in flat), dtype=np.int32, count=len(flat)
+    )
+    indptr = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    data = np.ones(len(flat), dtype=np.float32)
+    m = sparse.csr_matrix((data, indices, indptr), shape=(len(docs), max(len(vocab), 1)))
+    m.sum_duplicates()
+    return m, list(vocab)
+
+
+class TextFeaturizer:
+    """TF-IDF of hashed character n-grams and lemmas (scikit-learn style).
+
+    ngram_range: character n-gram sizes within words.
+    n_features: hashing space per part (character, lemma).
+    lemma_weight: weight of the lemma part against the character part.
+    """
+
+    def __init__(
+        self,
+        ngram_range: tuple[int, int] = (3, 5),
+        n_features: int = 2**18,
+        lemma_weight: float = 0.5,
+    ) -> None:
+        self.ngram_range = ngram_range
+        self.n_features = n_features
+        self.lemma_weight = lemma_weight
+
+    def _hasher(self, **kw: Any) -> Any:
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        return HashingVectorizer(
+            n_features=self.n_features, alternate_sign=False, norm=None, dtype=np.float32, **kw
+        )
+
+    def _counts(
+        self,
+        docs: Sequence[list[str]],
+        langs: Sequence[str],
+        index: tuple[Any, list[str]] | None = None,
+    ) -> tuple[Any, Any]:
+        from scipy import sparse
+
+        units, words = index if index is not None else index_words(docs)
+        if not words:
+            words = [""]
+        grams = self._hasher(analyzer="char_wb", ngram_range=self.ngram_range).transform(words)
+        chars = units @ grams
+        # a word's lemma depends on the unit's language: one word->lemma map per language
+        lemma_hasher = self._hasher(analyzer=_single)
+        lang_arr = np.asarray(langs)
+        parts, order = [], []
+        for lang in sorted(set(langs)):
+            rows = np.flatnonzero(lang_arr == lang)
+            to_lemma = lemma_hasher.transform([lemma(w, lang) for w in words])
+            parts.append(units[rows] @ to_lemma if len(rows) < len(langs) else units @ to_lemma)
+            order.append(rows)
+        if len(parts) == 1:
+            return chars, parts[0]
+        if not parts:
+            return chars, sparse.csr_matrix((len(docs), self.n_features), dtype=np.float32)
+        stacked = sparse.vstack(parts, format="csr")
+        inverse = np.empty(len(docs), dtype=np.int64)
+        inverse[np.concatenate(order)] = np.arange(len(docs))
+        return chars, stacked[inverse]
+
+    def fit(self, docs: Sequence[list[str]], langs: Sequence[str]) -> TextFeaturizer:
+        chars, lems = self._counts(docs, langs)
+        n = max(chars.shape[0], 1)
+        self.idf_char_ = self._idf(chars, n)
+        self.idf_lemma_ = self._idf(lems, n)
+        return self
+
+    @staticmethod
+    def _idf(m: Any, n: int) -> np.ndarray:
+        df = np.bincount(m.indices, minlength=m.shape[1]).astype(np.float32)
+        return (np.log((1.0 + n) / (1.0 + df)) + 1.0).astype(np.float32)
+
+    def transform(
+        self,
+        docs: Sequence[list[str]],
+        langs: Sequence[str],
+        index: tuple[Any, list[str]] | None = None,
+    ) -> tuple[Any, Any]:
+        """(character part, lemma part), each row L2-normalized. ``index``:
+        the docs' (units x words) matrix and words, when already computed."""
+        from scipy import sparse
+        from sklearn.preprocessing import normalize
+
+        if not len(docs):
+            empty = sparse.csr_matrix((0, self.n_features), dtype=np.float32)
+            return empty, empty.copy()
+        chars, lems = self._counts(docs, langs, index)
+        out = []
+        for m, idf in ((chars, self.idf_char_), (lems, self.idf_lemma_)):
+            m = m.tocsr()
+            m.data = np.log1p(m.data) * idf[m.indices]  # sublinear tf x idf
+            out.append(normalize(m, copy=False))
+        return out[0], out[1]
+
+    def combined(self, parts: tuple[Any, Any]) -> Any:
+        """One matrix for the classifier and for similarity, rows L2-normalized."""
+        from scipy import sparse
+        from sklearn.preprocessing import normalize
+
+        chars, lems = parts
+        both = sparse.hstack([chars, lems * self.lemma_weight], format="csr")
+        return normalize(both) if both.shape[0] else both
+
+
+def _single(word: str) -> list[str]:
+    return [word]
+
+
+class ExampleSimilarity:
+    """Nearest example per code by cosine similarity (scikit-learn style).
+
+    chunk: rows scored at once (bounds memory on large batches).
+    """
+
+    def __init__(self, chunk: int = 4096) -> None:
+        self.chunk = chunk
+
+    def fit(
+        self, matrix: Any, codes: Sequence[int], texts: Sequence[str], n_codes: int
+    ) -> ExampleSimilarity:
+        """matrix: featurized examples (one row each); codes: the code index
+        of each row; texts: shown in the rationale."""
+        order = np.argsort(np.asarray(codes, dtype=np.int64), kind="stable")
+        self.order_ = order  # exclude[] refers to rows in the order given
+        self.matrix_ = matrix.tocsr()[order]
+        self.codes_ = np.asarray(codes, dtype=np.int64)[order]
+        self.texts_ = [texts[i] for i in order]
+        self.n_codes_ = n_codes
+        # examples x features, transposed once (csr @ csr is the fast product)
+        self.transposed_ = self.matrix_.T.tocsr()
+        self.bounds_ = np.searchsorted(self.codes_, np.arange(n_codes + 1))
+        return self
+
+    def score(
+        self, x: Any, exclude: Sequence[Sequence[int]] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(best similarity, index of the nearest example) per (unit, code);
+        index -1 where a code has no example. ``exclude[i]``: example rows unit
+        i must not be compared with (itself, when it is an accepted unit)."""
+        n = x.shape[0]
+        best = np.zeros((n, self.n_codes_), dtype=np.float32)
+        nearest = np.full((n, self.n_codes_), -1, dtype=np.int64)
+        if self.matrix_.shape[0] == 0:
+            return best, nearest
+        position = np.empty(len(self.codes_), dtype=np.int64)
+        if exclude is not None:
+            position[self.order_] = np.arange(len(self.codes_))
+        for lo in range(0, n, self.chunk):
+            sims = (x[lo : lo + self.chunk] @ self.transposed_).toarray()
+            if exclude is not None:
+                for r in range(len(sims)):
+                    for j in exclude[lo + r]:
+                        sims[r, position[j]] = -1.0
+            rows = np.arange(len(sims))
+            for c in range(self.n_codes_):
+                a, b = self.bounds_[c], self.bounds_[c + 1]
+                if a == b:
+                    continue
+                arg = sims[:, a:b].argmax(axis=1)
+                best[lo : lo + len(sims), c] = sims[rows, a + arg]
+                nearest[lo : lo + len(sims), c] = a + arg
+        return best, nearest
+
+    def text(self, index: int) -> str:
+        return self.texts_[index]

@@ -1,0 +1,76 @@
+"""Words, lemmas and stems of coding units, computed once per distinct word.
+
+Finnish inflects heavily (vapaaehtoinen, vapaaehtoisten, vapaaehtoisille):
+matching surface words misses most mentions, so every signal works on lemmas
+(simplemma, offline) and stems (snowball). Both are slow per call and a
+project repeats the same few thousand words endlessly, so results are cached
+per (language, word) and a batch only looks up the words it has not seen.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+
+TOKEN = re.compile(r"[^\W\d_](?:[\w'’-]*\w)?", re.UNICODE)
+
+# frequent function words: enough to tell Finnish from English per unit when
+# a session mixes them (a full language detector is slow and overkill here)
+_FI = frozenset(
+    "ja on ei se että mä me ne kun niin mutta tai ole olen oli siitä mitä tää sitä meillä "
+    "mulla vaan myös kanssa pitää voi kuin jos nyt sen ollut olla tämä siinä kaikki "
+    "sitten vielä aina jo joka mikä meidän minä sinä hän he sä mun tosi ihan".split()
+)
+_EN = frozenset(
+    "the and is to of a i we it that you in for with have but not they be are this my "
+    "our was what so just there do when at on if all can would about how get one".split()
+)
+_STEMMERS = {"fi": "finnish", "en": "english", "sv": "swedish", "de": "german", "fr": "french"}
+
+
+def tokens(text: str) -> list[str]:
+    """Lower-cased word tokens (letters first; numbers dropped)."""
+    return TOKEN.findall(text.lower())
+
+
+def detect_language(words: Iterable[str], default: str = "fi") -> str:
+    """``fi`` or ``en`` from function words and Finnish letters."""
+    fi = en = 0
+    for w in words:
+        if w in _FI:
+            fi += 1
+        elif w in _EN:
+            en += 1
+        elif "ä" in w or "ö" in w:
+            fi += 1
+    if fi == en:
+        return default
+    return "fi" if fi > en else "en"
+
+
+@lru_cache(maxsize=200_000)
+def lemma(word: str, lang: str) -> str:
+    import simplemma
+
+    try:
+        return simplemma.lemmatize(word, lang=lang).lower()
+    except ValueError:  # a language simplemma does not know
+        return word
+
+
+@lru_cache(maxsize=16)
+def _stemmer(lang: str):
+    import snowballstemmer
+
+    return snowballstemmer.stemmer(_STEMMERS.get(lang, "porter"))
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str, lang: str) -> str:
+    return str(_stemmer(lang).stemWord(word))
+
+
+def keys(word: str, lang: str) -> tuple[str, str, str]:
+    """(surface, lemma, stem) of a lower-cased word, the forms keywords match on."""
+    return word, lemma(word, lang), stem(word, lang)

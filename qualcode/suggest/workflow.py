@@ -1,0 +1,324 @@
+"""Suggestions in a project: scoring stored units, learning from decisions,
+and ordering the review queue.
+
+The learned model lives in the store (``model_states``), not in a process:
+the review UI, a background retrainer and the command line all see the same
+model, and a teammate's machine sees it too once the store is shared.
+"""
+
+from __future__ import annotations
+
+import pickle
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from qualcode.errors import QualcodeError
+from qualcode.models import Segment, Suggestion
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from qualcode.codebook import Codebook
+    from qualcode.project import Project
+    from qualcode.store import Store
+    from qualcode.suggest.engine import Suggester, SuggestOptions
+
+MODEL_NAME = "suggester"
+POSITIVE = ("accepted", "added")
+
+
+@dataclass
+class CodeQuality:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+    n_positive: int = 0
+    n_negative: int = 0
+
+
+@dataclass
+class TrainReport:
+    """What ``train`` learned from and how well it does (cross-validated)."""
+
+    n_units: int
+    n_decisions: int
+    version: int
+    seconds: float
+    codes: dict[str, CodeQuality] = field(default_factory=dict)
+    micro_f1: float | None = None
+
+
+def project_codebook(project: Project) -> Codebook:
+    from qualcode.codebook import load_codebook
+
+    path = project.codebook_path
+    if path is None:
+        raise QualcodeError(
+            f"{project.config_path}: the project has no codebook; set one with "
+            "`qualcode codebook use FILE`"
+        )
+    return load_codebook(path)
+
+
+def project_options(project: Project | None) -> SuggestOptions:
+    from qualcode.suggest.engine import SuggestOptions
+
+    return SuggestOptions.from_config(project.config.suggest if project else None)
+
+
+def unit_languages(store: Store, segments: list[Segment]) -> list[str | None]:
+    langs = store.session_languages()
+    return [langs.get(s.session_id) for s in segments]
+
+
+def training_data(
+    store: Store, code_ids: list[str]
+) -> tuple[list[Segment], np.ndarray, np.ndarray]:
+    """Decided units with labels (n x codes) and which labels are known.
+
+    accepted/added: positive; rejected: negative; a unit a coder finished
+    reviewing without giving a code: negative for that code. Coders who
+    disagree are counted as votes, a tie counts as positive (a code someone
+    saw is worth suggesting)."""
+    import numpy as np
+
+    index = {c: i for i, c in enumerate(code_ids)}
+    votes: dict[int, dict[str, dict[str, bool]]] = {}  # unit -> coder -> code -> positive
+    for d in store.decisions():
+        votes.setdefault(d.segment_id, {}).setdefault(d.coder, {})[d.code_id] = (
+            d.verdict in POSITIVE
+        )
+    reviewed: dict[int, set[str]] = {}
+    for sid, coder in store.reviewed_pairs():
+        reviewed.setdefault(sid, set()).add(coder)
+        votes.setdefault(sid, {}).setdefault(coder, {})
+    ids = sorted(votes)
+    segments = [s for s in store.segments_by_ids(ids) if s.codable]
+    y = np.zeros((len(segments), len(code_ids)), dtype=np.float32)
+    known = np.zeros_like(y, dtype=bool)
+    for row, seg in enumerate(segments):
+        pos = np.zeros(len(code_ids))
+        neg = np.zeros(len(code_ids))
+        for coder, given in votes[seg.id or 0].items():
+            done = coder in reviewed.get(seg.id or 0, set())
+            for code, positive in given.items():
+                if code in index:
+                    (pos if positive else neg)[index[code]] += 1
+            if done:
+                for code, c in index.items():
+                    if code not in given:
+                        neg[c] += 1
+        known[row] = (pos + neg) > 0
+        y[row] = (pos >= neg) & known[row]
+    return segments, y, known
+
+
+def fit_suggester(
+    store: Store, project: Project | None, codebook: Codebook
+) -> tuple[Suggester, int]:
+    from qualcode.suggest.engine import Suggester
+
+    suggester = Suggester(codebook, project_options(project))
+    segments, y, known = training_data(store, suggester.code_ids)
+    if len(segments) == 0:
+        return suggester.fit(), 0
+    texts = [s.text for s in segments]
+    return suggester.fit(texts, unit_languages(store, segments), y, known), len(segments)
+
+
+def _cross_validate(
+    store: Store, project: Project | None, codebook: Codebook, folds: int = 3
+) -> tuple[dict[str, CodeQuality], float | None]:
+    import numpy as np
+
+    from qualcode.suggest.engine import Suggester
+
+    probe = Suggester(codebook, project_options(project))
+    segments, y, known = training_data(store, probe.code_ids)
+    if len(segments) < folds * 2:
+        return {}, None
+    texts = [s.text for s in segments]
+    langs = unit_languages(store, segments)
+    order = np.random.default_rng(0).permutation(len(segments))
+    pred = np.zeros_like(y)
+    for f in range(folds):
+        test = order[f::folds]
+        train = np.setdiff1d(order, test)
+        model = Suggester(codebook, probe.options).fit(
+            [texts[i] for i in train], [langs[i] for i in train], y[train], known[train]
+        )
+        scores = model.score([texts[i] for i in test], [langs[i] for i in test])
+        pred[test] = scores.score >= probe.options.threshold
+    out: dict[str, CodeQuality] = {}
+    tp_all = fp_all = fn_all = 0
+    for c, code in enumerate(probe.code_ids):
+        rows = known[:, c]
+        t, p = y[rows, c] > 0, pred[rows, c] > 0
+        tp, fp, fn = int((t & p).sum()), int((~t & p).sum()), int((t & ~p).sum())
+        tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
+        prec = tp / (tp + fp) if tp + fp else 0.0
+        rec = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        out[code] = CodeQuality(prec, rec, f1, int(t.sum()), int(t.sum()), int((~t).sum()))
+    denom = 2 * tp_all + fp_all + fn_all
+    return out, (2 * tp_all / denom if denom else None)
+
+
+def train(
+    store: Store,
+    project: Project | None,
+    *,
+    cross_validate: bool = True,
+    codebook: Codebook | None = None,
+) -> TrainReport:
+    """Fit the suggester on every decision in the store, save it for every
+    process, and (by default) report cross-validated quality per code."""
+    start = time.perf_counter()
+    if codebook is None and project is None:
+        raise QualcodeError("train needs a project with a codebook")
+    book = codebook or project_codebook(project)  # type: ignore[arg-type]
+    n_decisions = store.count_decisions()
+    suggester, n_units = fit_suggester(store, project, book)
+    version = store.save_model_state(MODEL_NAME, pickle.dumps(suggester), n_decisions)
+    seconds = time.perf_counter() - start
+    report = TrainReport(n_units=n_units, n_decisions=n_decisions, version=version, seconds=seconds)
+    if cross_validate:
+        report.codes, report.micro_f1 = _cross_validate(store, project, book)
+    return report
+
+
+def maybe_retrain(
+    store: Store, project: Project | None, every: int | None = None
+) -> TrainReport | None:
+    """Retrain when ``every`` (default ``suggest.retrain_every``) decisions were
+    made since the last training. Give it its own store connection when
+    calling from a background thread."""
+    every = every or project_options(project).retrain_every
+    state = store.load_model_state(MODEL_NAME)
+    last = state[1] if state else 0
+    if store.count_decisions() - last < every:
+        return None
+    return train(store, project, cross_validate=False)
+
+
+def load_suggester(
+    store: Store, project: Project | None, codebook: Codebook | None = None
+) -> tuple[Suggester, str]:
+    """The trained suggester from the store when it fits the current codebook,
+    else a codebook-only one; with its model version label."""
+    from qualcode.suggest.engine import Suggester, codebook_fingerprint, suggestable_codes
+
+    book = codebook or project_codebook(project)  # type: ignore[arg-type]
+    options = project_options(project)
+    state = store.load_model_state(MODEL_NAME)
+    if state is not None:
+        version, _, data = state
+        try:
+            model = pickle.loads(data)
+        except Exception:  # an older qualcode's model: ignore it, train again
+            model = None
+        if model is not None and getattr(model, "fingerprint_", None) == codebook_fingerprint(
+            suggestable_codes(book)
+        ):
+            model.options = options
+            return model, f"model-{version}"
+    return Suggester(book, options).fit(), "codebook"
+
+
+def suggest_segments(
+    store: Store,
+    project: Project | None,
+    segment_ids: list[int] | None = None,
+    *,
+    session: str | int | None = None,
+    suggester: Suggester | None = None,
+    batch: int = 20_000,
+) -> int:
+    """Score codable units (given ids, one session's, or all) and store their
+    suggestions; returns the number stored."""
+    if suggester is None:
+        suggester, version = load_suggester(store, project)
+    else:
+        version = "given"
+    if segment_ids is not None:
+        segments = [s for s in store.segments_by_ids(segment_ids) if s.codable]
+    else:
+        sid = store.get_session(session).id if session is not None else None
+        segments = store.segments(sid, codable_only=True)
+    total = 0
+    for lo in range(0, len(segments), batch):
+        part = segments[lo : lo + batch]
+        scores = suggester.score([s.text for s in part], unit_languages(store, part))
+        items = [
+            Suggestion(seg.id or 0, code, score, why, version)
+            for i, seg in enumerate(part)
+            for code, score, why in suggester.top(scores, i)
+        ]
+        total += store.replace_suggestions(items, [s.id or 0 for s in part])
+    return total
+
+
+def suggestions_for(store: Store, segment_id: int) -> list[Suggestion]:
+    """A unit's stored suggestions, best first, with their rationale."""
+    return sorted(store.suggestions(segment_id), key=lambda s: -s.score)
+
+
+def review_queue(
+    store: Store,
+    coder: str,
+    *,
+    session: str | int | None = None,
+    code: str | None = None,
+    order: str = "uncertain",
+    only_unreviewed: bool = True,
+    disagreements: bool = False,
+    threshold: float = 0.5,
+) -> list[int]:
+    """Unit ids in the order a coder should review them.
+
+    ``uncertain``: units whose suggestions sit closest to the threshold first
+    (what the coder decides there teaches the model most), then the rest in
+    transcript order; ``chronological``: transcript order. ``code``: only
+    units suggested or decided with that code. ``disagreements``: only units
+    where coders' codes differ."""
+    if order not in ("uncertain", "chronological"):
+        raise QualcodeError(f"unknown order {order!r}; use uncertain or chronological")
+    sid = store.get_session(session).id if session is not None else None
+    segments = store.segments(sid, codable_only=True)
+    if only_unreviewed:
+        done = store.reviewed_segment_ids(coder)
+        segments = [s for s in segments if s.id not in done]
+    by_unit: dict[int, list[Suggestion]] = {}
+    for sug in store.suggestions():
+        by_unit.setdefault(sug.segment_id, []).append(sug)
+    if code is not None or disagreements:
+        decided: dict[int, dict[str, set[str]]] = {}
+        for d in store.decisions():
+            given = decided.setdefault(d.segment_id, {}).setdefault(d.coder, set())
+            if d.verdict in POSITIVE:
+                given.add(d.code_id)
+        if code is not None:
+            segments = [
+                s
+                for s in segments
+                if any(x.code_id == code for x in by_unit.get(s.id or 0, ()))
+                or any(code in g for g in decided.get(s.id or 0, {}).values())
+            ]
+        if disagreements:
+            segments = [
+                s
+                for s in segments
+                if len(decided.get(s.id or 0, {})) > 1
+                and len({frozenset(g) for g in decided[s.id or 0].values()}) > 1
+            ]
+    if order == "chronological":
+        return [s.id or 0 for s in segments]
+
+    def uncertainty(seg: Segment) -> float:
+        scores = [x.score for x in by_unit.get(seg.id or 0, ())]
+        return max((1 - 2 * abs(s - threshold) for s in scores), default=0.0)
+
+    ranked = sorted(enumerate(segments), key=lambda p: (-uncertainty(p[1]), p[0]))
+    return [s.id or 0 for _, s in ranked]

@@ -1,0 +1,96 @@
+"""The coding commands through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from qualcode.cli.main import app
+from qualcode.models import Session, Transcript, Utterance
+
+runner = CliRunner()
+DATA = Path(__file__).parent / "data"
+
+
+def _session(project) -> None:
+    project.store.add_session(
+        Session(name="s1", language="fi"),
+        Transcript(
+            [
+                Utterance("Vapaaehtoisten kiittäminen jää usein. Se harmittaa.", "Aino", 0.0, 6.0),
+                Utterance("Joo.", "Ville", 6.0, 6.5),
+                Utterance("Avustus loppuu ensi vuonna.", "Ville", 6.5, 9.0),
+            ]
+        ),
+    )
+
+
+def _run(project, *args: str):
+    return runner.invoke(app, [*args, "--project", str(project.root)])
+
+
+def test_segment_and_suggest_json(project) -> None:
+    _session(project)
+    result = _run(project, "segment", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out[0]["session"] == "s1" and out[0]["units"] == 3 and out[0]["codable"] == 2
+    assert out[0]["suggestions"] > 0
+
+    result = _run(project, "suggest", "--session", "s1", "--top", "1", "--json")
+    assert result.exit_code == 0, result.output
+    units = json.loads(result.output)
+    assert [u["text"] for u in units] == [
+        "Vapaaehtoisten kiittäminen jää usein. Se harmittaa.",
+        "Avustus loppuu ensi vuonna.",
+    ]
+    assert units[0]["suggestions"][0]["code"] == "volunteers"
+    assert "vapaaehtoisten" in units[0]["suggestions"][0]["rationale"]
+    assert units[1]["suggestions"][0]["code"] == "funding"
+    assert all(len(u["suggestions"]) <= 1 for u in units)
+    assert units[0]["start"] == 0.0 and units[0]["speaker"] == "Aino"
+
+    plain = _run(project, "suggest")
+    assert plain.exit_code == 0 and "volunteers" in plain.output and "matched:" in plain.output
+
+
+def test_import_coded_train_and_evaluate(project, tmp_path: Path) -> None:
+    coded = tmp_path / "coded.csv"
+    lines = ["text,codes,session"]
+    for i in range(4):
+        lines.append(f"Vapaaehtoiset tulivat talkoisiin {i} kertaa.,volunteers,c")
+        lines.append(f"Avustus riittää {i} kuukaudeksi.,funding,c")
+        lines.append(f"Kahvi oli hyvää {i} kertaa.,,c")
+    coded.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = _run(project, "import-coded", str(coded), "--coder", "anna")
+    assert result.exit_code == 0, result.output
+    assert "12 coded units with 8 decisions" in result.output
+
+    result = _run(project, "train", "--json")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["version"] == 1 and report["decisions"] == 8
+
+    result = _run(
+        project, "evaluate", str(DATA / "emessi-eval.csv"), "--train-fraction", "0.25", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.output)
+    assert 0.0 < scores["micro_f1"] <= 1.0 and scores["n_train"] == 57
+    assert set(scores["codes"]["volunteers"]) == {"precision", "recall", "f1", "kappa", "support"}
+    plain = _run(project, "evaluate", str(DATA / "emessi-eval.csv"))
+    assert plain.exit_code == 0 and "micro-F1" in plain.output
+
+
+def test_errors_are_one_line(project, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,codes\nHei,nonexistent\n", encoding="utf-8")
+    result = _run(project, "evaluate", str(bad))
+    assert result.exit_code == 1
+    assert "bad.csv:2: unknown code 'nonexistent'" in result.output
+    result = _run(project, "evaluate", str(bad), "--train-fraction", "1.5")
+    assert result.exit_code == 1 and "--train-fraction" in result.output
+    result = _run(project, "suggest", "--session", "nope")
+    assert result.exit_code == 1 and "no session named 'nope'" in result.output

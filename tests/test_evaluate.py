@@ -1,0 +1,110 @@
+"""evaluate: gold CSV reading, metrics checked against scikit-learn, the
+throwaway store, and import of coded units."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sklearn.metrics import cohen_kappa_score, f1_score, precision_score, recall_score
+
+from qualcode.codebook import load_codebook
+from qualcode.errors import FormatError
+from qualcode.evaluate import evaluate, import_coded, read_gold, score_sets
+
+DATA = Path(__file__).parent / "data"
+EMESSI = Path(__file__).parent.parent / "codebooks" / "emessi.yaml"
+LEAVES = ["prioritisation", "support", "work_sharing", "hr_management", "funding", "volunteers"]
+
+
+@pytest.fixture(scope="module")
+def emessi():
+    return load_codebook(EMESSI)
+
+
+def test_metrics_match_scikit_learn() -> None:
+    codes = ["a", "b", "c"]
+    truth = [["a"], ["a", "b"], [], ["c"], ["b"], ["a", "c"], [], ["b"]]
+    pred = [["a"], ["b"], ["a"], ["c"], [], ["a"], [], ["b", "c"]]
+    per_code, micro, macro = score_sets(truth, pred, codes)
+    yt = [[int(c in t) for c in codes] for t in truth]
+    yp = [[int(c in p) for c in codes] for p in pred]
+    assert micro == pytest.approx(f1_score(yt, yp, average="micro"))
+    assert macro == pytest.approx(f1_score(yt, yp, average="macro"))
+    for j, code in enumerate(codes):
+        t = [row[j] for row in yt]
+        p = [row[j] for row in yp]
+        m = per_code[code]
+        assert m.precision == pytest.approx(precision_score(t, p, zero_division=0))
+        assert m.recall == pytest.approx(recall_score(t, p, zero_division=0))
+        assert m.f1 == pytest.approx(f1_score(t, p, zero_division=0))
+        assert m.kappa == pytest.approx(cohen_kappa_score(t, p))
+        assert m.support == sum(t)
+
+
+def test_read_gold_refuses_unknown_codes_with_line(tmp_path: Path) -> None:
+    path = tmp_path / "gold.csv"
+    path.write_text("text,codes\nok,funding\nbad one,funding;fundin\n", encoding="utf-8")
+    with pytest.raises(FormatError, match=r"gold.csv:3: unknown code 'fundin'"):
+        read_gold(path, LEAVES)
+    path.write_text("text\nno codes column\n", encoding="utf-8")
+    with pytest.raises(FormatError, match="missing column"):
+        read_gold(path, LEAVES)
+    path.write_text("text,codes\nparent,third_sector\n", encoding="utf-8")
+    with pytest.raises(FormatError, match="gold.csv:2: code 'third_sector' has sub-codes"):
+        read_gold(path, LEAVES, parents=["third_sector"])
+
+
+def test_gold_file_shape() -> None:
+    rows = read_gold(DATA / "emessi-eval.csv", LEAVES)
+    assert 150 <= len(rows) <= 300
+    assert {r.lang for r in rows} == {"fi", "en"}
+    assert sum(not r.codes for r in rows) >= 20 and sum(len(r.codes) == 2 for r in rows) >= 20
+
+
+def test_evaluate_codebook_only_and_with_training(emessi) -> None:
+    zero = evaluate(DATA / "emessi-eval.csv", emessi)
+    assert zero.n_train == 0 and zero.n_test == 227
+    assert set(zero.codes) == set(LEAVES)
+    assert zero.micro_f1 >= 0.75  # the codebook alone is already useful
+    half = evaluate(DATA / "emessi-eval.csv", emessi, train_fraction=0.5, seed=1)
+    assert (half.n_train, half.n_test) == (114, 113)
+    assert half.micro_f1 >= 0.75
+    shape = half.to_json()
+    assert set(shape) >= {"micro_f1", "macro_f1", "codes"}
+    assert set(shape["codes"]["funding"]) == {"precision", "recall", "f1", "kappa", "support"}
+    # the same split gives the same numbers
+    again = evaluate(DATA / "emessi-eval.csv", emessi, train_fraction=0.5, seed=1)
+    assert again.micro_f1 == half.micro_f1
+    # the codebook-only baseline on the same test units
+    baseline = evaluate(DATA / "emessi-eval.csv", emessi, train_fraction=0.5, seed=1, learn=False)
+    assert [p[0] for p in baseline.predictions] == [p[0] for p in half.predictions]
+    assert baseline.n_test == 113
+
+
+def test_import_coded_creates_units_and_decisions(project, tmp_path: Path) -> None:
+    path = tmp_path / "coded.csv"
+    path.write_text(
+        "text,codes,coder,session,speaker\n"
+        "Vapaaehtoisia on vaikea saada.,volunteers,anna,ryhmä-1,Aino\n"
+        "Avustus loppuu.,funding;prioritisation,anna,ryhmä-1,Ville\n"
+        "Kuuluuko ääni?,,ben,ryhmä-2,Aino\n",
+        encoding="utf-8",
+    )
+    book = load_codebook(project.codebook_path)
+    report = import_coded(project.store, book, path)
+    assert report.sessions == ["ryhmä-1", "ryhmä-2"]
+    assert (report.n_units, report.n_decisions) == (3, 3)
+    store = project.store
+    units = store.segments(store.get_session("ryhmä-1").id)
+    assert [u.text for u in units] == ["Vapaaehtoisia on vaikea saada.", "Avustus loppuu."]
+    got = {(d.segment_id, d.code_id, d.coder, d.verdict) for d in store.decisions()}
+    assert got == {
+        (units[0].id, "volunteers", "anna", "added"),
+        (units[1].id, "funding", "anna", "added"),
+        (units[1].id, "prioritisation", "anna", "added"),
+    }
+    missing = tmp_path / "nocoder.csv"
+    missing.write_text("text,codes\nAvustus loppuu.,funding\n", encoding="utf-8")
+    with pytest.raises(FormatError, match="nocoder.csv:2: no coder"):
+        import_coded(store, book, missing)

@@ -1,0 +1,167 @@
+"""Segmentation: units within turns, exact offsets, times, back-channel,
+decisions surviving re-segmentation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from qualcode.errors import QualcodeError
+from qualcode.models import Code, Decision, Session, Transcript, Utterance, Word
+from qualcode.segment import (
+    SegmentOptions,
+    is_backchannel,
+    segment_session,
+    segment_utterances,
+    split_turn,
+)
+from qualcode.store import open_store
+from qualcode.transcript import plain_text
+
+LONG_FI = (
+    "Meillä on yhdistyksessä tosi paljon vapaaehtoisia. Heidän perehdyttämisensä vie "
+    "aikaa. Mä en aina ehdi kiittää heitä. Hallitus ei oikein ymmärrä tätä. "
+    "Rahoitus loppuu ensi vuonna, ja sitten mietitään mitä tehdään."
+)
+
+UTTERANCES = [
+    Utterance("Tervetuloa kaikki, aloitetaan kierroksella.", "Fasilitaattori", 0.0, 4.0),
+    Utterance("Joo.", "Aino", 4.0, 4.5),
+    Utterance(LONG_FI, "Aino", 4.5, 30.0),
+    Utterance("Mm.", "Ville", 30.0, 30.4),
+    Utterance("Yeah, right.", "Ville", 30.4, 31.0),
+    Utterance(
+        "I never know what to do first when everything is urgent.",
+        "Ville",
+        31.0,
+        35.0,
+        words=[
+            Word(31.0, 31.2, " I"),
+            Word(31.2, 31.5, " never"),
+            Word(31.5, 31.8, " know"),
+            Word(31.8, 32.0, " what"),
+            Word(32.0, 32.1, " to"),
+            Word(32.1, 32.3, " do"),
+            Word(32.3, 32.8, " first"),
+            Word(32.8, 33.0, " when"),
+            Word(33.0, 33.6, " everything"),
+            Word(33.6, 33.8, " is"),
+            Word(33.8, 34.9, " urgent."),
+        ],
+    ),
+]
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    s = open_store(tmp_path / "t.db")
+    s.sync_codes([Code(id="volunteers", label="volunteers"), Code(id="funding", label="funding")])
+    yield s
+    s.close()
+
+
+def _add(store, utterances, name="s1", replace=False) -> int:
+    return store.add_session(
+        Session(name=name, language="fi"), Transcript(list(utterances)), replace=replace
+    )
+
+
+def test_offsets_slice_plain_text_exactly() -> None:
+    units = segment_utterances(UTTERANCES, 1, lang="fi")
+    text = plain_text(UTTERANCES)
+    assert len(units) >= 6
+    for unit in units:
+        assert text[unit.char_start : unit.char_end] == unit.text
+        assert unit.text == unit.text.strip() and unit.text
+
+
+def test_units_never_cross_a_turn_and_long_turns_split() -> None:
+    units = segment_utterances(UTTERANCES, 1, lang="fi")
+    text = plain_text(UTTERANCES)
+    for unit in units:
+        assert "\n" not in text[unit.char_start : unit.char_end]
+    aino = [u for u in units if u.speaker == "Aino" and u.codable]
+    # five sentences, at most three per unit
+    assert len(aino) == 2
+    assert aino[0].text.startswith("Meillä") and aino[1].text.endswith("tehdään.")
+    assert [u.seq for u in units] == list(range(len(units)))
+
+
+def test_backchannel_turns_are_not_codable() -> None:
+    units = segment_utterances(UTTERANCES, 1, lang="fi")
+    by_text = {u.text: u for u in units}
+    assert not by_text["Joo."].codable
+    assert not by_text["Mm."].codable
+    assert not by_text["Yeah, right."].codable
+    assert by_text["Tervetuloa kaikki, aloitetaan kierroksella."].codable
+    assert is_backchannel("Joo joo.") and not is_backchannel("Joo, rahoitus loppuu.")
+
+
+def test_times_from_words_else_proportional() -> None:
+    units = segment_utterances(UTTERANCES, 1, lang="fi")
+    ville = next(u for u in units if u.text.startswith("I never"))
+    assert (ville.start, ville.end) == (31.0, 34.9)
+    aino = [u for u in units if u.speaker == "Aino" and u.codable]
+    assert aino[0].start == pytest.approx(4.5)
+    assert 4.5 < aino[0].end < aino[1].start + 1e-9 < 30.0
+    assert aino[1].end == pytest.approx(30.0)
+
+
+def test_max_words_cuts_a_run_on_sentence() -> None:
+    words = ", ".join(f"sana{i} toinen kolmas" for i in range(40)) + "."
+    opts = SegmentOptions(max_words=30)
+    pieces = split_turn(words, "fi", opts)
+    assert len(pieces) >= 4
+    assert all(len(words[s:e].split()) <= 30 for s, e in pieces)
+    # pieces cover the text in order without overlap
+    assert all(a[1] <= b[0] for a, b in zip(pieces, pieces[1:], strict=False))
+    assert words[pieces[-1][0] : pieces[-1][1]].endswith("kolmas.")
+
+
+def test_options_from_config_reject_unknown() -> None:
+    assert SegmentOptions.from_config({"max_words": 40}).max_words == 40
+    with pytest.raises(QualcodeError, match="unknown segment setting"):
+        SegmentOptions.from_config({"max_wrds": 40})
+
+
+def test_segment_session_stores_units_with_speakers(store) -> None:
+    sid = _add(store, UTTERANCES)
+    report = segment_session(store, sid)
+    units = store.segments(sid)
+    assert report.n_units == len(units) and report.orphaned == []
+    assert report.n_codable == len(store.segments(sid, codable_only=True)) < len(units)
+    text = plain_text(store.utterances(sid))
+    for unit in units:
+        assert text[unit.char_start : unit.char_end] == unit.text
+        assert unit.speaker in {"Aino", "Ville", "Fasilitaattori"}
+        assert unit.participant_id is not None and unit.utterance_id is not None
+
+
+def test_resegment_in_place_keeps_unchanged_units(store) -> None:
+    sid = _add(store, UTTERANCES)
+    segment_session(store, sid)
+    first = next(u for u in store.segments(sid) if u.text.startswith("Meillä"))
+    last = next(u for u in store.segments(sid) if u.text.startswith("I never"))
+    store.record_decision(Decision(first.id, "volunteers", "anna", "accepted"))
+    store.record_decision(Decision(last.id, "funding", "anna", "added"))
+
+    # one sentence per unit: Aino's first unit changes, Ville's one-sentence turn not
+    report = segment_session(store, sid, options=SegmentOptions(max_sentences=1))
+    units = store.segments(sid)
+    assert report.n_kept == 1
+    assert [o.text for o in report.orphaned] == [first.text]
+    kept = next(u for u in units if u.text.startswith("I never"))
+    assert kept.id != last.id
+    assert [(d.code_id, d.verdict) for d in store.decisions(segment_id=kept.id)] == [
+        ("funding", "added")
+    ]
+    # the orphaned unit keeps its decision, out of the current units
+    assert first.id not in {u.id for u in units}
+    assert store.decisions(segment_id=first.id)[0].code_id == "volunteers"
+
+    # back to the first options: the orphan's text exists again and is re-attached
+    report = segment_session(store, sid, options=SegmentOptions(max_sentences=3))
+    again = next(u for u in store.segments(sid) if u.text == first.text)
+    assert store.decisions(segment_id=again.id)[0].code_id == "volunteers"
+    assert report.orphaned == []

@@ -1,0 +1,257 @@
+"""Suggestions: each signal on its own, the combined ranking, learning from
+decisions, the stored model and the review queue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qualcode.codebook import load_codebook
+from qualcode.evaluate import score_sets
+from qualcode.models import Decision, Session, Transcript, Utterance
+from qualcode.segment import segment_session
+from qualcode.suggest import (
+    load_suggester,
+    maybe_retrain,
+    review_queue,
+    suggest_segments,
+    suggestions_for,
+    train,
+    training_data,
+)
+from qualcode.suggest.engine import Suggester, suggestable_codes
+from qualcode.suggest.rules import KeywordRules
+from qualcode.suggest.text import detect_language, tokens
+
+DATA = Path(__file__).parent / "data"
+EMESSI = Path(__file__).parent.parent / "codebooks" / "emessi.yaml"
+
+SMALL = """
+name: small
+version: 1
+languages: [fi, en]
+codes:
+  - id: third_sector
+    label: Third sector
+    children:
+      - id: volunteers
+        label: {fi: Vapaaehtoiset, en: Volunteers}
+        keywords: {fi: [vapaaehtoinen, talkoo*], en: [volunteer, thank them]}
+        examples:
+          fi: [Vapaaehtoisten sitouttaminen on vaikeaa.]
+          en: [Keeping volunteers involved is hard.]
+      - id: funding
+        label: {fi: Rahoitus, en: Funding}
+        keywords: {fi: [avustus, raha*, rahoitus loppuu], en: [grant, funding runs out]}
+        examples:
+          fi: [Avustus loppuu ensi vuonna eikä jatkosta ole tietoa.]
+          en: [Our grant ends next year and there is no word about what comes next.]
+"""
+
+
+@pytest.fixture(scope="module")
+def small_book(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cb") / "small.yaml"
+    path.write_text(SMALL, encoding="utf-8")
+    return load_codebook(path)
+
+
+@pytest.fixture(scope="module")
+def emessi():
+    return load_codebook(EMESSI)
+
+
+def _rules(book) -> KeywordRules:
+    return KeywordRules(suggestable_codes(book))
+
+
+def test_finnish_inflected_keyword_matches_by_lemma(small_book) -> None:
+    rules = _rules(small_book)
+    hits = rules.match(tokens("Meidän vapaaehtoisten määrä on laskenut."), "fi")
+    assert [(rules.code_ids[h.code], h.explain()) for h in hits] == [
+        ("volunteers", "vapaaehtoisten → vapaaehtoinen")
+    ]
+    # plain words in the wrong sense do not match
+    assert rules.match(tokens("Vapaa-aika on tärkeää."), "fi") == []
+
+
+def test_wildcard_compound_and_phrase_keywords(small_book) -> None:
+    rules = _rules(small_book)
+    explained = {
+        h.explain() for h in rules.match(tokens("Talkoissa mietittiin projektirahaa."), "fi")
+    }
+    # wildcard by prefix, and Finnish compounds by their last part
+    assert explained == {"talkoissa → talkoo*", "projektirahaa → raha*"}
+    phrase = rules.match(tokens("Kun rahoitus nyt loppuu, mitä sitten?"), "fi")
+    assert "rahoitus nyt loppuu → rahoitus loppuu" in {h.explain() for h in phrase}
+    english = rules.match(tokens("When the funding suddenly runs out we stop."), "en")
+    assert {h.keyword for h in english} == {"funding runs out"}
+
+
+def test_similarity_explains_itself(small_book) -> None:
+    suggester = Suggester(small_book).fit()
+    # no keyword of either code, but close to the funding example
+    scores = suggester.score(["The grants end next year, no word about what comes next."], ["en"])
+    funding = scores.codes.index("funding")
+    assert scores.similarity[0, funding] > scores.similarity[0, 1 - funding]
+    why = suggester.rationale(scores, 0, funding)
+    assert "like: “Our grant ends next year" in why
+
+
+def test_only_leaf_codes_are_suggested(small_book, emessi) -> None:
+    assert Suggester(small_book).fit().code_ids == ["volunteers", "funding"]
+    ids = Suggester(emessi).code_ids
+    assert "independent_work" not in ids and "third_sector" not in ids and len(ids) == 6
+
+
+def test_combined_ranking_on_the_emessi_codebook(emessi) -> None:
+    suggester = Suggester(emessi).fit()
+    texts = [
+        "Meidän vapaaehtoisista moni on jäänyt pois, eikä uusia tule tilalle.",
+        "Hankkeen rahoitus päättyy joulukuussa ja haemme jatkoa säätiöltä.",
+        "I never know what to do first, every single task feels urgent.",
+        "Can everyone hear me now?",
+    ]
+    scores = suggester.score(texts, ["fi", "fi", "en", "en"])
+    best = [scores.codes[int(np.argmax(row))] for row in scores.score]
+    assert best[:3] == ["volunteers", "funding", "prioritisation"]
+    assert scores.score[:3].max(axis=1).min() >= 0.5
+    assert scores.score[3].max() < 0.5
+    top = suggester.top(scores, 0)
+    assert top[0][0] == "volunteers" and "matched: vapaaehtoisista" in top[0][2]
+    assert [t[1] for t in top] == sorted((t[1] for t in top), reverse=True)
+
+
+def test_language_detection() -> None:
+    assert detect_language(tokens("Mä en tiedä mitä tehdä ensin.")) == "fi"
+    assert detect_language(tokens("I don't know what to do first.")) == "en"
+
+
+# A funding programme the codebook does not know ("Leader"): coders teach it.
+LEARN_TRAIN = [
+    ("Leader paid for the new sound system.", "funding"),
+    ("Leader covers seventy percent of the village festival.", "funding"),
+    ("We're waiting for Leader's decision about next year.", "funding"),
+    ("Without Leader the music club wouldn't exist.", "funding"),
+    ("Leader-ryhmä maksoi uudet äänentoistolaitteet.", "funding"),
+    ("Leader kattaa seitsemänkymmentä prosenttia kyläjuhlista.", "funding"),
+    ("Odotetaan Leaderin päätöstä ensi vuodesta.", "funding"),
+    ("Ilman Leaderia musiikkikerhoa ei olisi.", "funding"),
+    ("The village hall needs a new roof.", ""),
+    ("Kyläjuhlat pidetään elokuussa.", ""),
+    ("The music club meets on Tuesdays.", ""),
+    ("Musiikkikerho kokoontuu tiistaisin.", ""),
+    ("Our volunteers painted the village hall.", "volunteers"),
+    ("Vapaaehtoiset siivosivat kylätalon.", "volunteers"),
+    ("I never know what to do first on Mondays.", "prioritisation"),
+    ("Kiire on niin kova, etten ehdi suunnitella.", "prioritisation"),
+]
+LEARN_TEST = [
+    ("Leader turned us down this time.", "funding"),
+    ("Leaderin päätös tulee kesäkuussa.", "funding"),
+    ("Leader will pay for half of the new stage.", "funding"),
+    ("Leader hylkäsi meidän esityksen.", "funding"),
+    ("The new stage is finished.", ""),
+    ("Uusi lava on valmis.", ""),
+    ("Our volunteers built the new stage.", "volunteers"),
+    ("En ehdi tehdä kaikkea, kiire painaa.", "prioritisation"),
+]
+
+
+def test_training_improves_held_out_f1_on_a_fixed_split(emessi) -> None:
+    base = Suggester(emessi).fit()
+    ids = base.code_ids
+    y = np.array([[c == code for c in ids] for _, code in LEARN_TRAIN], dtype=np.float32)
+    texts = [t for t, _ in LEARN_TRAIN]
+    learned = Suggester(emessi).fit(texts, None, y, np.ones_like(y, dtype=bool))
+    test_texts = [t for t, _ in LEARN_TEST]
+    truth = [[c] if c else [] for _, c in LEARN_TEST]
+
+    def micro(s: Suggester) -> float:
+        sc = s.score(test_texts)
+        pred = [[c for c, v in zip(ids, row, strict=True) if v >= 0.5] for row in sc.score]
+        return score_sets(truth, pred, ids)[1]
+
+    before, after = micro(base), micro(learned)
+    assert after > before + 0.2
+    assert learned.classifier_ is not None
+    assert learned.classifier_.models_[ids.index("funding")] is not None
+    # codes with too few decisions keep the codebook score alone
+    assert learned.classifier_.models_[ids.index("hr_management")] is None
+    scores = learned.score(test_texts[:1])
+    assert "learned from" in learned.rationale(scores, 0, ids.index("funding"))
+
+
+def _project_with_session(project) -> int:
+    store = project.store
+    utterances = [
+        Utterance("Meidän vapaaehtoiset on jo väsyneitä, uusia ei saada mukaan.", "Aino"),
+        Utterance("Joo.", "Ville"),
+        Utterance("Avustus loppuu ensi vuonna, ja raportti rahoittajalle on myöhässä.", "Ville"),
+        Utterance("Mulla on liikaa tehtäviä, en tiedä mitä tehdä ensin.", "Aino"),
+        Utterance("Kuuluuko mun ääni nyt?", "Kaisa"),
+    ]
+    sid = store.add_session(Session(name="s1", language="fi"), Transcript(utterances))
+    segment_session(store, sid, project)
+    return sid
+
+
+def test_suggest_store_and_review_queue(project) -> None:
+    sid = _project_with_session(project)
+    store = project.store
+    n = suggest_segments(store, project, session="s1")
+    units = store.segments(sid, codable_only=True)
+    assert n > 0 and len(units) == 4
+    first = suggestions_for(store, units[0].id)
+    assert first[0].code_id == "volunteers" and first[0].model_version == "codebook"
+    assert "vapaaehtoiset" in first[0].rationale
+    assert [s.score for s in first] == sorted((s.score for s in first), reverse=True)
+
+    chrono = review_queue(store, "anna", session="s1", order="chronological")
+    assert chrono == [u.id for u in units]
+    uncertain = review_queue(store, "anna", session="s1")
+    assert sorted(uncertain) == sorted(chrono)
+
+    def closeness(uid: int) -> float:
+        return max((1 - 2 * abs(s.score - 0.5) for s in suggestions_for(store, uid)), default=0)
+
+    values = [closeness(u) for u in uncertain]
+    assert values == sorted(values, reverse=True)
+    only_funding = review_queue(store, "anna", code="funding")
+    assert units[1].id in only_funding and units[3].id not in only_funding
+
+    store.record_decision(Decision(units[0].id, "volunteers", "anna", "accepted"))
+    store.record_decision(Decision(units[0].id, "funding", "ben", "added"))
+    assert review_queue(store, "anna", disagreements=True) == [units[0].id]
+
+
+def test_training_data_labels_and_stored_model(project) -> None:
+    sid = _project_with_session(project)
+    store = project.store
+    units = store.segments(sid, codable_only=True)
+    store.record_decision(Decision(units[0].id, "volunteers", "anna", "accepted"))
+    store.record_decision(Decision(units[0].id, "funding", "anna", "rejected"))
+    store.db.execute(  # a finished review (written by the review stage)
+        "INSERT INTO reviews(segment_id, coder, status, at) VALUES (?, 'anna', 'done', 'now')",
+        (units[1].id,),
+    )
+    store.record_decision(Decision(units[1].id, "funding", "anna", "added"))
+    ids = Suggester(load_codebook(project.codebook_path)).code_ids
+    segs, y, known = training_data(store, ids)
+    assert [s.id for s in segs] == [units[0].id, units[1].id]
+    v, f = ids.index("volunteers"), ids.index("funding")
+    assert y[0, v] == 1 and known[0, v] and y[0, f] == 0 and known[0, f]
+    assert not known[0, ids.index("support")]  # not reviewed: unknown, not negative
+    assert y[1, f] == 1 and known[1].all() and y[1].sum() == 1  # reviewed: rest negative
+
+    assert maybe_retrain(store, project, every=10) is None  # 3 decisions < 10
+    report = maybe_retrain(store, project, every=3)
+    assert report is not None and report.version == 1 and report.n_units == 2
+    model, version = load_suggester(store, project)
+    assert version == "model-1" and model.classifier_ is not None
+    assert maybe_retrain(store, project, every=3) is None  # nothing new since
+
+    report = train(store, project)
+    assert report.version == 2 and report.n_decisions == 3
