@@ -1,0 +1,89 @@
+"""`qualcode review`: the coder's review loop (Textual UI or --plain prompts)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from qualcode.cli.apps import ProjectOpt, app
+from qualcode.errors import QualcodeError
+from qualcode.project import open_project
+
+
+@app.command()
+def review(
+    coder: Annotated[
+        str | None,
+        typer.Option(
+            "--coder", help="Whose decisions (default: `coder` in qualcode.yaml, else the OS user)."
+        ),
+    ] = None,
+    session: Annotated[
+        str | None, typer.Option("--session", "-s", help="Only this session.")
+    ] = None,
+    code: Annotated[
+        str | None, typer.Option("--code", help="Only units suggested or coded with this code id.")
+    ] = None,
+    order: Annotated[
+        str, typer.Option("--order", help="uncertain (most informative first) or chronological.")
+    ] = "uncertain",
+    unreviewed: Annotated[
+        bool,
+        typer.Option(
+            "--unreviewed/--all", help="Only units you have not reviewed, or all of them."
+        ),
+    ] = True,
+    disagreements: Annotated[
+        bool,
+        typer.Option(
+            "--disagreements",
+            help="Only units you reviewed where your codes differ from the model's.",
+        ),
+    ] = False,
+    plain: Annotated[
+        bool,
+        typer.Option(
+            "--plain", help="Line prompts instead of the full-screen UI (screen readers)."
+        ),
+    ] = False,
+    project: ProjectOpt = None,
+) -> None:
+    """Review suggested codes unit by unit: accept, reject, add codes, fix text,
+    write memos. Every decision is saved at once; reopening resumes at the
+    first unit you have not reviewed.
+
+    Example: qualcode review --coder anna --session emessi-fi-session1
+    """
+    from qualcode.review import ReviewOptions, ReviewSession
+
+    if order not in ("uncertain", "chronological"):
+        raise QualcodeError(f"--order {order!r}: use uncertain or chronological")
+    with open_project(project) as p:
+        if not p.store.segments(codable_only=True):
+            raise QualcodeError(
+                f"{p.root}: no coding units to review; add sessions with `qualcode import FILE`"
+            )
+        options = ReviewOptions(
+            coder=coder or p.default_coder(),
+            session=session,
+            code=code,
+            order=order,
+            only_unreviewed=unreviewed,
+            disagreements=disagreements,
+        )
+        rs = ReviewSession(p.store, p, options)
+        if plain:
+            from qualcode.plain_review import run_plain
+
+            run_plain(rs)
+        else:
+            from qualcode.tui.app import ReviewApp
+
+            ReviewApp(rs).run()
+        rs.wait_for_retraining(timeout=60)
+        progress = rs.progress()
+    typer.echo(
+        f"{options.coder}: {progress.reviewed}/{progress.total} units reviewed; "
+        "everything is saved. Resume with `qualcode review`."
+    )

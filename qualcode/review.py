@@ -1,0 +1,541 @@
+"""The coder's review loop, without any user interface.
+
+Both front ends (the Textual app in ``qualcode.tui`` and the line-prompt
+``--plain`` mode for screen readers) drive one ``ReviewSession``: it owns the
+queue, what the current unit shows, and every change a key makes. Keeping it
+UI-free means the rules (what "accept as shown" writes, what undo reverts,
+that one coder never sees another's decisions) are tested once, and the
+front ends stay thin.
+
+Speed: everything a key press needs (units, the coder's decisions, review
+status, progress counters) is loaded once and kept up to date in memory;
+a key press reads one unit's suggestions (cached) and writes its own rows,
+so moving and coding stay well under 50 ms on 10,000 units. Retraining
+runs in a worker thread with its own store connection and only refreshes
+suggestions of units the coder has not reached yet.
+"""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qualcode.errors import QualcodeError
+from qualcode.models import Code, Decision, Segment, Suggestion
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
+    from qualcode.store import Store
+
+MAX_ITEMS = 9
+
+# (key, what it does): shown in the help screen, the --plain prompt and docs
+KEYS: tuple[tuple[str, str], ...] = (
+    ("a", "accept the codes as shown (checked = apply, unchecked = reject), next unit"),
+    ("x", "reject all codes in the list, next unit"),
+    ("1-9", "toggle the n-th code of the list (saved at once)"),
+    ("/", "find any code by part of its id or label (fi or en) and apply it"),
+    ("n / p", "next / previous unit (arrow keys too)"),
+    ("e", "edit the unit's text (fix a transcription error; the original is kept)"),
+    ("m", "write a memo on the unit"),
+    ("u", "undo your last action"),
+    ("s", "skip the unit (come back to it later)"),
+    ("space", "play the unit's audio (when the session has a recording)"),
+    ("?", "help"),
+    ("q", "quit (everything is already saved)"),
+)
+
+
+@dataclass
+class ReviewOptions:
+    """What a review session shows and how it learns.
+
+    coder: whose decisions are read and written (never anyone else's).
+    session: only this session's units (name or id).
+    code: only units suggested or coded with this code id.
+    order: ``uncertain`` (most informative first) or ``chronological``.
+    only_unreviewed: leave out units this coder already finished.
+    disagreements: only units this coder reviewed where their codes differ
+        from the model's pre-selected ones (implies reviewed units are kept).
+    threshold: suggestions scoring at least this are pre-selected ("as shown").
+    context: units shown before and after the current one.
+    retrain_every: retrain in the background after this many decisions
+        (None: the project's ``suggest.retrain_every``; 0: never).
+    """
+
+    coder: str
+    session: str | int | None = None
+    code: str | None = None
+    order: str = "uncertain"
+    only_unreviewed: bool = True
+    disagreements: bool = False
+    threshold: float = 0.5
+    context: int = 2
+    retrain_every: int | None = None
+
+
+@dataclass
+class CodeItem:
+    """One numbered line of the code list."""
+
+    code_id: str
+    label: str
+    score: float | None  # None: not suggested (the coder added it)
+    rationale: str
+    checked: bool  # what "accept as shown" would apply
+    verdict: str | None  # the coder's stored decision, if any
+
+
+@dataclass
+class UnitView:
+    """Everything a front end shows for the current unit."""
+
+    segment: Segment
+    session_name: str
+    position: int  # 0-based index in the queue
+    queue_size: int
+    before: list[Segment]
+    after: list[Segment]
+    items: list[CodeItem]
+    status: str | None  # done / skipped / None
+    memo: str | None
+
+
+@dataclass
+class Progress:
+    reviewed: int
+    total: int
+    per_session: list[tuple[str, int, int]] = field(default_factory=list)
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form for search (ä matches a, É matches e)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def code_label(code: Code, lang: str | None = None) -> str:
+    if lang and code.labels.get(lang):
+        return code.labels[lang]
+    return code.labels.get("en") or code.label
+
+
+def search_codes(codes: list[Code], query: str) -> list[Code]:
+    """Codes whose id or any label contains ``query`` (case and accents
+    ignored); exact id first, then ids starting with it, then the rest."""
+    q = fold(query.strip())
+    if not q:
+        return list(codes)
+    hits = []
+    for c in codes:
+        texts = [c.id, c.label, *c.labels.values()]
+        if any(q in fold(t) for t in texts):
+            rank = 0 if fold(c.id) == q else 1 if fold(c.id).startswith(q) else 2
+            hits.append((rank, c.position, c))
+    return [c for _, _, c in sorted(hits, key=lambda h: (h[0], h[1]))]
+
+
+class ReviewSession:
+    """One coder reviewing a queue of units in a project."""
+
+    def __init__(self, store: Store, project: Project | None, options: ReviewOptions) -> None:
+        if options.order not in ("uncertain", "chronological"):
+            raise QualcodeError(f"unknown order {options.order!r}; use uncertain or chronological")
+        self.store = store
+        self.project = project
+        self.options = options
+        self.coder = options.coder
+        self.codes = store.codes()
+        self.code_by_id = {c.id: c for c in store.codes(include_inactive=True)}
+        if options.code is not None and options.code not in self.code_by_id:
+            known = ", ".join(c.id for c in self.codes)
+            raise QualcodeError(f"unknown code {options.code!r}; known codes: {known}")
+        sessions = store.sessions()
+        self.session_names = {s.id or 0: s.name for s in sessions}
+        self.media = {s.id or 0: s.media_path for s in sessions}
+        self.languages = {s.id or 0: s.language for s in sessions}
+        units = store.segments(codable_only=True)
+        self.units = {u.id or 0: u for u in units}
+        # context: a unit's neighbours in its session, codable or not
+        self._by_session: dict[int, list[int]] = {}
+        self._index_in_session: dict[int, int] = {}
+        for u in store.segments():
+            ids = self._by_session.setdefault(u.session_id, [])
+            self._index_in_session[u.id or 0] = len(ids)
+            ids.append(u.id or 0)
+            self.units.setdefault(u.id or 0, u)
+        self.decided = store.coder_codes(self.coder)
+        self.status = store.review_statuses(self.coder)
+        self._totals: dict[int, int] = {}
+        self._reviewed: dict[int, int] = {}
+        for u in units:
+            self._totals[u.session_id] = self._totals.get(u.session_id, 0) + 1
+            if self.status.get(u.id or 0) == "done":
+                self._reviewed[u.session_id] = self._reviewed.get(u.session_id, 0) + 1
+        self._suggestions: dict[int, list[Suggestion]] = {}
+        self._lock = threading.Lock()
+        self.queue = self._build_queue()
+        self.index = self._first_unreviewed()
+        self.n_decisions = 0
+        self.retrain_every = self._retrain_every()
+        self.retrain_message = ""
+        self.retrains = 0
+        self._worker: threading.Thread | None = None
+
+    # -- queue --------------------------------------------------------------
+
+    def _build_queue(self) -> list[int]:
+        from qualcode.suggest import review_queue
+
+        o = self.options
+        only_unreviewed = o.only_unreviewed and not o.disagreements
+        ids = review_queue(
+            self.store,
+            self.coder,
+            session=o.session,
+            code=o.code,
+            order=o.order,
+            only_unreviewed=only_unreviewed,
+        )
+        if o.code is not None:
+            # a code filter must not reveal other coders' decisions: keep
+            # units the model suggested it for, or this coder applied it
+            ids = [
+                i
+                for i in ids
+                if any(s.code_id == o.code for s in self.suggestions(i))
+                or self.decided.get(i, {}).get(o.code) in ("accepted", "added")
+            ]
+        if o.disagreements:
+            ids = [i for i in ids if self.status.get(i) == "done" and self.disagrees(i)]
+        return ids
+
+    def disagrees(self, segment_id: int) -> bool:
+        """Does this coder's code set differ from the model's pre-selection?"""
+        model = {
+            s.code_id for s in self.suggestions(segment_id) if s.score >= self.options.threshold
+        }
+        mine = {
+            c for c, v in self.decided.get(segment_id, {}).items() if v in ("accepted", "added")
+        }
+        return model != mine
+
+    def _first_unreviewed(self) -> int:
+        for i, sid in enumerate(self.queue):
+            if sid not in self.status:
+                return i
+        # then the units skipped earlier
+        for i, sid in enumerate(self.queue):
+            if self.status.get(sid) != "done":
+                return i
+        return 0 if self.options.disagreements else len(self.queue)
+
+    @property
+    def finished(self) -> bool:
+        """True when the position is past the end of the queue."""
+        return self.index >= len(self.queue)
+
+    def end_message(self) -> str:
+        """What to say past the last unit of the queue."""
+        done = sum(self.status.get(i) == "done" for i in self.queue)
+        left = len(self.queue) - done
+        first = (
+            "All units in this queue are reviewed."
+            if not left
+            else (f"End of the queue: {left} of its {len(self.queue)} units are not reviewed yet.")
+        )
+        return f"{first} Press p to go back, u to undo, q to quit."
+
+    @property
+    def current_id(self) -> int | None:
+        return None if self.finished else self.queue[self.index]
+
+    def next(self) -> None:
+        if self.index < len(self.queue):
+            self.index += 1
+
+    def previous(self) -> None:
+        if self.index > 0:
+            self.index -= 1
+
+    def go_to(self, segment_id: int) -> None:
+        if segment_id in self.queue:
+            self.index = self.queue.index(segment_id)
+
+    # -- what is shown ------------------------------------------------------
+
+    def suggestions(self, segment_id: int) -> list[Suggestion]:
+        with self._lock:
+            cached = self._suggestions.get(segment_id)
+        if cached is None:
+            cached = sorted(self.store.suggestions(segment_id), key=lambda s: -s.score)
+            with self._lock:
+                self._suggestions[segment_id] = cached
+        return cached
+
+    def items(self, segment_id: int) -> list[CodeItem]:
+        """The numbered code list: suggestions best first, then codes the
+        coder added; checked = the coder's decision, else the model's pick."""
+        mine = self.decided.get(segment_id, {})
+        lang = self.languages.get(self.units[segment_id].session_id)
+        out: list[CodeItem] = []
+        seen: set[str] = set()
+        for s in self.suggestions(segment_id)[:MAX_ITEMS]:
+            verdict = mine.get(s.code_id)
+            checked = (
+                verdict in ("accepted", "added") if verdict else s.score >= self.options.threshold
+            )
+            code = self.code_by_id.get(s.code_id)
+            label = code_label(code, lang) if code else s.code_id
+            out.append(CodeItem(s.code_id, label, s.score, s.rationale, checked, verdict))
+            seen.add(s.code_id)
+        for code_id, verdict in mine.items():
+            if code_id in seen:
+                continue
+            code = self.code_by_id.get(code_id)
+            label = code_label(code, lang) if code else code_id
+            checked = verdict in ("accepted", "added")
+            out.append(CodeItem(code_id, label, None, "added by you", checked, verdict))
+        return out
+
+    def view(self) -> UnitView | None:
+        sid = self.current_id
+        if sid is None:
+            return None
+        seg = self.units[sid]
+        around = self._by_session[seg.session_id]
+        k = self._index_in_session[sid]
+        n = self.options.context
+        return UnitView(
+            segment=seg,
+            session_name=self.session_names.get(seg.session_id, str(seg.session_id)),
+            position=self.index,
+            queue_size=len(self.queue),
+            before=[self.units[i] for i in around[max(0, k - n) : k]],
+            after=[self.units[i] for i in around[k + 1 : k + 1 + n]],
+            items=self.items(sid),
+            status=self.status.get(sid),
+            memo=self.store.memo(sid, self.coder),
+        )
+
+    def progress(self) -> Progress:
+        per = [
+            (self.session_names.get(s, str(s)), self._reviewed.get(s, 0), total)
+            for s, total in self._totals.items()
+        ]
+        return Progress(sum(r for _, r, _ in per), sum(t for _, _, t in per), per)
+
+    # -- decisions ----------------------------------------------------------
+
+    def _decide(self, segment_id: int, code_id: str, verdict: str) -> None:
+        if self.decided.get(segment_id, {}).get(code_id) == verdict:
+            return
+        self.store.record_decision(Decision(segment_id, code_id, self.coder, verdict))
+        self.decided.setdefault(segment_id, {})[code_id] = verdict
+        self.n_decisions += 1
+        self._maybe_retrain()
+
+    def _mark(self, segment_id: int, status: str) -> None:
+        before = self.status.get(segment_id)
+        if before == status:
+            return
+        self.store.mark_reviewed(segment_id, self.coder, status)
+        self.status[segment_id] = status
+        session = self.units[segment_id].session_id
+        delta = (status == "done") - (before == "done")
+        self._reviewed[session] = self._reviewed.get(session, 0) + delta
+
+    def _require(self) -> int:
+        sid = self.current_id
+        if sid is None:
+            raise QualcodeError("no unit selected: the queue is finished")
+        return sid
+
+    def accept(self) -> str:
+        """Apply the list as shown (checked: accepted/added, unchecked
+        suggestions: rejected), mark the unit done and move on; returns
+        what was saved, in one line."""
+        sid = self._require()
+        self.store.log_action(self.coder, "accept", sid)
+        applied, rejected = [], []
+        for item in self.items(sid):
+            if item.checked:
+                self._decide(sid, item.code_id, "accepted" if item.score is not None else "added")
+                applied.append(item.code_id)
+            else:
+                self._decide(sid, item.code_id, "rejected")
+                rejected.append(item.code_id)
+        self._mark(sid, "done")
+        self.next()
+        return f"unit #{sid} done: applied {', '.join(applied) or 'no code'}" + (
+            f"; rejected {', '.join(rejected)}" if rejected else ""
+        )
+
+    def reject_all(self) -> str:
+        """Reject every code in the list, mark the unit done and move on."""
+        sid = self._require()
+        self.store.log_action(self.coder, "reject all", sid)
+        items = self.items(sid)
+        for item in items:
+            self._decide(sid, item.code_id, "rejected")
+        self._mark(sid, "done")
+        self.next()
+        return f"unit #{sid} done: no code" + (
+            f" (rejected {', '.join(i.code_id for i in items)})" if items else ""
+        )
+
+    def toggle(self, n: int) -> CodeItem:
+        """Flip the n-th (1-based) code of the list and store it at once."""
+        sid = self._require()
+        items = self.items(sid)
+        if not 1 <= n <= len(items):
+            raise QualcodeError(f"there is no code {n} on this unit; pick 1-{len(items)}")
+        item = items[n - 1]
+        self.store.log_action(self.coder, f"toggle {item.code_id}", sid)
+        if item.checked:
+            self._decide(sid, item.code_id, "rejected")
+        else:
+            self._decide(sid, item.code_id, "accepted" if item.score is not None else "added")
+        return self.items(sid)[n - 1]
+
+    def apply_code(self, code_id: str) -> None:
+        """Apply any codebook code (found with ``search_codes``) to the unit."""
+        sid = self._require()
+        if code_id not in self.code_by_id:
+            raise QualcodeError(f"unknown code {code_id!r}; search with part of its id or label")
+        suggested = any(s.code_id == code_id for s in self.suggestions(sid))
+        self.store.log_action(self.coder, f"apply {code_id}", sid)
+        self._decide(sid, code_id, "accepted" if suggested else "added")
+
+    def skip(self) -> None:
+        sid = self._require()
+        self.store.log_action(self.coder, "skip", sid)
+        self._mark(sid, "skipped")
+        self.next()
+
+    def edit_text(self, text: str) -> None:
+        """Correct the unit's text; the original is kept in the store."""
+        sid = self._require()
+        self.store.log_action(self.coder, "edit", sid)
+        self.store.edit_segment_text(sid, self.coder, text)
+        self.units[sid] = self.store.get_segment(sid)
+
+    def set_memo(self, text: str) -> None:
+        sid = self._require()
+        self.store.log_action(self.coder, "memo", sid)
+        self.store.set_memo(sid, self.coder, text)
+
+    def undo(self) -> str:
+        """Revert the coder's last action (this session or an earlier one) and
+        go back to its unit; returns a one-line description."""
+        events = self.store.undo_last(self.coder)
+        if not events:
+            return "nothing to undo"
+        touched = {e.segment_id for e in events if e.segment_id is not None}
+        for sid in touched:
+            self.decided[sid] = self.store.coder_codes_for(sid, self.coder)
+            before = self.status.get(sid)
+            after = self.store.review_statuses_for(sid, self.coder)
+            if before != after:
+                session = self.units[sid].session_id if sid in self.units else None
+                if session is not None:
+                    delta = (after == "done") - (before == "done")
+                    self._reviewed[session] = self._reviewed.get(session, 0) + delta
+                if after is None:
+                    self.status.pop(sid, None)
+                else:
+                    self.status[sid] = after
+            if sid in self.units:
+                self.units[sid] = self.store.get_segment(sid)
+        target = events[0].segment_id
+        if target is not None:
+            self.go_to(target)
+        name = events[0].payload.get("name", events[0].kind)
+        return f"undid {name} on unit #{target}"
+
+    # -- audio ----------------------------------------------------------------
+
+    def playback(self) -> tuple[bool, str]:
+        """(available, why) for the current unit."""
+        from qualcode.playback import availability
+
+        sid = self.current_id
+        if sid is None:
+            return False, "no unit selected"
+        seg = self.units[sid]
+        return availability(self._media(seg), seg.start)
+
+    def _media(self, seg: Segment) -> str | None:
+        media = self.media.get(seg.session_id)
+        if media and self.project is not None and not Path(media).is_absolute():
+            media = str(self.project.root / media)
+        return media
+
+    def play(self) -> str:
+        """Play the current unit's stretch of the recording in the background."""
+        from qualcode.playback import play_clip
+
+        ok, why = self.playback()
+        if not ok:
+            return f"playback not available: {why}"
+        seg = self.units[self._require()]
+        return play_clip(self._media(seg) or "", seg.start or 0.0, seg.end)
+
+    # -- background retraining ---------------------------------------------
+
+    def _retrain_every(self) -> int:
+        if self.options.retrain_every is not None:
+            return self.options.retrain_every
+        if self.project is None:
+            return 0
+        from qualcode.suggest.workflow import project_options
+
+        return project_options(self.project).retrain_every
+
+    def _maybe_retrain(self) -> None:
+        every = self.retrain_every
+        if not every or self.n_decisions % every or self.project is None:
+            return
+        if self._worker is not None and self._worker.is_alive():
+            return
+        upcoming = self.queue[self.index + 1 : self.index + 51]
+        self._worker = threading.Thread(
+            target=self._retrain, args=(upcoming,), name="qualcode-retrain", daemon=True
+        )
+        self._worker.start()
+
+    def _retrain(self, upcoming: list[int]) -> None:
+        from qualcode.store import open_store
+        from qualcode.suggest import maybe_retrain, suggest_segments
+
+        assert self.project is not None
+        try:
+            with open_store(self.project.root / "qualcode.db") as own:
+                report = maybe_retrain(own, self.project, every=self.retrain_every)
+                if report is None:
+                    return
+                if upcoming:
+                    suggest_segments(own, self.project, upcoming)
+            with self._lock:
+                for sid in upcoming:
+                    self._suggestions.pop(sid, None)
+                self.retrains += 1
+                self.retrain_message = (
+                    f"model retrained on {report.n_decisions} decisions (v{report.version}); "
+                    f"next {len(upcoming)} units updated"
+                )
+        except Exception as e:  # never take the review down with the model
+            with self._lock:
+                self.retrain_message = f"background retraining failed: {e}"
+
+    def wait_for_retraining(self, timeout: float | None = None) -> None:
+        if self._worker is not None:
+            self._worker.join(timeout)
+
+
+def default_options(project: Project, **kw: Any) -> ReviewOptions:
+    coder = kw.pop("coder", None) or project.default_coder()
+    return ReviewOptions(coder=coder, **kw)

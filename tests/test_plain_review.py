@@ -1,0 +1,86 @@
+"""The --plain review loop driven through its prompts."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from review_helpers import copy_project, make_review_project
+from rich.console import Console
+
+from qualcode.plain_review import run_plain
+from qualcode.review import ReviewOptions, ReviewSession
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tpl") / "proj"
+    make_review_project(root).close()
+    return root
+
+
+@pytest.fixture
+def proj(template, tmp_path):
+    p = copy_project(template, tmp_path / "proj")
+    yield p
+    p.close()
+
+
+def drive(p, lines: list[str]) -> tuple[ReviewSession, str, list[str]]:
+    rs = ReviewSession(p.store, p, ReviewOptions("anna", order="chronological", retrain_every=0))
+    feed = iter(lines)
+    prompts: list[str] = []
+
+    def read(prompt: str) -> str:
+        prompts.append(prompt)
+        try:
+            return next(feed)
+        except StopIteration:
+            raise EOFError from None
+
+    out = io.StringIO()
+    run_plain(rs, read=read, console=Console(file=out, width=200, highlight=False))
+    return rs, out.getvalue(), prompts
+
+
+def test_plain_accept_toggle_find_edit_memo_undo(proj):
+    units = [s.id for s in proj.store.segments(codable_only=True)]
+    rs, out, prompts = drive(
+        proj,
+        [
+            "?",  # help
+            "a",  # accept unit 1
+            "/ vapaaehtois",  # one match: applied at once
+            "memo",
+            "soita Ainolle",
+            "e",
+            "Korjattu.",
+            "skip",
+            "x",
+            "u",  # undo the reject-all
+            "q",
+        ],
+    )
+    assert "accept the codes as shown" in out
+    assert f"UNIT #{units[0]}" in out and "Reviewed 0 of" in out
+    assert "volunteers applied." in out
+    assert rs.decided[units[1]]["volunteers"] in ("accepted", "added")
+    assert proj.store.memo(units[1], "anna") == "soita Ainolle"
+    seg = proj.store.get_segment(units[1])
+    assert seg.text == "Korjattu." and seg.original_text
+    assert proj.store.review_statuses("anna") == {units[0]: "done", units[1]: "skipped"}
+    assert "undid reject all" in out
+    assert rs.current_id == units[2]
+    assert prompts[-1].startswith("Key (a accept")
+
+
+def test_plain_toggle_unknown_key_and_end_of_input(proj):
+    rs, out, _ = drive(proj, ["n" for _ in range(0)] + ["1", "zz"])
+    items_before = out.split("UNIT #", 1)[1]
+    assert "Unknown key 'zz'" in out
+    if rs.view().items:
+        assert "applied." in out or "rejected." in out
+    else:
+        assert "there is no code 1" in out
+    assert "Audio playback is not available" in out
+    assert items_before  # the unit was shown

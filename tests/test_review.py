@@ -1,0 +1,227 @@
+"""The UI-free review loop and its store queries, on a real project."""
+
+from __future__ import annotations
+
+import pytest
+from review_helpers import copy_project, make_review_project
+
+from qualcode.errors import QualcodeError
+from qualcode.models import Decision
+from qualcode.review import ReviewOptions, ReviewSession, fold, search_codes
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tpl") / "proj"
+    make_review_project(root).close()
+    return root
+
+
+@pytest.fixture
+def proj(template, tmp_path):
+    p = copy_project(template, tmp_path / "proj")
+    yield p
+    p.close()
+
+
+def session(p, **kw) -> ReviewSession:
+    kw.setdefault("coder", "anna")
+    kw.setdefault("order", "chronological")
+    kw.setdefault("retrain_every", 0)
+    return ReviewSession(p.store, p, ReviewOptions(**kw))
+
+
+def test_view_shows_unit_context_and_suggestions(proj):
+    rs = session(proj)
+    view = rs.view()
+    assert view is not None
+    first = proj.store.segments(codable_only=True)[0]
+    assert view.segment.id == first.id and view.segment.text == first.text
+    assert view.before == [] and len(view.after) == 2
+    sugs = proj.store.suggestions(first.id)
+    assert [i.code_id for i in view.items] == [
+        s.code_id for s in sorted(sugs, key=lambda s: -s.score)
+    ]
+    assert all(i.rationale for i in view.items)
+    assert rs.progress().total == len(proj.store.segments(codable_only=True))
+    assert rs.progress().reviewed == 0
+
+
+def test_accept_as_shown_writes_decisions_and_moves_on(proj):
+    rs = session(proj)
+    sid = rs.current_id
+    shown = rs.view().items
+    rs.accept()
+    got = {d.code_id: d.verdict for d in proj.store.decisions(coder="anna", segment_id=sid)}
+    assert got == {i.code_id: "accepted" if i.checked else "rejected" for i in shown}
+    assert proj.store.review_statuses("anna") == {sid: "done"}
+    assert rs.index == 1 and rs.progress().reviewed == 1
+
+
+def test_toggle_reject_all_and_apply_by_search(proj):
+    rs = session(proj)
+    # find a unit with at least one suggestion
+    while not rs.view().items:
+        rs.next()
+    sid = rs.current_id
+    before = rs.view().items[0].checked
+    item = rs.toggle(1)
+    assert item.checked is (not before)
+    (d,) = proj.store.decisions(coder="anna", segment_id=sid)
+    assert d.verdict == ("accepted" if item.checked else "rejected")
+    (code,) = search_codes(rs.codes, "VAPAAEHTOIS")  # fi label, other case
+    assert code.id == "volunteers"
+    rs.apply_code("volunteers")
+    assert rs.decided[sid]["volunteers"] in ("accepted", "added")
+    with pytest.raises(QualcodeError, match="no code 9"):
+        rs.toggle(9)
+    rs.reject_all()
+    verdicts = {d.verdict for d in proj.store.decisions(coder="anna", segment_id=sid)}
+    assert verdicts == {"rejected"}
+
+
+def test_search_ignores_case_and_accents(proj):
+    codes = proj.store.codes()
+    assert fold("Työn JAKAMINEN") == "tyon jakaminen"
+    assert [c.id for c in search_codes(codes, "tyon jak")] == ["work_sharing"]
+    assert search_codes(codes, "funding")[0].id == "funding"
+    assert search_codes(codes, "zzz") == []
+
+
+def test_undo_reverts_a_whole_action(proj):
+    rs = session(proj)
+    sid = rs.current_id
+    rs.accept()
+    assert proj.store.decisions(coder="anna", segment_id=sid)
+    message = rs.undo()
+    assert "accept" in message
+    assert proj.store.decisions(coder="anna", segment_id=sid) == []
+    assert proj.store.review_statuses("anna") == {}
+    assert rs.current_id == sid and rs.progress().reviewed == 0
+    assert rs.undo() == "nothing to undo"
+
+
+def test_undo_restores_an_earlier_verdict(proj):
+    rs = session(proj)
+    sid = rs.current_id
+    rs.apply_code("funding")
+    rs.toggle(len(rs.view().items))  # funding is last: toggle it off
+    assert rs.decided[sid]["funding"] == "rejected"
+    rs.undo()
+    assert {d.code_id: d.verdict for d in proj.store.decisions(segment_id=sid)}["funding"] in (
+        "accepted",
+        "added",
+    )
+
+
+def test_edit_keeps_original_and_memo(proj):
+    rs = session(proj)
+    sid = rs.current_id
+    original = rs.view().segment.text
+    rs.edit_text("Korjattu teksti.")
+    seg = proj.store.get_segment(sid)
+    assert seg.text == "Korjattu teksti." and seg.original_text == original
+    rs.edit_text("Toinen korjaus.")
+    assert proj.store.get_segment(sid).original_text == original
+    rs.set_memo("kiinnostava kohta")
+    assert rs.view().memo == "kiinnostava kohta"
+    rs.undo()  # the memo
+    assert proj.store.memo(sid, "anna") is None
+    rs.undo()  # the second edit
+    rs.undo()  # the first edit
+    seg = proj.store.get_segment(sid)
+    assert seg.text == original and seg.original_text is None
+
+
+def test_resume_at_first_unreviewed_and_skip(proj):
+    rs = session(proj)
+    first, second = rs.queue[0], rs.queue[1]
+    rs.accept()
+    rs.skip()
+    rs2 = session(proj)
+    assert first not in rs2.queue  # reviewed units leave the default queue
+    assert rs2.current_id not in (first, second)
+    assert proj.store.review_statuses("anna") == {first: "done", second: "skipped"}
+    everything = session(proj, only_unreviewed=False)
+    assert everything.queue[0] == first and everything.current_id not in (first, second)
+
+
+def test_coders_are_independent(proj):
+    anna = session(proj)
+    sid = anna.current_id
+    proj.store.record_decision(Decision(sid, "funding", "ben", "added"))
+    proj.store.mark_reviewed(sid, "ben")
+    assert "funding" not in [i.code_id for i in anna.view().items if i.score is None]
+    fresh = session(proj)
+    assert fresh.current_id == sid  # ben's review does not count for anna
+    assert all(i.verdict is None for i in fresh.view().items)
+
+
+def test_filters_session_code_disagreements(proj):
+    names = [s.name for s in proj.store.sessions()]
+    only = session(proj, session=names[1])
+    sid_of = {s.id for s in proj.store.segments(proj.store.get_session(names[1]).id)}
+    assert only.queue and set(only.queue) <= sid_of
+    funding = session(proj, code="funding")
+    assert funding.queue
+    assert all(any(s.code_id == "funding" for s in funding.suggestions(i)) for i in funding.queue)
+    with pytest.raises(QualcodeError, match="unknown code"):
+        session(proj, code="nope")
+    rs = session(proj)
+    a, b = rs.queue[0], rs.queue[1]
+    rs.apply_code("hr_management")  # differs from the model unless it suggested it strongly
+    rs.accept()
+    rs.reject_all()
+    dis = session(proj, disagreements=True)
+    assert a in dis.queue
+    assert all(dis.disagrees(i) for i in dis.queue)
+    assert set(dis.queue) <= {a, b}
+
+
+def test_background_retraining_refreshes_upcoming(proj):
+    rs = session(proj, retrain_every=3)
+    upcoming = rs.queue[4:10]
+    for _ in range(3):
+        rs.apply_code("funding")
+        rs.accept()
+    rs.wait_for_retraining(timeout=120)
+    assert rs.retrains == 1, rs.retrain_message
+    assert "retrained" in rs.retrain_message
+    versions = {s.model_version for i in upcoming for s in rs.suggestions(i)}
+    assert versions and all(v and v.startswith("model-") for v in versions)
+
+
+def test_playback_says_why_not(proj):
+    rs = session(proj)
+    ok, why = rs.playback()
+    assert not ok and "no recording" in why
+    assert rs.play().startswith("playback not available")
+
+
+def test_end_of_queue_tells_what_is_left(proj):
+    rs = session(proj)
+    rs.accept()
+    while not rs.finished:
+        rs.next()
+    assert rs.view() is None
+    assert f"{len(rs.queue) - 1} of its {len(rs.queue)} units are not reviewed" in rs.end_message()
+    with pytest.raises(QualcodeError, match="queue is finished"):
+        rs.accept()
+    rs.previous()
+    assert rs.current_id == rs.queue[-1]
+
+
+def test_playback_reasons(tmp_path, data_dir):
+    from qualcode.playback import availability, find_player
+
+    recording = str(data_dir / "speech" / "jfk.flac")
+    ok, why = availability(recording, 1.0)
+    player, name = find_player()
+    assert ok is (player is not None)
+    assert (name in why) if ok else ("no audio player" in why)
+    assert availability(str(tmp_path / "gone.wav"), 1.0) == (
+        False,
+        f"the recording {tmp_path / 'gone.wav'} is missing",
+    )
+    assert availability(recording, None)[1] == "this unit has no timestamps"
+    assert "no recording" in availability(None, 1.0)[1]

@@ -1,0 +1,147 @@
+"""The Textual review app driven with pilot key presses on a real project."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+from pathlib import Path
+
+import pytest
+from review_helpers import copy_project, make_review_project
+
+from qualcode.review import ReviewOptions, ReviewSession
+from qualcode.tui.app import ReviewApp
+
+SNAPSHOT = Path(__file__).parent / "data" / "review" / "main-screen.svg"
+SIZE = (110, 40)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tpl") / "proj"
+    make_review_project(root).close()
+    return root
+
+
+@pytest.fixture
+def proj(template, tmp_path):
+    p = copy_project(template, tmp_path / "proj")
+    yield p
+    p.close()
+
+
+def make_app(p) -> ReviewApp:
+    rs = ReviewSession(p.store, p, ReviewOptions("anna", order="chronological", retrain_every=0))
+    return ReviewApp(rs)
+
+
+def text_of(app, selector: str) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+def test_accept_toggle_search_and_undo(proj):
+    asyncio.run(_accept_toggle_search_and_undo(proj))
+
+
+async def _accept_toggle_search_and_undo(proj):
+    app = make_app(proj)
+    rs = app.session
+    async with app.run_test(size=SIZE) as pilot:
+        first = rs.current_id
+        assert proj.store.get_segment(first).text[:30] in text_of(app, "#unit")
+        assert "reviewed 0/" in text_of(app, "#status")
+        assert "no recording" in text_of(app, "#message")  # playback explained
+        await pilot.press("a")
+        assert rs.current_id != first
+        assert proj.store.review_statuses("anna") == {first: "done"}
+        assert "reviewed 1/" in text_of(app, "#status")
+        # find a unit with a suggestion and toggle it
+        while not rs.view().items:
+            await pilot.press("n")
+        sid = rs.current_id
+        was = rs.view().items[0].checked
+        await pilot.press("1")
+        (d,) = proj.store.decisions(coder="anna", segment_id=sid)
+        assert d.verdict == ("rejected" if was else "accepted")
+        assert ("[x]" if not was else "[ ]") in text_of(app, "#codes").splitlines()[0]
+        # search by a Finnish label without accents and apply
+        await pilot.press("slash", *"tyon jak", "enter")
+        await pilot.pause()
+        assert rs.decided[sid]["work_sharing"] in ("accepted", "added")
+        assert "work_sharing" in text_of(app, "#codes")
+        await pilot.press("u")
+        assert "work_sharing" not in rs.decided.get(sid, {})
+        assert "undid apply work_sharing" in text_of(app, "#message")
+        await pilot.press("question_mark")
+        assert "accept the codes as shown" in str(app.screen.query_one("Static").render())
+        await pilot.press("escape", "q")
+    assert not app.is_running
+
+
+def test_edit_memo_quit_and_resume(proj):
+    asyncio.run(_edit_memo_quit_and_resume(proj))
+
+
+async def _edit_memo_quit_and_resume(proj):
+    app = make_app(proj)
+    async with app.run_test(size=SIZE) as pilot:
+        sid = app.session.current_id
+        original = proj.store.get_segment(sid).text
+        await pilot.press("e")
+        await pilot.pause()
+        area = app.screen.query_one("#text")
+        area.text = "Korjattu lause."
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        seg = proj.store.get_segment(sid)
+        assert seg.text == "Korjattu lause." and seg.original_text == original
+        assert "Korjattu lause." in text_of(app, "#unit")
+        await pilot.press("m")
+        await pilot.pause()
+        app.screen.query_one("#text").text = "tarkista nauhalta"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert proj.store.memo(sid, "anna") == "tarkista nauhalta"
+        assert "tarkista nauhalta" in text_of(app, "#memo")
+        await pilot.press("a", "a", "s", "q")
+    done = proj.store.review_statuses("anna")
+    assert sorted(done.values()) == ["done", "done", "skipped"]
+    # reopening resumes at the first unit never reviewed
+    again = make_app(proj)
+    async with again.run_test(size=SIZE):
+        assert again.session.current_id not in done
+        assert "reviewed 2/" in text_of(again, "#status")
+
+
+def normalise(svg: str) -> str:
+    # Textual numbers its CSS classes and clip paths per export
+    svg = re.sub(r"terminal-\d+", "terminal", svg)
+    return re.sub(r"\s+", " ", svg)
+
+
+def test_main_screen_snapshot(proj):
+    asyncio.run(_main_screen_snapshot(proj))
+
+
+async def _main_screen_snapshot(proj):
+    from qualcode.models import Suggestion
+
+    # fixed suggestions on the first unit: the snapshot tests the screen,
+    # not the suggestion engine's current scores
+    first = proj.store.segments(codable_only=True)[0].id
+    proj.store.replace_suggestions(
+        [
+            Suggestion(first, "prioritisation", 0.81, "keyword: kiire", "snapshot"),
+            Suggestion(first, "support", 0.35, "like: “Kukaan ei kysy, miten menee”", "snapshot"),
+        ],
+        [first],
+    )
+    app = make_app(proj)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        svg = app.export_screenshot(title="qualcode review")
+    if os.environ.get("QUALCODE_UPDATE_SNAPSHOTS") or not SNAPSHOT.exists():
+        SNAPSHOT.write_text(svg, encoding="utf-8")
+        pytest.fail(f"wrote {SNAPSHOT}; check it and run again")
+    assert normalise(svg) == normalise(SNAPSHOT.read_text(encoding="utf-8"))
