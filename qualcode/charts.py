@@ -1,0 +1,89 @@
+"""Figures for reports: a bar chart of theme counts, a heatmap of a cross-table.
+
+Report authors want a figure they can drop into a document, made on the
+machine without a display, so matplotlib runs on its Agg backend and is
+imported only here, inside the functions (``qualcode --help`` stays fast).
+The file type follows the suffix: ``.png`` (200 dpi) or ``.svg``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qualcode.errors import QualcodeError
+
+if TYPE_CHECKING:
+    from qualcode.report import CrossTable, Report
+
+SUFFIXES = (".png", ".svg")
+
+
+def _check(path: Path) -> None:
+    if path.suffix.lower() not in SUFFIXES:
+        raise QualcodeError(f"{path}: a chart is written as .png or .svg; change the file name")
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def bar_chart(report: Report, path: str | Path, *, title: str | None = None) -> Path:
+    """Horizontal bars: units per code, children indented under parents,
+    codebook order top to bottom."""
+    path = Path(path)
+    _check(path)
+    plt = _pyplot()
+    rows = report.rows
+    labels = ["    " * r.depth + r.label for r in rows]
+    values = [r.units for r in rows]
+    colors = ["#4c72b0" if r.depth else "#1f3b63" for r in rows]
+    fig, ax = plt.subplots(figsize=(8, 0.4 * len(rows) + 1.2))
+    bars = ax.barh(range(len(rows)), values, color=colors)
+    ax.set_yticks(range(len(rows)), labels)
+    ax.invert_yaxis()
+    ax.bar_label(bars, padding=3)
+    ax.set_xlabel("coded units")
+    ax.set_title(title or f"Theme counts ({report.view}, {report.codable_units} codable units)")
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=200)
+    plt.close(fig)
+    return path
+
+
+def heatmap(ct: CrossTable, path: str | Path, *, title: str | None = None) -> Path:
+    """Codes against the cross-table's columns; colour is the column percent
+    (share of the column's units), the cell text the unit count."""
+    path = Path(path)
+    _check(path)
+    plt = _pyplot()
+    codes = ct.codes
+    grid = [[ct.col_pct(c.code_id, col) for col in ct.columns] for c in codes]
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.0 * len(ct.columns) + 3), 0.45 * len(codes) + 1.8))
+    image = ax.imshow(grid, cmap="Blues", aspect="auto", vmin=0)
+    ax.set_xticks(range(len(ct.columns)), ct.columns, rotation=45, ha="right")
+    ax.set_yticks(range(len(codes)), ["  " * c.depth + c.label for c in codes])
+    top = max((v for row in grid for v in row), default=0.0) or 1.0
+    for i, c in enumerate(codes):
+        for j, col in enumerate(ct.columns):
+            ax.text(
+                j,
+                i,
+                str(ct.count(c.code_id, col)),
+                ha="center",
+                va="center",
+                color="white" if grid[i][j] > top / 2 else "black",
+                fontsize=8,
+            )
+    fig.colorbar(image, ax=ax, label=f"% of the {ct.by}'s units")
+    ax.set_title(title or f"Codes by {ct.by} ({ct.view})")
+    fig.tight_layout()
+    fig.savefig(path, dpi=200)
+    plt.close(fig)
+    return path

@@ -1,0 +1,269 @@
+"""`qualcode report [cooccurrence]`, `qualcode agree` and `qualcode export units`."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from qualcode.cli.apps import JsonOpt, ProjectOpt, app, export_app, report_app
+from qualcode.errors import QualcodeError
+from qualcode.project import open_project
+
+CoderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--coder",
+        help="Count one coder's decisions (default: the reconciled view, see docs/reports.md).",
+    ),
+]
+FormatOpt = Annotated[
+    str, typer.Option("--format", "-f", help="table (terminal), csv, json, md or xlsx.")
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="Write to FILE (needed for xlsx).", dir_okay=False),
+]
+
+
+def _print_rows(title: str, header: list[str], rows: list[list[Any]]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for i, col in enumerate(header):
+        values = [r[i] for r in rows if r[i] not in (None, "")]
+        numeric = bool(values) and all(
+            isinstance(v, int | float) or str(v).replace(".", "", 1).lstrip("-").isdigit()
+            for v in values
+        )
+        # the first column names the row (a code id): never cut it
+        table.add_column(col, justify="right" if numeric else "left", no_wrap=i == 0)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console().print(table)
+
+
+def _emit(obj: Any, fmt: str, out: Path | None, title: str, table: tuple) -> None:
+    from qualcode import report as rep
+
+    if fmt == "table":
+        _print_rows(title, *table)
+        return
+    text = rep.write(obj, fmt, out)
+    if out is not None:
+        typer.echo(f"Wrote {out}", err=True)
+    elif text is not None:
+        typer.echo(text, nl=False)
+
+
+@report_app.callback()
+def report(
+    ctx: typer.Context,
+    by: Annotated[
+        str | None,
+        typer.Option("--by", help="Cross-table: session, group, speaker or a speaker attribute."),
+    ] = None,
+    coder: CoderOpt = None,
+    fmt: FormatOpt = "table",
+    out: OutOpt = None,
+    chart: Annotated[
+        Path | None,
+        typer.Option("--chart", help="Also draw FILE.png|.svg: bars, or a heatmap with --by."),
+    ] = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Theme counts per code: units, share of codable units, sessions, speakers
+    and coded minutes; with --by a cross-table with row and column percents.
+
+    Example: qualcode report --by sector --format xlsx --out counts.xlsx --chart counts.png
+    """
+    if ctx.invoked_subcommand is not None:
+        ctx.obj = {"project": project, "coder": coder, "format": fmt, "out": out}
+        return
+    from qualcode import report as rep
+
+    if fmt not in rep.FORMATS:
+        raise QualcodeError(f"unknown --format {fmt!r}; use one of {', '.join(rep.FORMATS)}")
+    with open_project(project) as p:
+        view = rep.decision_view(p.store, p.config.lead_coder, coder)
+        obj: Any
+        if by is None:
+            obj = rep.build_report(p.store, view)
+            title = f"Theme counts: {obj.view}, {obj.codable_units} codable units"
+            header, rows = rep.report_table(obj)
+            # the terminal shows the hierarchy by indentation instead of a parent column
+            table = (
+                [h for h in header if h != "parent"],
+                [
+                    ["  " * r.depth + row[0], *row[1:2], *row[3:]]
+                    for r, row in zip(obj.rows, rows, strict=True)
+                ],
+            )
+        else:
+            obj = rep.build_crosstab(p.store, view, by)
+            title = f"Codes by {obj.by}: units (% of the {obj.by}'s units), {obj.view}"
+            table = rep.crosstab_wide(obj)
+    _emit(obj, fmt, out, title, table)
+    if chart is not None:
+        from qualcode import charts
+
+        if by is None:
+            charts.bar_chart(obj, chart)
+        else:
+            charts.heatmap(obj, chart)
+        typer.echo(f"Wrote {chart}", err=True)
+
+
+@report_app.command("cooccurrence")
+def cooccurrence(
+    ctx: typer.Context,
+    coder: CoderOpt = None,
+    fmt: FormatOpt = "table",
+    out: OutOpt = None,
+    project: ProjectOpt = None,
+) -> None:
+    """Pairs of codes applied to the same units: count and Jaccard coefficient
+    (= ATLAS.ti's c-coefficient: both / (a + b - both)).
+
+    Example: qualcode report cooccurrence --format csv --out cooc.csv
+    """
+    from qualcode import report as rep
+
+    parent = ctx.obj or {}
+    project = project or parent.get("project")
+    coder = coder or parent.get("coder")
+    if fmt == "table" and parent.get("format", "table") != "table":
+        fmt = parent["format"]
+    out = out or parent.get("out")
+    if fmt not in rep.FORMATS:
+        raise QualcodeError(f"unknown --format {fmt!r}; use one of {', '.join(rep.FORMATS)}")
+    with open_project(project) as p:
+        view = rep.decision_view(p.store, p.config.lead_coder, coder)
+        pairs = rep.build_cooccurrence(p.store, view)
+    _emit(pairs, fmt, out, f"Co-occurrence ({rep.view_name(view)})", rep.cooccurrence_table(pairs))
+
+
+def _fmt(x: float | None, digits: int = 3) -> str:
+    return "" if x is None else f"{x:.{digits}f}"
+
+
+@app.command()
+def agree(
+    coders: Annotated[
+        list[str] | None,
+        typer.Option("--coders", help="Coders to compare: --coders A B [C ...]."),
+    ] = None,
+    more: Annotated[
+        list[str] | None, typer.Argument(help="More coders.", show_default=False)
+    ] = None,
+    against_model: Annotated[
+        bool,
+        typer.Option("--against-model", help="Compare the model's suggestions with one coder."),
+    ] = False,
+    threshold: Annotated[
+        float, typer.Option("--threshold", help="Suggestion score that counts as applied.")
+    ] = 0.5,
+    show_disagreements: Annotated[
+        bool, typer.Option("--show-disagreements", help="List the units the coders disagree on.")
+    ] = False,
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Agreement on the units every coder coded: per code and overall percent
+    agreement, Cohen's kappa (two coders) and Krippendorff's alpha (nominal).
+
+    Example: qualcode agree --coders anna ben --show-disagreements
+    """
+    from qualcode.agree import compute_agreement
+
+    names = [n for c in [*(coders or []), *(more or [])] for n in c.split(",") if n]
+    if not names:
+        raise QualcodeError("name the coders to compare: --coders A B [C ...]")
+    with open_project(project) as p:
+        result = compute_agreement(
+            p.store,
+            names,
+            against_model=against_model,
+            threshold=threshold,
+            with_disagreements=show_disagreements or as_json,
+        )
+    if as_json:
+        typer.echo(json.dumps(asdict(result), ensure_ascii=False, indent=2))
+        return
+    header = [
+        "code",
+        "units",
+        *[f"applied:{c}" for c in result.coders],
+        "agree %",
+        "kappa",
+        "alpha",
+    ]
+    rows: list[list[Any]] = [
+        [
+            c.code_id,
+            c.units,
+            *[c.applied[x] for x in result.coders],
+            _fmt(c.percent, 1),
+            _fmt(c.kappa),
+            _fmt(c.alpha),
+        ]
+        for c in result.codes
+    ]
+    rows.append(
+        [
+            "OVERALL",
+            result.units,
+            *[""] * len(result.coders),
+            _fmt(result.percent, 1),
+            _fmt(result.kappa),
+            _fmt(result.alpha),
+        ]
+    )
+    _print_rows(f"Agreement: {' vs '.join(result.coders)} on {result.units} units", header, rows)
+    if show_disagreements:
+        _print_rows(
+            f"{len(result.disagreements)} disagreement(s)",
+            ["session", "unit", "speaker", "code", "applied by", "not by", "text"],
+            [
+                [
+                    d.session,
+                    d.seq,
+                    d.speaker,
+                    d.code_id,
+                    ",".join(d.applied_by),
+                    ",".join(d.not_applied_by),
+                    d.text[:80],
+                ]
+                for d in result.disagreements
+            ],
+        )
+
+
+@export_app.command("units")
+def export_units(
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.", dir_okay=False)],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="csv or xlsx.")] = "csv",
+    coder: CoderOpt = None,
+    pseudonymize: Annotated[
+        bool,
+        typer.Option("--pseudonymize", help="Speakers as P1..Pn; names, e-mails, phones masked."),
+    ] = False,
+    project: ProjectOpt = None,
+) -> None:
+    """One row per coded (unit, code): session, group, speaker, attributes,
+    start, end, text, code, label and coders; tidy data for R, SPSS, Excel.
+
+    Example: qualcode export units --format xlsx --out units.xlsx --pseudonymize
+    """
+    from qualcode import report as rep
+
+    if fmt not in ("csv", "xlsx"):
+        raise QualcodeError(f"unknown --format {fmt!r}; use csv or xlsx")
+    with open_project(project) as p:
+        view = rep.decision_view(p.store, p.config.lead_coder, coder)
+        n = rep.export_units(p.store, view, out, fmt, pseudonymize=pseudonymize)
+    typer.echo(f"Wrote {n} coded unit row(s) to {out}")

@@ -1,0 +1,51 @@
+"""Charts are real image files that show the labels and counts."""
+
+from __future__ import annotations
+
+import pytest
+
+from qualcode.charts import bar_chart, heatmap
+from qualcode.errors import QualcodeError
+from qualcode.report import CodeCount, CrossTable, Report
+
+
+def _report() -> Report:
+    rows = [
+        CodeCount("third_sector", "Third sector", None, 0, 5, 0.5, 2, 3, 1.5),
+        CodeCount("funding", "Funding", "third_sector", 1, 4, 0.4, 2, 2, 1.0),
+        CodeCount("volunteers", "Volunteers", "third_sector", 1, 17, 0.1, 1, 1, None),
+    ]
+    return Report(view="coder:ann", codable_units=10, rows=rows)
+
+
+def test_bar_chart_png_and_svg(tmp_path):
+    png = bar_chart(_report(), tmp_path / "counts.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert png.stat().st_size > 5000
+    svg = bar_chart(_report(), tmp_path / "counts.svg").read_text()
+    # matplotlib draws text as glyph paths and names each string in a comment
+    assert svg.startswith("<?xml") and "<svg" in svg
+    assert "Volunteers" in svg and "17" in svg
+
+
+def test_heatmap(tmp_path):
+    report = _report()
+    ct = CrossTable(
+        by="session",
+        view=report.view,
+        codes=report.rows,
+        columns=["s1", "s2"],
+        column_units={"s1": 6, "s2": 4},
+        counts={"funding": {"s1": 3, "s2": 1}, "third_sector": {"s1": 4, "s2": 1}},
+    )
+    out = heatmap(ct, tmp_path / "by-session.svg")
+    svg = out.read_text()
+    assert "s1" in svg and "Funding" in svg
+    out = heatmap(ct, tmp_path / "by-session.png")
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_refuses_other_suffixes(tmp_path):
+    with pytest.raises(QualcodeError, match=r"\.png or \.svg"):
+        bar_chart(_report(), tmp_path / "counts.pdf")
+    assert not (tmp_path / "counts.pdf").exists()

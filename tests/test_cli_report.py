@@ -1,0 +1,122 @@
+"""`qualcode report`, `report cooccurrence`, `agree` and `export units` through the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+from test_report import build_tiny  # the hand-computed tiny project
+from typer.testing import CliRunner
+
+from qualcode.cli.main import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def proj(project):
+    build_tiny(project.store)
+    project.config.lead_coder = "ann"
+    project.save_config()
+    project.close()
+    return str(project.root)
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), env={"COLUMNS": "200"})
+
+
+def test_report_json_and_table(proj):
+    r = run("report", "--format", "json", "-P", proj)
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["view"] == "reconciled (lead: ann)"
+    rows = {x["code_id"]: x for x in data["rows"]}
+    assert rows["support"]["units"] == 3 and rows["independent_work"]["units"] == 4
+
+    r = run("report", "--coder", "bob", "-P", proj)
+    assert r.exit_code == 0, r.output
+    assert "coder:bob" in r.output and "volunteers" in r.output
+
+
+def test_report_by_attribute_csv_file_and_chart(proj, tmp_path):
+    out, chart = tmp_path / "by.csv", tmp_path / "by.png"
+    r = run(
+        "report",
+        "--by",
+        "sector",
+        "--format",
+        "csv",
+        "--out",
+        str(out),
+        "--chart",
+        str(chart),
+        "-P",
+        proj,
+    )
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    cell = next(x for x in rows if x["code"] == "support" and x["sector"] == "ngo")
+    assert cell["units"] == "1" and cell["col_pct"] == "33.3"
+    assert chart.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_errors(proj):
+    r = run("report", "--by", "age", "-P", proj)
+    assert r.exit_code == 1 and "unknown --by 'age'" in r.output
+    r = run("report", "--coder", "zed", "-P", proj)
+    assert r.exit_code == 1 and "coders: ann, bob" in r.output
+    r = run("report", "--format", "xlsx", "-P", proj)
+    assert r.exit_code == 1 and "--out" in r.output
+
+
+def test_cooccurrence(proj):
+    r = run("report", "cooccurrence", "--format", "json", "-P", proj)
+    assert r.exit_code == 0, r.output
+    pairs = {(p["code_a"], p["code_b"]): p for p in json.loads(r.output)}
+    assert pairs[("funding", "support")]["jaccard"] == pytest.approx(0.25)
+
+
+def test_agree(proj):
+    r = run("agree", "--coders", "ann", "bob", "--json", "-P", proj)
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    # u7 was coded by bob alone; u4 by nobody: 5 shared units
+    assert data["units"] == 5
+    support = next(c for c in data["codes"] if c["code_id"] == "support")
+    # ann: u1 u2 u6; bob: u1 -> agree on u1, u3, u5 = 3 of 5
+    assert support["percent"] == pytest.approx(60.0)
+    assert support["applied"] == {"ann": 3, "bob": 1}
+    assert {(d["code_id"], d["session"]) for d in data["disagreements"]} >= {("support", "s2")}
+
+    r = run("agree", "--coders", "ann", "bob", "--show-disagreements", "-P", proj)
+    assert r.exit_code == 0, r.output
+    assert "OVERALL" in r.output and "disagreement" in r.output
+    r = run("agree", "--coders", "ann", "-P", proj)
+    assert r.exit_code == 1 and "at least two" in r.output
+
+
+def test_export_units_pseudonymized(proj, tmp_path):
+    out = tmp_path / "units.csv"
+    r = run("export", "units", "--format", "csv", "--out", str(out), "--pseudonymize", "-P", proj)
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    # reconciled with lead ann: support x3, funding x2, prioritisation, hr_management
+    assert len(rows) == 7
+    assert {r["speaker"] for r in rows} == {"P1", "P2", "P3"}
+    assert "sector" in rows[0]
+    first = rows[0]
+    assert (first["session"], first["speaker"], first["sector"]) == ("s1", "P1", "ngo")
+    assert first["start"] == "0.0" and first["code_id"] in ("support", "funding")
+
+    xlsx = tmp_path / "units.xlsx"
+    r = run("export", "units", "--format", "xlsx", "--out", str(xlsx), "--coder", "bob", "-P", proj)
+    assert r.exit_code == 0, r.output
+    from openpyxl import load_workbook
+
+    ws = load_workbook(xlsx)["coded units"]
+    values = [[c.value for c in row] for row in ws.iter_rows()]
+    assert values[0][:3] == ["session", "group", "speaker"]
+    assert len(values) - 1 == 6  # bob applied 6 (unit, code) pairs
+    assert all(v[-1] == "bob" for v in values[1:])

@@ -1,0 +1,232 @@
+"""Theme counts checked by hand on a tiny two-coder project."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from qualcode.errors import QualcodeError
+from qualcode.models import Decision, Segment, Session, Transcript, Utterance
+from qualcode.report import (
+    build_cooccurrence,
+    build_crosstab,
+    build_report,
+    decision_view,
+    write,
+)
+from qualcode.store.reports import View
+
+# (session, group, speaker, start, end, codable)
+UNITS = {
+    "u1": ("s1", "A", "Aino", 0.0, 10.0, True),
+    "u2": ("s1", "A", "Bert", 10.0, 40.0, True),
+    "u3": ("s1", "A", "Aino", 40.0, 50.0, True),
+    "u4": ("s1", "A", "Bert", 50.0, 51.0, False),
+    "u5": ("s2", "B", "Aino", None, None, True),
+    "u6": ("s2", "B", "Cara", 0.0, 60.0, True),
+    "u7": ("s2", "B", "Bert", 60.0, 90.0, True),
+}
+# (unit, code, coder, verdict)
+DECISIONS = [
+    ("u1", "support", "ann", "accepted"),
+    ("u1", "funding", "ann", "added"),
+    ("u1", "support", "bob", "accepted"),
+    ("u1", "funding", "bob", "accepted"),
+    ("u2", "prioritisation", "ann", "accepted"),
+    ("u2", "support", "ann", "added"),
+    ("u2", "prioritisation", "bob", "added"),
+    ("u3", "volunteers", "ann", "rejected"),
+    ("u3", "volunteers", "bob", "accepted"),
+    ("u5", "funding", "ann", "accepted"),
+    ("u5", "funding", "bob", "accepted"),
+    ("u6", "support", "ann", "accepted"),
+    ("u6", "support", "bob", "rejected"),
+    ("u7", "hr_management", "bob", "added"),
+]
+
+
+def build_tiny(store) -> dict[str, int]:
+    """The units above as sessions; returns unit name -> segment id."""
+    ids: dict[str, int] = {}
+    for sname, group in (("s1", "A"), ("s2", "B")):
+        names = [n for n, u in UNITS.items() if u[0] == sname]
+        utts = [
+            Utterance(text=f"text of {n}", speaker=UNITS[n][2], start=UNITS[n][3], end=UNITS[n][4])
+            for n in names
+        ]
+        sid = store.add_session(Session(name=sname, group=group), Transcript(utterances=utts))
+        segs = []
+        pos = 0
+        for seq, n in enumerate(names):
+            _, _, speaker, start, end, codable = UNITS[n]
+            text = f"text of {n}"
+            segs.append(
+                Segment(
+                    session_id=sid,
+                    seq=seq,
+                    text=text,
+                    char_start=pos,
+                    char_end=pos + len(text),
+                    participant_id=store.participant_id(speaker),
+                    start=start,
+                    end=end,
+                    codable=codable,
+                )
+            )
+            pos += len(text) + 1
+        for n, gid in zip(names, store.replace_segments(sid, segs), strict=True):
+            ids[n] = gid
+    for unit, code, coder, verdict in DECISIONS:
+        store.record_decision(Decision(ids[unit], code, coder, verdict))
+    store.set_attributes("Aino", {"sector": "ngo"})
+    store.set_attributes("Bert", {"sector": "municipality"})
+    return ids
+
+
+@pytest.fixture
+def tiny(project):
+    build_tiny(project.store)
+    return project
+
+
+def rows(report):
+    return {r.code_id: r for r in report.rows}
+
+
+def test_single_coder_counts_and_rollup(tiny):
+    r = rows(build_report(tiny.store, View(coder="ann")))
+    assert r["support"].units == 3  # u1 u2 u6
+    assert r["funding"].units == 2  # u1 u5
+    assert r["volunteers"].units == 0  # ann rejected it
+    # u2 has two children of independent_work: counted once
+    assert r["independent_work"].units == 3  # u1 u2 u6
+    assert r["third_sector"].units == 2
+    assert r["support"].sessions == 2 and r["support"].speakers == 3
+    assert r["support"].share == pytest.approx(3 / 6)
+    assert r["support"].minutes == pytest.approx((10 + 30 + 60) / 60)
+    # u5 has no times: only u1's 10 s count
+    assert r["funding"].minutes == pytest.approx(10 / 60)
+    assert r["work_sharing"].minutes is None
+
+
+def test_reconciled_unanimous_without_lead(tiny):
+    view = decision_view(tiny.store, lead_coder=None)
+    assert view == View(lead=None)
+    r = rows(build_report(tiny.store, view))
+    assert r["support"].units == 1  # only u1 has both coders
+    assert r["funding"].units == 2
+    assert r["prioritisation"].units == 1
+    assert r["volunteers"].units == 0
+    # u7 was coded by bob alone: every coder of that unit applied it
+    assert r["hr_management"].units == 1
+    assert r["independent_work"].units == 3  # u1 u2 u7
+
+
+def test_reconciled_lead_settles_disagreements(tiny):
+    r = rows(build_report(tiny.store, decision_view(tiny.store, lead_coder="ann")))
+    assert r["support"].units == 3  # ann's u1 u2 u6
+    assert r["volunteers"].units == 0
+    assert r["hr_management"].units == 1  # ann never saw u7: bob's coding stands
+    assert r["independent_work"].units == 4
+    r = rows(build_report(tiny.store, decision_view(tiny.store, lead_coder="bob")))
+    assert r["support"].units == 1
+    assert r["volunteers"].units == 1
+
+
+def test_single_coder_is_lead_by_default(project):
+    ids = build_tiny(project.store)
+    assert ids
+    store = project.store
+    view = decision_view(store, coder="bob")
+    assert view == View(coder="bob")
+    with pytest.raises(QualcodeError, match="coders: ann, bob"):
+        decision_view(store, coder="nobody")
+
+
+def test_crosstab_by_session_and_attribute(tiny):
+    view = View(lead="ann")
+    ct = build_crosstab(tiny.store, view, "session")
+    assert ct.columns == ["s1", "s2"]
+    assert ct.column_units == {"s1": 3, "s2": 3}  # u4 is not codable
+    assert ct.count("support", "s1") == 2 and ct.count("support", "s2") == 1
+    assert ct.row_pct("support", "s1") == pytest.approx(200 / 3)
+    assert ct.col_pct("support", "s2") == pytest.approx(100 / 3)
+    assert ct.count("independent_work", "s2") == 2  # u6 u7
+
+    ct = build_crosstab(tiny.store, view, "sector")
+    assert ct.columns == ["(missing)", "municipality", "ngo"]
+    assert ct.column_units == {"ngo": 3, "municipality": 2, "(missing)": 1}
+    assert [ct.count("support", c) for c in ct.columns] == [1, 1, 1]
+    assert ct.col_pct("support", "ngo") == pytest.approx(100 / 3)
+
+    ct = build_crosstab(tiny.store, view, "group")
+    assert ct.count("funding", "A") == 1 and ct.count("funding", "B") == 1
+    ct = build_crosstab(tiny.store, view, "speaker")
+    assert ct.count("support", "Cara") == 1 and ct.column_units["Bert"] == 2
+
+    with pytest.raises(QualcodeError, match="sector"):
+        build_crosstab(tiny.store, view, "age")
+
+
+def test_cooccurrence(tiny):
+    pairs = build_cooccurrence(tiny.store, View(lead="ann"))
+    got = {(p.code_a, p.code_b): p for p in pairs}
+    assert set(got) == {("funding", "support"), ("prioritisation", "support")}
+    assert got[("funding", "support")].jaccard == pytest.approx(1 / (2 + 3 - 1))
+    assert got[("prioritisation", "support")].jaccard == pytest.approx(1 / 3)
+
+
+def test_write_formats(tiny, tmp_path):
+    report = build_report(tiny.store, View(coder="ann"))
+    text = write(report, "csv")
+    assert text is not None
+    table = {row["code"]: row for row in csv.DictReader(io.StringIO(text))}
+    assert table["support"]["units"] == "3" and table["support"]["share_pct"] == "50.0"
+    data = json.loads(write(report, "json") or "")
+    assert data["codable_units"] == 6 and data["rows"][0]["code_id"] == "independent_work"
+    md = write(report, "md") or ""
+    assert md.splitlines()[0].startswith("| code | label")
+
+    out = tmp_path / "r.xlsx"
+    write(build_crosstab(tiny.store, View(coder="ann"), "session"), "xlsx", out)
+    from openpyxl import load_workbook
+
+    wb = load_workbook(out)
+    ws = wb["by session"]
+    cells = [[c.value for c in row] for row in ws.iter_rows()]
+    assert cells[0][:4] == ["code", "label", "session", "units"]
+    assert ["support", "Support", "s1", 2] in [r[:4] for r in cells]
+    with pytest.raises(QualcodeError):
+        write(report, "xlsx")
+
+
+def test_finished_review_without_codes_counts_as_coding_nothing(tiny):
+    store = tiny.store
+    u7 = next(s.id for s in store.segments() if s.text == "text of u7")
+    # ann finished reviewing u7 and applied nothing (no decision rows)
+    store.db.execute(
+        "INSERT INTO reviews(segment_id, coder, status, at) VALUES (?, 'ann', 'done', 'now')",
+        (u7,),
+    )
+    assert rows(build_report(store, View(lead="ann")))["hr_management"].units == 0
+    assert rows(build_report(store, View(lead=None)))["hr_management"].units == 0
+    assert rows(build_report(store, View(lead="bob")))["hr_management"].units == 1
+    assert u7 in store.coder_unit_ids("ann")
+
+
+@pytest.mark.parametrize(
+    "view", [View(coder="ann"), View(coder="bob"), View(lead="ann"), View(lead="bob"), View()]
+)
+def test_units_export_agrees_with_counts(tiny, view):
+    from collections import Counter
+
+    from qualcode.report import unit_rows
+
+    header, body = unit_rows(tiny.store, view)
+    per_code = Counter(row[header.index("code_id")] for row in body)
+    report = build_report(tiny.store, view)
+    leaves = {r.code_id: r.units for r in report.rows if r.parent_id is not None}
+    assert {c: n for c, n in leaves.items() if n} == dict(per_code)
