@@ -1,0 +1,349 @@
+"""Importing REFI-QDA projects and codebooks made in NVivo, ATLAS.ti, MAXQDA
+or QualCoder into a qualcode project.
+
+Sources become sessions (one utterance per non-blank line, ``Name: text``
+lines keep the name as speaker), codes join the project's codes (a code
+whose id or label the project already has is reused), and every coded
+selection becomes a coding unit with an ``added`` decision of the coder the
+file names, at exactly the text the other tool had selected.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+from qualcode.exchange.refi import RefiCode, RefiProject, RefiSource, read_codebook, read_project
+from qualcode.exchange.textmap import build_text, offset_units, utf16_to_codepoints
+from qualcode.models import Code, Segment, Session, Transcript
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
+    from qualcode.store.exchange import ImportedSession
+
+COLOR_RE = re.compile(r"^#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
+
+
+@dataclass
+class ImportOptions:
+    """How to import a REFI-QDA project.
+
+    coder: record every coding under this coder instead of the file's users.
+    speakers: read ``Name: text`` lines as speaker turns.
+    group: group name given to the new sessions.
+    """
+
+    coder: str | None = None
+    speakers: bool = True
+    group: str | None = None
+
+
+@dataclass
+class QdpxImport:
+    """What an import did. ``sessions`` are the new session names."""
+
+    path: Path
+    origin: str | None = None
+    sessions: list[str] = field(default_factory=list)
+    codes_added: list[str] = field(default_factory=list)
+    n_codes: int = 0
+    n_selections: int = 0
+    n_codings: int = 0
+    n_skipped: int = 0
+    n_utterances: int = 0
+    n_speakers: int = 0
+    coders: list[str] = field(default_factory=list)
+    offset_units: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return (
+            f"{len(self.sessions)} session(s), {self.n_codes} code(s) "
+            f"({len(self.codes_added)} new), {self.n_selections} coded selection(s), "
+            f"{self.n_codings} coding(s)"
+            + (f", {self.n_skipped} skipped (not text)" if self.n_skipped else "")
+        )
+
+
+def slug(name: str) -> str:
+    """A code id from a label: lowercase snake_case ASCII starting with a letter."""
+    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_.lower())
+    out = "_".join(words)[:60].strip("_") or "code"
+    return out if out[0].isalpha() else f"c_{out}"
+
+
+def code_ids(codes: list[RefiCode], taken: set[str] | None = None) -> dict[str, str]:
+    """Unique snake_case ids for REFI codes (guid -> id)."""
+    taken = set(taken or ())
+    out: dict[str, str] = {}
+    for c in codes:
+        base = slug(c.name)
+        cid, n = base, 2
+        while cid in taken:
+            cid, n = f"{base}_{n}", n + 1
+        taken.add(cid)
+        out[c.guid] = cid
+    return out
+
+
+def _color(value: str | None) -> str | None:
+    return value.lower() if value and COLOR_RE.match(value) else None
+
+
+def codebook_dict(name: str, codes: list[RefiCode], language: str = "en") -> dict:
+    """A qualcode codebook (the YAML structure of ``docs/codebook.md``)."""
+    flat: list[RefiCode] = []
+
+    def walk(cs: list[RefiCode]) -> None:
+        for c in cs:
+            flat.append(c)
+            walk(c.children)
+
+    walk(codes)
+    ids = code_ids(flat)
+
+    def entry(c: RefiCode, pos: int) -> dict:
+        d: dict = {"id": ids[c.guid], "label": c.name or f"code {pos + 1}"}
+        if c.description:
+            d["description"] = c.description
+        if _color(c.color):
+            d["color"] = _color(c.color)
+        if c.children:
+            d["children"] = [entry(k, i) for i, k in enumerate(c.children)]
+        return d
+
+    return {
+        "name": slug(name),
+        "version": 1,
+        "languages": [language],
+        "codes": [entry(c, i) for i, c in enumerate(codes)],
+    }
+
+
+def import_codebook(
+    project: Project, path: str | Path, out: str | Path | None = None, *, dry_run: bool = False
+):
+    """Convert the codebook of a ``.qdc`` or ``.qdpx``/``.qde`` to a qualcode
+    codebook YAML (default ``codebooks/<name>.yaml`` in the project) and switch
+    the project to it with ``qualcode.codebook.use_codebook``. Returns
+    (YAML path, ``CodebookChange``)."""
+    from qualcode.codebook import use_codebook
+    from qualcode.errors import QualcodeError
+
+    name, codes = read_codebook(path)
+    if not codes:
+        raise QualcodeError(f"{path}: has no codes to import")
+    lang = project.config.language
+    lang = lang if re.fullmatch(r"[a-z]{2,3}", lang or "") else "en"
+    book = codebook_dict(name, codes, lang)
+    target = Path(out) if out else project.root / "codebooks" / f"{book['name']}.yaml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    header = f"# converted by qualcode from {Path(path).name} (REFI-QDA)\n"
+    target.write_text(
+        header + yaml.safe_dump(book, sort_keys=False, allow_unicode=True, width=100),
+        encoding="utf-8",
+    )
+    return target, use_codebook(project, target, dry_run=dry_run)
+
+
+def _project_codes(project: Project, refi: RefiProject) -> tuple[dict[str, str], list[Code]]:
+    """Map REFI code guids to project code ids, reusing codes the project has
+    (same id or same label) and making the rest. Returns (guid -> id, new codes)."""
+    existing = project.store.codes(include_inactive=True)
+    by_id = {c.id for c in existing}
+    by_label = {c.label.casefold(): c.id for c in existing}
+    for c in existing:
+        for label in c.labels.values():
+            by_label.setdefault(label.casefold(), c.id)
+    mapping: dict[str, str] = {}
+    new: list[Code] = []
+    taken = set(by_id)
+    for rc in refi.all_codes():
+        sid = slug(rc.name)
+        if rc.name.casefold() in by_label:
+            mapping[rc.guid] = by_label[rc.name.casefold()]
+            continue
+        cid, n = sid, 2
+        while cid in taken:
+            cid, n = f"{sid}_{n}", n + 1
+        taken.add(cid)
+        mapping[rc.guid] = cid
+        new.append(
+            Code(
+                id=cid,
+                label=rc.name or cid,
+                parent_id=mapping.get(rc.parent) if rc.parent else None,
+                description={"en": rc.description} if rc.description else {},
+                color=_color(rc.color),
+            )
+        )
+    return mapping, new
+
+
+def _session_for(
+    refi: RefiProject,
+    src: RefiSource,
+    name: str,
+    code_map: dict[str, str],
+    options: ImportOptions,
+    result: QdpxImport,
+) -> ImportedSession:
+    from qualcode.store.exchange import ImportedSession
+
+    text = src.text or ""
+    spans = [(s.start, s.end) for s in src.selections]
+    units = offset_units(text, spans)
+    result.offset_units[name] = units
+    built = build_text(text, speakers=options.speakers)
+    if src.sync_points and built.utterances:
+        _times(built, src)
+    table = utf16_to_codepoints(text) if units == "utf16" else None
+    session = Session(
+        name=name,
+        group=options.group,
+        source_path=str(refi.path),
+        source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        source_format="qdpx",
+        media_path=src.media_path,
+        settings={"refi_guid": src.guid, "origin": refi.origin, "offset_units": units},
+    )
+    item = ImportedSession(session, Transcript(built.utterances, source_format="qdpx"))
+    index: dict[tuple[int, int], int] = {}
+    seen: set[tuple[int, str, str]] = set()
+    for sel in src.selections:
+        start, end = sel.start, sel.end
+        if table is not None:
+            last = len(table) - 1
+            start, end = table[min(max(start, 0), last)], table[min(max(end, 0), last)]
+        s, e = built.span(start, end)
+        if s >= e or not sel.codings:
+            result.n_skipped += 1
+            continue
+        result.n_selections += 1
+        key = (s, e)
+        if key not in index:
+            line = bisect.bisect_right(built.line_starts, s) - 1
+            useq = None
+            u = built.utterances[line] if line >= 0 else None
+            if u is not None:
+                prefix = len(u.speaker) + 2 if u.speaker else 0
+                if e <= built.line_starts[line] + prefix + len(u.text):
+                    useq = line
+            seg = Segment(
+                session_id=0,
+                seq=len(item.segments),
+                text=built.plain[s:e],
+                char_start=s,
+                char_end=e,
+                start=u.start if useq is not None and u else None,
+                end=u.end if useq is not None and u else None,
+            )
+            index[key] = len(item.segments)
+            item.segments.append((seg, useq))
+        for code_guid, user in sel.codings:
+            code = code_map.get(code_guid)
+            if code is None:
+                result.n_skipped += 1
+                continue
+            coder = options.coder or refi.users.get((user or sel.user or "").lower()) or "imported"
+            decision = (index[key], code, coder)
+            if decision not in seen:
+                seen.add(decision)
+                item.decisions.append(decision)
+                result.n_codings += 1
+                if coder not in result.coders:
+                    result.coders.append(coder)
+    return item
+
+
+def _times(built, src: RefiSource) -> None:
+    """Give utterances the times of the transcript's sync points: a sync point
+    at a line's start (or on the line end just before it) sets that line's
+    start; the next line's start is its end."""
+    points = [(built.to_plain[min(p, len(built.to_plain) - 1)], ms) for p, ms in src.sync_points]
+    timed: list[tuple[int, int]] = [(p, ms) for p, ms in points if ms is not None]
+    if not timed:
+        return
+    positions = [p for p, _ in timed]
+    for i, u in enumerate(built.utterances):
+        k = bisect.bisect_right(positions, built.line_starts[i]) - 1
+        if k >= 0 and positions[k] >= built.line_starts[i] - 1:
+            u.start = timed[k][1] / 1000
+    for i, u in enumerate(built.utterances):
+        nxt = built.utterances[i + 1].start if i + 1 < len(built.utterances) else None
+        if u.start is not None and nxt is not None:
+            u.end = nxt
+
+
+def media_path(url: str | None) -> str | None:
+    """A REFI path (``absolute:///C:/x.mp4``, ``relative:///x.mp4``,
+    ``internal://x.mp4``) as the path qualcode keeps for a session's media."""
+    if not url:
+        return None
+    if url.startswith("absolute://"):
+        rest = url[len("absolute://") :]
+        # absolute:///C:/x (Windows) vs absolute:///home/x (POSIX)
+        return rest[1:] if re.match(r"^/[A-Za-z]:/", rest) else rest
+    return url
+
+
+def _merge_media(sources: list[RefiSource]) -> list[RefiSource]:
+    """A media source whose transcript is a text source's file (qualcode's
+    own export does this) adds its recording and times to that text source
+    instead of becoming a second session."""
+    by_url = {s.text_url: s for s in sources if s.kind == "text" and s.text_url}
+    out = []
+    for src in sources:
+        src.media_path = media_path(src.media_path)
+        twin = by_url.get(src.text_url) if src.kind != "text" and src.text_url else None
+        if twin is not None:
+            twin.media_path = src.media_path
+            twin.sync_points = src.sync_points
+            twin.selections.extend(src.selections)
+            twin.skipped += src.skipped
+            continue
+        out.append(src)
+    return out
+
+
+def import_qdpx(
+    project: Project, path: str | Path, options: ImportOptions | None = None
+) -> QdpxImport:
+    """Import a REFI-QDA project file into ``project`` in one transaction:
+    codes, text sources (and transcripts of audio/video sources) as
+    sessions, coded selections as units with ``added`` decisions, cases'
+    variables as speaker attributes."""
+    options = options or ImportOptions()
+    refi = read_project(path)
+    result = QdpxImport(path=Path(path), origin=refi.origin)
+    code_map, new_codes = _project_codes(project, refi)
+    result.n_codes = len(code_map)
+    result.codes_added = [c.id for c in new_codes]
+    store = project.store
+    taken = {s.name for s in store.sessions()}
+    items = []
+    for src in _merge_media(refi.sources):
+        result.n_skipped += src.skipped
+        if src.text is None:
+            result.n_skipped += len(src.selections)
+            continue
+        base = src.name or src.guid
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}-{n}", n + 1
+        taken.add(name)
+        items.append(_session_for(refi, src, name, code_map, options, result))
+        result.sessions.append(name)
+    attributes = {c.name: c.values for c in refi.cases if c.values}
+    store.import_exchange(new_codes, items, attributes)
+    speakers = {u.speaker for it in items for u in it.transcript.utterances if u.speaker}
+    result.n_utterances = sum(len(it.transcript.utterances) for it in items)
+    result.n_speakers = len(speakers)
+    return result

@@ -1,0 +1,388 @@
+"""Exporting a qualcode project as REFI-QDA (QDA-XML 1.0) so colleagues can
+open it in NVivo, ATLAS.ti, MAXQDA or QualCoder, and the codebook alone as
+a ``.qdc``.
+
+Every GUID is a uuid5 of the project name and the object (code id, session
+name, unit, coder...), so exporting the same project twice gives the same
+file apart from the export time, and a colleague's tool sees the same codes
+and sources again. Sessions are text sources whose plain text is exactly
+``qualcode.transcript.plain_text`` of their utterances, so the units'
+character offsets are the selections' positions. A session with a recording
+also gets an audio/video source with its transcript and one sync point per
+timed utterance; the recording itself is referenced by absolute path, not
+copied: recordings are large and confidential, and the researcher decides
+whether to send them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+import zipfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qualcode.errors import QualcodeError
+from qualcode.exchange.xmlsafe import CODEBOOK_NS, PROJECT_NS
+from qualcode.models import Code, Segment, Utterance
+from qualcode.transcript import line_prefix
+
+if TYPE_CHECKING:
+    from qualcode.project import Project
+
+_NS = uuid.UUID("6f1c1d9e-3a52-4f43-9a57-0c7d1e4b2a10")  # qualcode's uuid5 namespace
+_NS_BYTES = _NS.bytes
+VIDEO_EXT = {".mp4", ".mkv", ".mov", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv"}
+
+
+@dataclass
+class ExportOptions:
+    """What goes into a ``.qdpx``.
+
+    coder: only this coder's codings (default: every coder, each as a User).
+    pseudonymize: speakers become P1..Pn and names, e-mail addresses and
+        phone numbers in the text are masked (``qualcode.pseudonymize``).
+    media: add audio/video sources (with transcript and sync points) for
+        sessions with a recording.
+    validate: check the written project.qde against Project.xsd.
+    """
+
+    coder: str | None = None
+    pseudonymize: bool = False
+    media: bool = True
+    validate: bool = True
+
+
+def guid(project: str, kind: str, key: Any) -> str:
+    """``uuid5(_NS, project/kind/key)``, upper case; spelled out because an
+    export makes one per selection and coding and ``uuid.uuid5`` is slow."""
+    digest = bytearray(
+        hashlib.sha1(_NS_BYTES + f"{project}\x1f{kind}\x1f{key}".encode()).digest()[:16]
+    )
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = digest.hex().upper()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _x(text: str) -> str:
+    """Text as XML 1.0 allows it: control characters (a stray one from a
+    transcript or a pasted memo) are dropped rather than failing the export."""
+    return _NOT_XML.sub("", text)
+
+
+def _description(code: Code, lang: str | None) -> str:
+    if not code.description:
+        return ""
+    return code.description.get(lang or "", "") or next(iter(code.description.values()))
+
+
+def _code_tree(parent: Any, codes: list[Code], pname: str, lang: str | None, ns: str) -> None:
+    from lxml import etree as ET
+
+    children: dict[str | None, list[Code]] = defaultdict(list)
+    ids = {c.id for c in codes}
+    for c in codes:
+        children[c.parent_id if c.parent_id in ids else None].append(c)
+
+    def add(into: Any, c: Code) -> None:
+        attrs = {"guid": guid(pname, "code", c.id), "name": _x(c.label or c.id)}
+        attrs["isCodable"] = "true" if c.active else "false"
+        if c.color:
+            attrs["color"] = c.color
+        el = ET.SubElement(into, f"{{{ns}}}Code", attrs)
+        text = _description(c, lang)
+        if text:
+            ET.SubElement(el, f"{{{ns}}}Description").text = _x(text)
+        for k in children.get(c.id, []):
+            add(el, k)
+
+    for c in children[None]:
+        add(parent, c)
+
+
+def _pseudonymized(p: Any, utterances: list[Utterance], segments: list[Segment]):
+    """Mask utterances (``p``: a ``Pseudonymizer``) and move the units'
+    offsets with the text: each utterance is masked piece by piece between
+    unit boundaries, so every unit still covers exactly its (masked) words."""
+    by_utt: dict[int | None, list[Segment]] = defaultdict(list)
+    for g in segments:
+        by_utt[g.utterance_id].append(g)
+    out_utts, new_offsets = [], {}
+    pos = 0
+    old_pos = 0
+    for u in utterances:
+        old_text_start = old_pos + len(line_prefix(u.speaker))
+        cuts = {0, len(u.text)}
+        for g in by_utt.get(u.id, []):
+            cuts.update((g.char_start - old_text_start, g.char_end - old_text_start))
+        bounds = sorted(c for c in cuts if 0 <= c <= len(u.text))
+        speaker = p.name(u.speaker) if u.speaker else None
+        text_start = pos + len(line_prefix(speaker))
+        moved: dict[int, int] = {}
+        pieces: list[str] = []
+        for a, b in zip(bounds, bounds[1:], strict=False):
+            moved[a] = text_start + sum(len(x) for x in pieces)
+            pieces.append(p.text(u.text[a:b]) or "")
+        moved[bounds[-1]] = text_start + sum(len(x) for x in pieces)
+        text = "".join(pieces)
+        for g in by_utt.get(u.id, []):
+            a, b = g.char_start - old_text_start, g.char_end - old_text_start
+            if a in moved and b in moved:
+                new_offsets[g.id] = (moved[a], moved[b])
+        out_utts.append(Utterance(text=text, speaker=speaker, start=u.start, end=u.end, id=u.id))
+        pos = text_start + len(text) + 1
+        old_pos = old_text_start + len(u.text) + 1
+    return out_utts, new_offsets
+
+
+def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None = None) -> dict:
+    """Write ``project`` as a REFI-QDA ``.qdpx``; returns counts
+    (sessions, codes, selections, codings, users, cases, notes)."""
+    options = options or ExportOptions()
+    store = project.store
+    pname = project.config.name
+    lang = project.config.language
+    P, T = f"{{{PROJECT_NS}}}", _stamp()
+    from lxml import etree as ET
+
+    root = ET.Element(
+        f"{P}Project",
+        {"name": _x(pname), "origin": "qualcode", "creationDateTime": T, "modifiedDateTime": T},
+        nsmap={None: PROJECT_NS},
+    )
+    decisions = [
+        d
+        for d in store.all_decisions()
+        if d[3] in ("accepted", "added") and (options.coder is None or d[2] == options.coder)
+    ]
+    memos = store.memos()
+    coders = sorted({d[2] for d in decisions} | {m.coder for m in memos})
+    if options.coder and options.coder not in coders:
+        raise QualcodeError(
+            f"coder {options.coder!r} has no codings; known: {', '.join(store.coders()) or 'none'}"
+        )
+    users = ET.SubElement(root, f"{P}Users") if coders else None
+    for c in coders:
+        ET.SubElement(users, f"{P}User", {"guid": guid(pname, "user", c), "name": _x(c)})
+    codes = store.codes(include_inactive=True)
+    book = ET.SubElement(root, f"{P}CodeBook")
+    codes_el = ET.SubElement(book, f"{P}Codes")
+    _code_tree(codes_el, codes, pname, lang, PROJECT_NS)
+    if not codes:
+        root.remove(book)
+
+    participants = store.participants()
+    pseudo: Any = None
+    if options.pseudonymize:
+        from qualcode.pseudonymize import Pseudonymizer
+
+        pseudo = Pseudonymizer.from_store(store)
+    keys = sorted({k for p in participants for k in p.attributes})
+    if keys:
+        variables = ET.SubElement(root, f"{P}Variables")
+        for k in keys:
+            ET.SubElement(
+                variables,
+                f"{P}Variable",
+                {"guid": guid(pname, "variable", k), "name": _x(k), "typeOfVariable": "Text"},
+            )
+    sessions = store.sessions()
+    session_guid = {s.name: guid(pname, "session", s.name) for s in sessions}
+    if participants:
+        cases = ET.SubElement(root, f"{P}Cases")
+        for part in participants:
+            name = pseudo.name(part.name) if pseudo else part.name
+            case = ET.SubElement(
+                cases, f"{P}Case", {"guid": guid(pname, "case", part.name), "name": _x(name)}
+            )
+            for k in keys:
+                if k in part.attributes:
+                    vv = ET.SubElement(case, f"{P}VariableValue")
+                    ET.SubElement(vv, f"{P}VariableRef", {"targetGUID": guid(pname, "variable", k)})
+                    ET.SubElement(vv, f"{P}TextValue").text = _x(part.attributes[k])
+            for sname in part.sessions:
+                ET.SubElement(case, f"{P}SourceRef", {"targetGUID": session_guid[sname]})
+
+    by_segment: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for seg_id, code_id, coder, _ in decisions:
+        by_segment[seg_id].append((code_id, coder))
+    all_segments: dict[int, list[Segment]] = defaultdict(list)
+    for g in store.segments():
+        if g.id in by_segment:
+            all_segments[g.session_id].append(g)
+    memo_of: dict[int, list[str]] = defaultdict(list)
+    for m in memos:
+        if m.segment_id is not None:
+            memo_of[m.segment_id].append(guid(pname, "memo", m.id))
+
+    counts = {"sessions": 0, "codes": len(codes), "selections": 0, "codings": 0}
+    files: dict[str, bytes] = {}
+    sources = ET.SubElement(root, f"{P}Sources") if sessions else None
+    for s in sessions:
+        utterances = store.utterances(s.id or 0)
+        segments = all_segments.get(s.id or 0, [])
+        offsets = {g.id: (g.char_start, g.char_end) for g in segments}
+        if options.pseudonymize:
+            utterances, offsets = _pseudonymized(pseudo, utterances, segments)
+        text = "\n".join(line_prefix(u.speaker) + u.text for u in utterances)
+        sg = session_guid[s.name]
+        text_guid = guid(pname, "text", s.name)
+        files[f"sources/{text_guid}.txt"] = text.encode("utf-8")
+        src = ET.SubElement(
+            sources,
+            f"{P}TextSource",
+            {"guid": sg, "name": _x(s.name), "plainTextPath": f"internal://{text_guid}.txt"},
+        )
+        if s.group or s.recorded_at:
+            ET.SubElement(src, f"{P}Description").text = " ".join(
+                x for x in (f"group: {s.group}" if s.group else "", s.recorded_at or "") if x
+            )
+        for g in segments:
+            if g.id not in offsets:
+                continue
+            a, b = offsets[g.id]
+            sel = ET.SubElement(
+                src,
+                f"{P}PlainTextSelection",
+                {
+                    "guid": guid(pname, "selection", f"{s.name}:{g.id}"),
+                    "name": _x(g.text[:40]) if not options.pseudonymize else "",
+                    "startPosition": str(a),
+                    "endPosition": str(b),
+                },
+            )
+            counts["selections"] += 1
+            for code_id, coder in by_segment[g.id or 0]:
+                coding = ET.SubElement(
+                    sel,
+                    f"{P}Coding",
+                    {
+                        "guid": guid(pname, "coding", f"{g.id}:{code_id}:{coder}"),
+                        "creatingUser": guid(pname, "user", coder),
+                    },
+                )
+                ET.SubElement(coding, f"{P}CodeRef", {"targetGUID": guid(pname, "code", code_id)})
+                counts["codings"] += 1
+            for note in memo_of.get(g.id or 0, []):
+                ET.SubElement(sel, f"{P}NoteRef", {"targetGUID": note})
+        if options.media and s.media_path:
+            _media_source(sources, s, utterances, pname, P)
+        counts["sessions"] += 1
+    if sources is not None and len(sources) == 0:
+        root.remove(sources)
+
+    if memos:
+        notes = ET.SubElement(root, f"{P}Notes")
+        for m in memos:
+            mg = guid(pname, "memo", m.id)
+            note_el = ET.SubElement(
+                notes,
+                f"{P}Note",
+                {
+                    "guid": mg,
+                    "name": f"memo {m.id}",
+                    "creatingUser": guid(pname, "user", m.coder),
+                },
+            )
+            body = pseudo.text(m.text) if pseudo else m.text
+            ET.SubElement(note_el, f"{P}PlainTextContent").text = _x(body)
+    counts.update(users=len(coders), cases=len(participants), notes=len(memos))
+
+    xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    if options.validate:
+        from qualcode.exchange.xmlsafe import validate_fast
+
+        validate_fast(xml, out, "project")
+    out = Path(out)
+    tmp = out.with_name(f".{out.name}.partial")
+    try:
+        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+            zf.writestr("project.qde", xml)
+            for name, data in files.items():
+                zf.writestr(name, data)
+        tmp.replace(out)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise QualcodeError(f"{out}: cannot write the export there ({e.strerror})") from e
+    return counts
+
+
+def _media_source(sources: Any, s, utterances: list[Utterance], pname: str, P: str) -> None:
+    """An audio/video source for a session's recording: its transcript (the
+    same text file) with a sync point at the start of every timed utterance."""
+    from lxml import etree as ET
+
+    media = Path(s.media_path)
+    kind = "VideoSource" if media.suffix.lower() in VIDEO_EXT else "AudioSource"
+    text_guid = guid(pname, "text", s.name)
+    el = ET.SubElement(
+        sources,
+        f"{P}{kind}",
+        {
+            "guid": guid(pname, "media", s.name),
+            "name": _x(s.name),
+            "path": "absolute:///" + media.resolve().as_posix().lstrip("/"),
+        },
+    )
+    tr = ET.SubElement(
+        el,
+        f"{P}Transcript",
+        {
+            "guid": guid(pname, "transcript", s.name),
+            "name": _x(s.name),
+            "plainTextPath": f"internal://{text_guid}.txt",
+        },
+    )
+    pos = 0
+    for i, u in enumerate(utterances):
+        if u.start is not None:
+            ET.SubElement(
+                tr,
+                f"{P}SyncPoint",
+                {
+                    "guid": guid(pname, "sync", f"{s.name}:{i}"),
+                    "timeStamp": str(int(round(u.start * 1000))),
+                    "position": str(pos),
+                },
+            )
+        pos += len(line_prefix(u.speaker)) + len(u.text) + 1
+
+
+def export_codebook_qdc(project: Project, out: str | Path) -> int:
+    """Write the project's codes as a REFI-QDA codebook (``.qdc``); returns
+    the number of codes."""
+    from qualcode.exchange.xmlsafe import validate_fast
+
+    codes = project.store.codes(include_inactive=False)
+    if not codes:
+        raise QualcodeError("the project has no codes to export; set a codebook first")
+    C = f"{{{CODEBOOK_NS}}}"
+    from lxml import etree as ET
+
+    root = ET.Element(f"{C}CodeBook", {"origin": "qualcode"}, nsmap={None: CODEBOOK_NS})
+    _code_tree(
+        ET.SubElement(root, f"{C}Codes"),
+        codes,
+        project.config.name,
+        project.config.language,
+        CODEBOOK_NS,
+    )
+    xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    validate_fast(xml, out, "codebook")
+    try:
+        Path(out).write_bytes(xml)
+    except OSError as e:
+        raise QualcodeError(f"{out}: cannot write the codebook there ({e.strerror})") from e
+    return len(codes)

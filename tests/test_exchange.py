@@ -1,0 +1,462 @@
+"""REFI-QDA import of real NVivo, MAXQDA and ATLAS.ti exports, safety,
+export validity against the official schema, and round trips."""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qualcode.errors import FormatError, QualcodeError
+from qualcode.exchange import (
+    ExportOptions,
+    export_codebook_qdc,
+    export_qdpx,
+    import_codebook,
+    import_qdpx,
+)
+from qualcode.exchange.textmap import build_text, decode_source, offset_units
+from qualcode.models import Decision, Segment, Session, Transcript, Utterance
+from qualcode.project import init_project
+from qualcode.transcript import plain_text
+
+REFI = Path(__file__).parent / "data" / "refi-qda"
+SCHEMAS = Path(__file__).parent.parent / "qualcode" / "schemas"
+
+
+@pytest.fixture
+def empty(tmp_path: Path):
+    p = init_project(tmp_path / "empty", codebook=None, language="en")
+    yield p
+    p.close()
+
+
+def _schema(name: str):
+    import xmlschema
+
+    return xmlschema.XMLSchema(str(SCHEMAS / name))
+
+
+# -- real files -------------------------------------------------------------
+
+
+def test_nvivo_counts_and_selections_land_on_the_right_text(empty) -> None:
+    path = REFI / "nvivo-12-oltas.qdpx"
+    result = import_qdpx(empty, path)
+    store = empty.store
+    assert len(result.sessions) == 2
+    assert len(store.sessions()) == 2
+    assert len(store.codes()) == 152
+    assert result.n_selections == 303 and result.n_codings == 303
+    assert store.count_decisions() == 303
+    assert {d.verdict for d in store.decisions()} == {"added"}
+    assert store.coders() == ["Gergo"]  # the User who made the codings
+    # NVivo counts UTF-16 units after the BOM, CRLF as two: found by fitting
+    assert result.offset_units["videos_10_selected"] == "utf16"
+
+    session = store.get_session("videos_10_selected")
+    segs = {g.id: g for g in store.segments(session.id)}
+    texts = [segs[d.segment_id].text for d in store.decisions() if d.segment_id in segs]
+    # selections checked by reading the source file by hand
+    assert "Záhertorta egy alkesz nulla" in texts
+    assert "tudatos hal äl reklám, hatalmas árulás" in texts
+    assert any(t.startswith("Senkit nem lehet kötelezni oltásra, ilyet csak ostoba") for t in texts)
+    # every unit is exactly its offsets in the session's plain text
+    plain = plain_text(store.utterances(session.id))
+    assert all(plain[g.char_start : g.char_end] == g.text for g in segs.values())
+
+    # and every selection equals an independent reading of the source file
+    with zipfile.ZipFile(path) as zf:
+        xml = zf.read("project.qde").decode("utf-8")
+        raw = zf.read("Sources/68bbdc14-c361-4432-b4dd-ae1dbfc12890.txt")
+    assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+    units = raw.decode("utf-8-sig").encode("utf-16-le")
+    block = xml[xml.index('<TextSource guid="68bbdc14') :]
+    expected = Counter(
+        " ".join(units[2 * int(a) : 2 * int(b)].decode("utf-16-le").split())
+        for a, b in re.findall(r'startPosition="(\d+)" endPosition="(\d+)"', block)
+    )
+    assert sum(expected.values()) == 303
+    assert Counter(" ".join(t.split()) for t in texts) == expected
+
+
+def test_maxqda_nested_codes_and_lowercase_sources(empty) -> None:
+    path = REFI / "maxqda-24-themes.qdpx"
+    with zipfile.ZipFile(path) as zf:
+        assert any(n.startswith("sources/") for n in zf.namelist())
+    result = import_qdpx(empty, path)
+    codes = empty.store.codes()
+    assert len(codes) == 307 and len(result.codes_added) == 307
+    by_label = {c.label: c for c in codes}
+    parent = by_label["Additional Themes and Ideas"]
+    assert parent.parent_id is None and parent.color == "#ef8256"
+    child = by_label["THEME - Affordances"]
+    assert child.parent_id == parent.id
+    assert "affordances" in child.description["en"]
+    assert sum(1 for c in codes if c.parent_id) > 250
+    sessions = empty.store.sessions()
+    assert len(sessions) == 10
+    assert all(s.n_utterances > 0 for s in sessions)
+    texts = [plain_text(empty.store.utterances(s.id or 0)) for s in sessions]
+    assert sum(t.startswith("Personal Authentic, Expansively Framed") for t in texts) == 1
+    # a title with a colon is not a speaker turn
+    assert any(t.startswith("Mapping the Complexity of Learning: A Learning") for t in texts)
+    assert "Mapping the Complexity of Learning" not in {p.name for p in empty.store.participants()}
+
+
+def test_atlasti_blank_and_codebook(empty, tmp_path: Path) -> None:
+    blank = import_qdpx(empty, REFI / "atlasti-23-blank.qdpx")
+    assert blank.sessions == [] and blank.n_codes == 0
+    assert empty.store.codes() == []
+    book = import_qdpx(empty, REFI / "atlasti-23-codebook.qdpx")
+    codes = {c.label: c for c in empty.store.codes()}
+    assert book.n_codes == 3 and len(codes) == 3
+    assert codes["2022-05-10T02:05:59Z 19e4dce"].parent_id == codes["Commits"].id == "commits"
+
+
+def test_invalid_namespace_refused_with_schema_error(empty) -> None:
+    path = REFI / "invalid-namespace.qde"
+    with pytest.raises(FormatError) as e:
+        import_qdpx(empty, path)
+    msg = str(e.value)
+    assert "\n" not in msg
+    assert msg.startswith(str(path))
+    assert "schema" in msg and "urn:QDA-XML:codebook:0:4" in msg
+    assert empty.store.sessions() == [] and empty.store.codes() == []
+
+
+def test_xml_external_entity_refused(empty, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOP-SECRET-VALUE")
+    xml = (
+        '<?xml version="1.0"?>\n'
+        f'<!DOCTYPE Project [<!ENTITY xxe SYSTEM "file://{secret}">]>\n'
+        '<Project xmlns="urn:QDA-XML:project:1.0" name="&xxe;"><CodeBook><Codes>'
+        '<Code guid="11111111-1111-1111-1111-111111111111" name="&xxe;" isCodable="true"/>'
+        "</Codes></CodeBook></Project>"
+    )
+    qdpx = tmp_path / "xxe.qdpx"
+    with zipfile.ZipFile(qdpx, "w") as zf:
+        zf.writestr("project.qde", xml)
+    with pytest.raises(FormatError, match="DTD or entities") as e:
+        import_qdpx(empty, qdpx)
+    assert "xxe.qdpx" in str(e.value)
+    assert empty.store.codes() == []
+
+
+def test_zip_slip_qdpx_refused(empty, tmp_path: Path) -> None:
+    qdpx = tmp_path / "slip.qdpx"
+    with zipfile.ZipFile(qdpx, "w") as zf:
+        zf.writestr("project.qde", (REFI / "invalid-namespace.qde").read_bytes())
+        zf.writestr("../../outside.txt", b"x")
+    with pytest.raises(FormatError, match="escape"):
+        import_qdpx(empty, qdpx)
+    assert not (tmp_path.parent / "outside.txt").exists()
+
+
+# -- offsets ----------------------------------------------------------------
+
+
+def test_text_mapping_bom_crlf_blank_lines_and_speakers() -> None:
+    raw = "\ufeffAnna: Hei kaikki\r\n\r\n  Ben:   toinen rivi  \r\nloppu 😀 teksti"
+    text = decode_source(raw.encode("utf-8"))
+    assert not text.startswith("\ufeff")
+    built = build_text(text)
+    assert built.plain == "Anna: Hei kaikki\nBen: toinen rivi\nloppu 😀 teksti"
+    assert [u.speaker for u in built.utterances] == ["Anna", "Ben", None]
+    a = text.index("toinen")
+    s, e = built.span(a, a + len("toinen rivi"))
+    assert built.plain[s:e] == "toinen rivi"
+    # a selection over the blank line keeps both lines' text
+    s, e = built.span(text.index("kaikki"), text.index("toinen") + 6)
+    assert built.plain[s:e] == "kaikki\nBen: toinen"
+    # after the emoji UTF-16 and code point offsets differ by one
+    cp = text.index("teksti")
+    assert offset_units(text, [(cp, cp + 6)]) == "codepoint"
+    assert offset_units(text, [(cp + 1, cp + 7)]) == "utf16"
+
+
+# -- export -----------------------------------------------------------------
+
+
+@pytest.fixture
+def coded(project, tmp_path: Path):
+    """Two sessions, two coders, attributes, a memo and a recording."""
+    store = project.store
+    media = tmp_path / "rec.wav"
+    media.write_bytes(b"RIFF")
+    utts = [
+        Utterance("Meillä ei ole ketään, jolle työtä voisi jakaa.", "Anna", 0.0, 4.0),
+        Utterance("Hallitus on työnantaja, mutta kaukana.", "Ben", 4.0, 7.5),
+        Utterance("Rahoitus loppuu ensi vuonna & <vapaaehtoiset> väsyvät.", "Anna", 7.5, 12.0),
+    ]
+    s1 = store.add_session(
+        Session(name="ryhmä1-istunto1", group="ryhmä1", media_path=str(media)), Transcript(utts)
+    )
+    s2 = store.add_session(
+        Session(name="notes"), Transcript([Utterance("Ilman puhujaa."), Utterance("Toinen.")])
+    )
+    store.set_attributes("Anna", {"sector": "NGO", "size": "1"})
+    for sid in (s1, s2):
+        us = store.utterances(sid)
+        plain = plain_text(us)
+        segs = []
+        pos = 0
+        for i, u in enumerate(us):
+            start = pos + (len(u.speaker) + 2 if u.speaker else 0)
+            segs.append(
+                Segment(
+                    session_id=sid,
+                    seq=i,
+                    text=u.text,
+                    char_start=start,
+                    char_end=start + len(u.text),
+                    speaker=u.speaker,
+                    utterance_id=u.id,
+                    start=u.start,
+                    end=u.end,
+                )
+            )
+            assert plain[start : start + len(u.text)] == u.text
+            pos = start + len(u.text) + 1
+        store.replace_segments(sid, segs)
+    g = store.segments(s1)
+    store.record_decision(Decision(g[0].id, "work_sharing", "maria", "accepted"))
+    store.record_decision(Decision(g[1].id, "hr_management", "maria", "added"))
+    store.record_decision(Decision(g[1].id, "support", "maria", "rejected"))
+    store.record_decision(Decision(g[2].id, "funding", "maria", "accepted"))
+    store.record_decision(Decision(g[2].id, "volunteers", "jussi", "added"))
+    store.record_decision(Decision(store.segments(s2)[1].id, "support", "jussi", "added"))
+    store.add_memo("maria", "Kiinnostava: hallitus työnantajana.", segment_id=g[1].id)
+    return project
+
+
+def _qde(path: Path) -> bytes:
+    with zipfile.ZipFile(path) as zf:
+        return zf.read("project.qde")
+
+
+def test_export_validates_and_contains_everything(coded, tmp_path: Path) -> None:
+    out = tmp_path / "out.qdpx"
+    counts = export_qdpx(coded, out)
+    xml = _qde(out)
+    _schema("Project.xsd").validate(xml.decode("utf-8"))  # raises if invalid
+    assert counts["sessions"] == 2 and counts["codings"] == 5 and counts["selections"] == 4
+    assert counts["users"] == 2 and counts["notes"] == 1
+    text = xml.decode("utf-8")
+    assert text.count("<PlainTextSelection") == 4  # the rejected decision is not a coding
+    assert 'typeOfVariable="Text"' in text and "<TextValue>NGO</TextValue>" in text
+    assert "<AudioSource" in text and "absolute:///" in text and "<SyncPoint" in text
+    assert "Kiinnostava: hallitus työnantajana." in text
+    with zipfile.ZipFile(out) as zf:
+        names = [n for n in zf.namelist() if n.startswith("sources/")]
+        assert len(names) == 2
+        bodies = {zf.read(n).decode("utf-8") for n in names}
+    store = coded.store
+    s1 = store.get_session("ryhmä1-istunto1")
+    assert plain_text(store.utterances(s1.id)) in bodies
+    # a selection's offsets point at the unit's text in the exported file
+    body = plain_text(store.utterances(s1.id))
+    block = text[text.index('name="ryhmä1-istunto1" plainTextPath') :]
+    m = re.search(r'startPosition="(\d+)" endPosition="(\d+)"', block)
+    assert m and body[int(m[1]) : int(m[2])] == "Meillä ei ole ketään, jolle työtä voisi jakaa."
+
+
+def test_guids_are_uuid5() -> None:
+    import uuid
+
+    from qualcode.exchange.qdpx_write import _NS, guid
+
+    for key in ("work_sharing", "ryhmä1:12", 7):
+        assert guid("proj", "code", key) == str(uuid.uuid5(_NS, f"proj\x1fcode\x1f{key}")).upper()
+
+
+def test_export_is_deterministic_and_coder_filter(coded, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.qdpx", tmp_path / "b.qdpx"
+    export_qdpx(coded, a)
+    export_qdpx(coded, b)
+
+    def strip(x: bytes) -> str:
+        return re.sub(r'(creation|modified)DateTime="[^"]+"', "", x.decode("utf-8"))
+
+    assert strip(_qde(a)) == strip(_qde(b))
+    only = tmp_path / "jussi.qdpx"
+    counts = export_qdpx(coded, only, ExportOptions(coder="jussi"))
+    assert counts["codings"] == 2
+    assert 'name="maria"' in _qde(only).decode("utf-8")  # maria still owns the memo
+    with pytest.raises(QualcodeError, match="nobody"):
+        export_qdpx(coded, tmp_path / "x.qdpx", ExportOptions(coder="nobody"))
+    with pytest.raises(QualcodeError, match="cannot write"):
+        export_qdpx(coded, tmp_path / "no" / "such" / "dir.qdpx")
+    assert not (tmp_path / "x.qdpx").exists()
+
+
+def test_pseudonymized_export_masks_names_and_keeps_offsets(coded, tmp_path: Path) -> None:
+    store = coded.store
+    s2 = store.get_session("notes")
+    # a unit whose text names a participant and has an e-mail address
+    store.add_session(
+        Session(name="s3"),
+        Transcript([Utterance("Kysy Annalta, anna@example.org, hän tietää.", "Ben")]),
+    )
+    s3 = store.get_session("s3")
+    u = store.utterances(s3.id or 0)[0]
+    store.replace_segments(
+        s3.id or 0,
+        [Segment(s3.id or 0, 0, u.text, 5, 5 + len(u.text), utterance_id=u.id)],
+    )
+    g = store.segments(s3.id)[0]
+    store.record_decision(Decision(g.id or 0, "support", "maria", "added"))
+    out = tmp_path / "p.qdpx"
+    export_qdpx(coded, out, ExportOptions(pseudonymize=True))
+    with zipfile.ZipFile(out) as zf:
+        everything = "".join(zf.read(n).decode("utf-8") for n in zf.namelist())
+        xml = zf.read("project.qde").decode("utf-8")
+        body = next(
+            zf.read(n).decode("utf-8")
+            for n in zf.namelist()
+            if zf.read(n).decode("utf-8").startswith("P2: Kysy")
+        )
+    _schema("Project.xsd").validate(xml)
+    assert "Anna" not in everything and "Ben" not in everything
+    assert "anna@example.org" not in everything
+    assert body == "P2: Kysy P1, [email], hän tietää."
+    block = xml[xml.index('name="s3"') :]
+    m = re.search(r'startPosition="(\d+)" endPosition="(\d+)"', block)
+    assert m and body[int(m[1]) : int(m[2])] == "Kysy P1, [email], hän tietää."
+    assert s2.n_utterances == 2
+
+
+def test_round_trip_same_codes_sources_and_codings(coded, tmp_path: Path) -> None:
+    out = tmp_path / "rt.qdpx"
+    export_qdpx(coded, out)
+    fresh = init_project(tmp_path / "fresh", codebook=None, language="fi")
+    try:
+        result = import_qdpx(fresh, out)
+        assert sorted(result.sessions) == ["notes", "ryhmä1-istunto1"]
+
+        def codes(p):
+            cs = p.store.codes(include_inactive=True)
+            label = {c.id: c.label for c in cs}
+            return {(c.label, label.get(c.parent_id or ""), c.color) for c in cs}
+
+        assert codes(fresh) == codes(coded)
+
+        def texts(p):
+            return {s.name: plain_text(p.store.utterances(s.id or 0)) for s in p.store.sessions()}
+
+        assert texts(fresh) == texts(coded)
+
+        def codings(p):
+            label = {c.id: c.label for c in p.store.codes(include_inactive=True)}
+            segs = {g.id: g for g in p.store.segments()}
+            names = {s.id: s.name for s in p.store.sessions()}
+            return sorted(
+                (
+                    names[segs[d.segment_id].session_id],
+                    segs[d.segment_id].char_start,
+                    segs[d.segment_id].char_end,
+                    label[d.code_id],
+                    d.coder,
+                )
+                for d in p.store.decisions()
+                if d.verdict in ("accepted", "added")
+            )
+
+        assert codings(fresh) == codings(coded)
+        assert len(codings(fresh)) == 5
+        # speakers and their attributes travel as cases
+        assert fresh.store.get_participant("Anna").attributes == {"sector": "NGO", "size": "1"}
+        s = fresh.store.get_session("ryhmä1-istunto1")
+        assert [u.speaker for u in fresh.store.utterances(s.id)] == ["Anna", "Ben", "Anna"]
+        # the recording and its sync points come back on the same session
+        assert s.media_path == coded.store.get_session("ryhmä1-istunto1").media_path
+        assert [u.start for u in fresh.store.utterances(s.id)] == [0.0, 4.0, 7.5]
+    finally:
+        fresh.close()
+
+
+def test_codebook_qdc_validates_and_reimports(project, empty, tmp_path: Path) -> None:
+    from qualcode.codebook import load_codebook
+
+    qdc = tmp_path / "emessi.qdc"
+    n = export_codebook_qdc(project, qdc)
+    original = project.store.codes()
+    assert n == len(original) > 0
+    _schema("Codebook.xsd").validate(qdc.read_text(encoding="utf-8"))
+    target, change = import_codebook(empty, qdc)
+    assert target.parent == empty.root / "codebooks" and change.applied
+    book = load_codebook(target)
+    assert len(book.flat_codes()) == n
+    label = {c.id: c.label for c in original}
+    got = {c.label: c for c in empty.store.codes()}
+    for c in original:
+        g = got[c.label]
+        assert g.color == c.color
+        assert (
+            got_parent := g.parent_id and next(x.label for x in got.values() if x.id == g.parent_id)
+        ) == (label[c.parent_id] if c.parent_id else None), got_parent
+    assert empty.config.codebook == target.relative_to(empty.root).as_posix()
+
+
+def test_codebook_import_from_maxqda_project(empty) -> None:
+    from qualcode.codebook import load_codebook
+
+    target, change = import_codebook(empty, REFI / "maxqda-24-themes.qdpx")
+    book = load_codebook(target)
+    assert len(book.flat_codes()) == 307
+    assert len(change.added) == 307
+    ids = [c.id for c in book.flat_codes()]
+    assert len(set(ids)) == 307 and all(re.fullmatch(r"[a-z][a-z0-9_]*", i) for i in ids)
+
+
+# -- command line ------------------------------------------------------------
+
+
+def test_cli_export_and_codebook_import(coded, tmp_path: Path) -> None:
+    import json
+
+    from qualcode.cli.main import app
+
+    runner = CliRunner()
+    proj = str(coded.root)
+    coded.close()
+    out = tmp_path / "cli.qdpx"
+    r = runner.invoke(app, ["export", "qdpx", str(out), "-P", proj, "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["codings"] == 5 and out.is_file()
+    qdc = tmp_path / "cli.qdc"
+    r = runner.invoke(app, ["export", "codebook", str(qdc), "-P", proj])
+    assert r.exit_code == 0 and "code(s)" in r.output
+    r = runner.invoke(app, ["export", "qdpx", str(tmp_path / "x.zip"), "-P", proj])
+    assert r.exit_code == 1 and "expected a .qdpx" in r.output
+    fresh = init_project(tmp_path / "f2", codebook=None)
+    fresh.close()
+    r = runner.invoke(app, ["codebook", "import", str(qdc), "-P", str(tmp_path / "f2"), "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert data["change"]["applied"] and len(data["change"]["added"]) == 8
+    r = runner.invoke(
+        app, ["codebook", "import", str(REFI / "invalid-namespace.qde"), "-P", str(tmp_path / "f2")]
+    )
+    assert r.exit_code == 1 and "schema" in r.output
+
+
+def test_generic_import_command_reads_qdpx(empty) -> None:
+    from qualcode.cli.main import app
+
+    root = str(empty.root)
+    empty.close()
+    r = CliRunner().invoke(app, ["import", str(REFI / "atlasti-23-codebook.qdpx"), "-P", root])
+    assert r.exit_code == 0, r.output
+    r = CliRunner().invoke(app, ["import", str(REFI / "invalid-namespace.qde"), "-P", root])
+    assert r.exit_code != 0 and "schema" in r.output
+    from qualcode.project import Project
+
+    with Project(Path(root)) as p:
+        assert {c.label for c in p.store.codes()} >= {"Commits"}
