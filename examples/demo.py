@@ -22,9 +22,10 @@ PROJECT = ROOT / "demo-project"
 QUALCODE = [sys.executable, "-m", "qualcode.cli.main"]
 
 
-def run(*args: str, check: bool = True) -> int:
-    print(f"\n$ qualcode {shlex.join(args)}", flush=True)
-    code = subprocess.call([*QUALCODE, *args], cwd=ROOT)
+def run(*args: str, check: bool = True, keys: str | None = None) -> int:
+    typed = f"   (typing: {keys!r})" if keys else ""
+    print(f"\n$ qualcode {shlex.join(args)}{typed}", flush=True)
+    code = subprocess.run([*QUALCODE, *args], cwd=ROOT, input=keys, text=True).returncode
     if check and code != 0:
         sys.exit(f"demo: `qualcode {shlex.join(args)}` failed with exit code {code}")
     return code
@@ -35,25 +36,45 @@ def main() -> None:
         shutil.rmtree(PROJECT)
     p = ["--project", str(PROJECT)]
     run("init", str(PROJECT), "--codebook", "emessi", "--language", "auto")
-    transcripts = sorted(
-        str(f.relative_to(ROOT))
-        for f in EXAMPLES.iterdir()
-        if f.suffix in {".txt", ".vtt", ".srt", ".docx", ".json"} and f.name != "README.md"
-    )
-    run("import", *transcripts, "--group", "demo", *p)
+    # the language of a transcript file is the researcher's to state
+    run("import", "examples/emessi-fi-session1.txt", "--language", "fi", "--group", "demo", *p)
+    run("import", "examples/emessi-en-session1.vtt", "--language", "en", "--group", "demo", *p)
     audio = sorted((EXAMPLES / "audio").glob("*.wav")) + sorted((EXAMPLES / "audio").glob("*.flac"))
     for recording in audio:
         run(
-            "transcribe", str(recording.relative_to(ROOT)), "--model", "tiny.en",
-            "--language", "en", "--speakers", "auto", "--group", "demo-audio", *p,
+            "transcribe",
+            str(recording.relative_to(ROOT)),
+            "--model",
+            "tiny.en",
+            "--language",
+            "en",
+            "--speakers",
+            "auto",
+            "--group",
+            "demo-audio",
+            *p,
         )
         run("show", recording.stem, "--no-pager", *p)
     run("sessions", *p)
     run("speakers", *p)
-    run("suggest", "--top", "8", *p)
-    run("report", *p)
+    run("suggest", "--top", "2", *p)
+    # a coder reviews the first ten units of the Finnish session in the plain
+    # review loop, accepting the suggestions as shown (key `a`), then quits
+    run(
+        "review",
+        "--plain",
+        "--coder",
+        "demo-coder",
+        "--order",
+        "chronological",
+        "--session",
+        "emessi-fi-session1",
+        *p,
+        keys="a\n" * 10 + "q\n",
+    )
     run("report", "--format", "xlsx", "--out", "demo-report.xlsx", "--chart", "demo-counts.png", *p)
     run("export", "qdpx", "demo.qdpx", *p)
+    run("report", *p)
     print(
         "\nDone. Wrote demo-report.xlsx, demo-counts.png and demo.qdpx.\n"
         f"Review the suggestions yourself: qualcode review --project {PROJECT.name}"
