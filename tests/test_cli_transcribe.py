@@ -135,3 +135,23 @@ def test_export_transcript_formats(project, tmp_path):
     assert printed.output.startswith("WEBVTT") and "horizon" in printed.output
     bad = run("export", "transcript", "call", "--format", "doc", "-P", project.root)
     assert bad.exit_code == 1 and "--format 'doc'" in bad.output
+
+
+def test_export_transcript_pseudonymized_masks_names_and_contacts(project):
+    from qualcode.models import Session, Transcript, Utterance
+
+    project.store.add_session(
+        Session(name="ryhma"),
+        Transcript(
+            [
+                Utterance("Tervetuloa, Aino ja Mikko.", speaker="Sanna", start=0.0, end=2.0),
+                Utterance("Kiitos Sannalle! Meili: aino@example.org", speaker="Aino", start=2.0),
+            ]
+        ),
+    )
+    result = run("export", "transcript", "ryhma", "--pseudonymize", "-P", project.root)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    for leaked in ("Sanna", "Aino", "aino@example.org"):
+        assert leaked not in out
+    assert "P1:" in out and "P2:" in out and "Mikko" in out  # Mikko never spoke: not a participant

@@ -265,6 +265,13 @@ def export_transcript(
     session: Annotated[str, typer.Argument(help="Session name (see `qualcode sessions`).")],
     fmt: Annotated[str, typer.Option("--format", "-f", help="txt, srt, vtt or json.")] = "txt",
     out: Annotated[Path | None, typer.Option(help="Output file (default: print).")] = None,
+    pseudonymize: Annotated[
+        bool,
+        typer.Option(
+            "--pseudonymize",
+            help="Speakers become P1..Pn; names, e-mails and phone numbers in the text are masked.",
+        ),
+    ] = False,
     project: ProjectOpt = None,
 ) -> None:
     """Write a session's transcript with speakers and times as txt, srt, vtt or json.
@@ -287,6 +294,15 @@ def export_transcript(
             source_format=s.source_format,
             metadata=s.settings,
         )
+        if pseudonymize:
+            from qualcode.pseudonymize import Pseudonymizer
+
+            masker = Pseudonymizer.from_store(p.store)
+            for u in transcript.utterances:
+                u.speaker = masker.name(u.speaker)
+                u.text = masker.text(u.text) or ""
+                # word texts would leak the names the utterance text masks
+                u.words = []
     if out is None:
         write_transcript(transcript, sys.stdout, fmt)
     else:
