@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["review_helpers"]
+
 DATA = Path(__file__).parent / "data"
 
 

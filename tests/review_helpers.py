@@ -1,9 +1,13 @@
 """A small real project for the review tests: the two example sessions
-imported, segmented and suggested by the real pipeline."""
+imported, segmented and suggested by the real pipeline. Its fixtures
+(``template``, ``proj``) are registered for all tests by ``conftest.py``; a
+test module's own ``proj`` fixture takes precedence."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+import pytest
 
 DATA = Path(__file__).parent / "data" / "review"
 
@@ -32,3 +36,17 @@ def copy_project(template: Path, dest: Path):
 
     shutil.copytree(template, dest)
     return Project(dest)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tpl") / "proj"
+    make_review_project(root).close()
+    return root
+
+
+@pytest.fixture
+def proj(template, tmp_path):
+    p = copy_project(template, tmp_path / "proj")
+    yield p
+    p.close()

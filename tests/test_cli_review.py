@@ -2,27 +2,11 @@
 
 from __future__ import annotations
 
-import pytest
-from review_helpers import copy_project, make_review_project
 from typer.testing import CliRunner
 
 from qualcode.cli.main import app
 
 runner = CliRunner()
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tpl") / "proj"
-    make_review_project(root).close()
-    return root
-
-
-@pytest.fixture
-def proj(template, tmp_path):
-    p = copy_project(template, tmp_path / "proj")
-    yield p
-    p.close()
 
 
 def review(proj, *args: str, input: str):

@@ -4,26 +4,10 @@ from __future__ import annotations
 
 import io
 
-import pytest
-from review_helpers import copy_project, make_review_project
 from rich.console import Console
 
 from qualcode.plain_review import run_plain
 from qualcode.review import ReviewOptions, ReviewSession
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tpl") / "proj"
-    make_review_project(root).close()
-    return root
-
-
-@pytest.fixture
-def proj(template, tmp_path):
-    p = copy_project(template, tmp_path / "proj")
-    yield p
-    p.close()
 
 
 def drive(p, lines: list[str]) -> tuple[ReviewSession, str, list[str]]:

@@ -3,25 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from review_helpers import copy_project, make_review_project
 
 from qualcode.errors import QualcodeError
 from qualcode.models import Decision
 from qualcode.review import ReviewOptions, ReviewSession, fold, search_codes
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tpl") / "proj"
-    make_review_project(root).close()
-    return root
-
-
-@pytest.fixture
-def proj(template, tmp_path):
-    p = copy_project(template, tmp_path / "proj")
-    yield p
-    p.close()
 
 
 def session(p, **kw) -> ReviewSession:

@@ -8,27 +8,12 @@ import re
 from pathlib import Path
 
 import pytest
-from review_helpers import copy_project, make_review_project
 
 from qualcode.review import ReviewOptions, ReviewSession
 from qualcode.tui.app import ReviewApp
 
 SNAPSHOT = Path(__file__).parent / "data" / "review" / "main-screen.svg"
 SIZE = (110, 40)
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory):
-    root = tmp_path_factory.mktemp("tpl") / "proj"
-    make_review_project(root).close()
-    return root
-
-
-@pytest.fixture
-def proj(template, tmp_path):
-    p = copy_project(template, tmp_path / "proj")
-    yield p
-    p.close()
 
 
 def make_app(p) -> ReviewApp:
