@@ -36,9 +36,7 @@ and a wildcard stem ending in ``*`` (``vapaaehtoi*``: any word starting with
 from __future__ import annotations
 
 import difflib
-import os
 import re
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -463,130 +461,6 @@ def load_codebook(path: str | Path) -> Codebook:
         raise FormatError(first.path, first.message + hint, first.line)
     assert book is not None
     return book
-
-
-# -- switching a project to a new codebook -----------------------------------
-
-
-@dataclass
-class CodebookChange:
-    """What ``use_codebook`` changed in a project.
-
-    added: ids new in the codebook.
-    removed: ids gone from it -> number of decisions on each (kept, inactive).
-    restored: inactive ids that came back.
-    relabelled: id -> {lang: [old label, new label]} for labels that changed.
-    moved: id -> [old parent, new parent].
-    renamed: likely renames: (removed id, added id) pairs sharing a label in
-        some language. Decisions stay on the old id; nothing is merged.
-    """
-
-    codebook: str
-    version: str
-    path: str
-    added: list[str] = field(default_factory=list)
-    removed: dict[str, int] = field(default_factory=dict)
-    restored: list[str] = field(default_factory=list)
-    relabelled: dict[str, dict[str, list[str | None]]] = field(default_factory=dict)
-    moved: dict[str, list[str | None]] = field(default_factory=dict)
-    renamed: list[tuple[str, str]] = field(default_factory=list)
-    applied: bool = True
-
-    @property
-    def unchanged(self) -> bool:
-        return not (self.added or self.removed or self.restored or self.relabelled or self.moved)
-
-
-def compare_codes(old: list[Code], new: list[Code], decisions: dict[str, int]) -> CodebookChange:
-    """The difference between the store's codes and a codebook's flat codes."""
-    change = CodebookChange(codebook="", version="", path="")
-    before = {c.id: c for c in old}
-    after = {c.id: c for c in new}
-    for c in new:
-        prev = before.get(c.id)
-        if prev is None:
-            change.added.append(c.id)
-            continue
-        if not prev.active:
-            change.restored.append(c.id)
-        diff: dict[str, list[str | None]] = {}
-        for lang in sorted(set(prev.labels) | set(c.labels)):
-            if prev.labels.get(lang) != c.labels.get(lang):
-                diff[lang] = [prev.labels.get(lang), c.labels.get(lang)]
-        if diff:
-            change.relabelled[c.id] = diff
-        if prev.parent_id != c.parent_id:
-            change.moved[c.id] = [prev.parent_id, c.parent_id]
-    for c in old:
-        if c.active and c.id not in after:
-            change.removed[c.id] = decisions.get(c.id, 0)
-
-    def norm(label: str) -> str:
-        return " ".join(label.casefold().split())
-
-    for old_id in change.removed:
-        old_labels = {norm(x) for x in before[old_id].labels.values()} | {
-            norm(before[old_id].label)
-        }
-        for new_id in change.added:
-            new_labels = {norm(x) for x in after[new_id].labels.values()} | {
-                norm(after[new_id].label)
-            }
-            if old_labels & new_labels:
-                change.renamed.append((old_id, new_id))
-    return change
-
-
-def use_codebook(project: Project, path: str | Path, *, dry_run: bool = False) -> CodebookChange:
-    """Switch ``project`` to the codebook at ``path`` (a new version of its
-    codebook or another one). Copies the file into the project's
-    ``codebooks/`` folder, points ``qualcode.yaml`` at it and syncs the
-    store's codes. Codes that left the codebook stay in the store, inactive,
-    with all their decisions; the returned change says what happened. With
-    ``dry_run`` nothing is written."""
-    source = Path(path)
-    book = load_codebook(source)
-    store = project.store
-    change = compare_codes(
-        store.codes(include_inactive=True), book.flat_codes(), store.code_ids_in_use()
-    )
-    folder = project.root / "codebooks"
-    target = folder / source.name
-    change.codebook, change.version = book.name, book.version
-    change.path = target.relative_to(project.root).as_posix()
-    change.applied = not dry_run
-    if dry_run:
-        return change
-    # the file the project points at and its codes must not disagree if any
-    # step fails: stage the copy, sync the codes, then swap the file in
-    same = target.exists() and target.resolve() == source.resolve()
-    staged = folder / f".{source.name}.incoming"
-    try:
-        if not same:
-            folder.mkdir(exist_ok=True)
-            shutil.copyfile(source, staged)
-        store.sync_codes(book.flat_codes())
-        if not same:
-            if target.exists() and target.read_bytes() != source.read_bytes():
-                # keep the version being replaced next to the new one
-                shutil.copyfile(target, _backup_name(target))
-            os.replace(staged, target)
-    except OSError as e:
-        raise QualcodeError(f"{target}: cannot copy the codebook there ({e.strerror})") from e
-    finally:
-        staged.unlink(missing_ok=True)
-    project.config.codebook = change.path
-    project.save_config()
-    return change
-
-
-def _backup_name(target: Path) -> Path:
-    n = 1
-    while True:
-        candidate = target.with_name(f"{target.stem}.previous-{n}{target.suffix}")
-        if not candidate.exists():
-            return candidate
-        n += 1
 
 
 def project_codebook(project: Project) -> Codebook:

@@ -13,9 +13,9 @@ from qualcode.codebook import (
     Codebook,
     Problem,
     load_codebook,
-    use_codebook,
     validate_codebook,
 )
+from qualcode.codebook_change import use_codebook
 from qualcode.errors import FormatError, NotFound
 from qualcode.models import Decision, Segment, Session, Transcript, Utterance
 

@@ -15,13 +15,12 @@ import typer
 from qualcode.cli.apps import JsonOpt, ProjectOpt, codebook_app
 from qualcode.codebook import (
     Codebook,
-    CodebookChange,
     CodebookCode,
     load_codebook,
     project_codebook,
-    use_codebook,
     validate_codebook,
 )
+from qualcode.codebook_change import CodebookChange, use_codebook
 from qualcode.project import open_project
 
 LangOpt = Annotated[

@@ -132,9 +132,9 @@ def import_codebook(
 ):
     """Convert the codebook of a ``.qdc`` or ``.qdpx``/``.qde`` to a qualcode
     codebook YAML (default ``codebooks/<name>.yaml`` in the project) and switch
-    the project to it with ``qualcode.codebook.use_codebook``. Returns
+    the project to it with ``qualcode.codebook_change.use_codebook``. Returns
     (YAML path, ``CodebookChange``)."""
-    from qualcode.codebook import use_codebook
+    from qualcode.codebook_change import use_codebook
     from qualcode.errors import QualcodeError
 
     name, codes = read_codebook(path)
