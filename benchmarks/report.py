@@ -4,8 +4,8 @@ Why: issue 6 asks for the per-code report and a cross-table over a million
 decisions in under a second, so report authors can re-cut the numbers
 interactively. The counting is SQL with GROUP BY (``qualcode.store.reports``);
 this script builds a synthetic project of that size and times each query in
-both decision views (one coder, and the reconciled view, which has to compare
-coders per unit and is the slower one).
+both decision views (one coder, and the reconciled view, which compares
+coders per unit and reads the per-unit table ``unit_codings``).
 
 The synthetic project: 100 sessions of 2,500 units each (250,000 units), 20
 speakers with a ``sector`` attribute, the emessi codebook, and two coders

@@ -127,17 +127,6 @@ def view_name(view: View) -> str:
     return f"reconciled (lead: {view.lead})" if view.lead else "reconciled (unanimous)"
 
 
-def _depths(codes: list) -> dict[str, int]:
-    parents = {c.id: c.parent_id for c in codes}
-    out = {}
-    for cid in parents:
-        depth, p = 0, parents[cid]
-        while p is not None and depth < 50:
-            depth, p = depth + 1, parents.get(p)
-        out[cid] = depth
-    return out
-
-
 # -- building ----------------------------------------------------------------
 
 
@@ -175,15 +164,20 @@ def _code_totals(combos: list, ancestry: dict[str, tuple[str, ...]]) -> dict[str
     return out
 
 
-def build_report(store: Any, view: View, *, combos: list | None = None) -> Report:
+def build_report(
+    store: Any, view: View, *, combos: list | None = None, bases: list | None = None
+) -> Report:
     """Per code (codebook order, parents before children): units, share of
-    codable units, sessions, speakers and coded minutes."""
+    codable units, sessions, speakers and coded minutes. ``combos`` and
+    ``bases`` (``codable_unit_counts``) spare a cross-table the queries."""
     codes = store.codes(include_inactive=True)
     if combos is None:
         combos = store.code_combo_stats(view)
-    stats = _code_totals(combos, _ancestry(codes))
-    depths = _depths(codes)
-    total = sum(n for _, _, n in store.codable_unit_counts())
+    ancestry = _ancestry(codes)
+    stats = _code_totals(combos, ancestry)
+    if bases is None:
+        bases = store.codable_unit_counts()
+    total = sum(n for _, _, n in bases)
     rows = []
     for c in codes:
         s = stats.get(c.id)
@@ -194,7 +188,7 @@ def build_report(store: Any, view: View, *, combos: list | None = None) -> Repor
                 code_id=c.id,
                 label=c.label,
                 parent_id=c.parent_id,
-                depth=depths[c.id],
+                depth=len(ancestry[c.id]) - 1,
                 units=s["units"] if s else 0,
                 share=(s["units"] / total) if (s and total) else 0.0,
                 sessions=len(s["sessions"]) if s else 0,
@@ -227,17 +221,16 @@ def _column_of(store: Any, by: str) -> Callable[[int, int | None], str]:
         return lambda sid, pid: labels[sid][1] or "(none)"
     if by == "speaker":
         names = store.participant_names()
-        return lambda sid, pid: names.get(pid, "(unknown)") if pid is not None else "(unknown)"
+        return lambda sid, pid: names.get(pid, "(unknown)")  # pid None: unknown
     attrs = store.participant_attribute_map()
-    return lambda sid, pid: (
-        attrs.get(pid, {}).get(by, "(missing)") if pid is not None else "(missing)"
-    )
+    return lambda sid, pid: attrs.get(pid, {}).get(by, "(missing)")  # pid None: missing
 
 
 def build_crosstab(store: Any, view: View, by: str) -> CrossTable:
     by = check_by(store, by)
     combos = store.code_combo_stats(view)
-    report = build_report(store, view, combos=combos)
+    bases = store.codable_unit_counts()
+    report = build_report(store, view, combos=combos, bases=bases)
     column = _column_of(store, by)
     ancestry = _ancestry(store.codes(include_inactive=True))
     counts: dict[str, dict[str, int]] = {}
@@ -247,7 +240,7 @@ def build_crosstab(store: Any, view: View, by: str) -> CrossTable:
             cells = counts.setdefault(code, {})
             cells[col] = cells.get(col, 0) + row.units
     column_units: dict[str, int] = {}
-    for sid, pid, n in store.codable_unit_counts():
+    for sid, pid, n in bases:
         col = column(sid, pid)
         column_units[col] = column_units.get(col, 0) + n
     columns = sorted(set(column_units) | {k for cells in counts.values() for k in cells})
@@ -447,11 +440,10 @@ def unit_rows(
     store: Any, view: View, *, pseudonymize: bool = False
 ) -> tuple[list[str], Iterator[list[Any]]]:
     """Tidy data for R, SPSS or Excel: (header, rows), one row per counted
-    (unit, code), speaker attributes as extra columns. ``coder``: the
-    coder of a one-coder view, else every coder who applied the code,
-    comma-separated. With ``pseudonymize``,
-    speakers become P1..Pn and names, e-mails and phone numbers in the text
-    are masked."""
+    (unit, code), speaker attributes as extra columns. ``coder``: the coder
+    of a one-coder view, else every coder who applied the code, comma-
+    separated. With ``pseudonymize``, speakers become P1..Pn and names,
+    e-mails and phone numbers in the text are masked."""
     from qualcode.pseudonymize import Pseudonymizer
 
     attrs = store.participant_attribute_map()

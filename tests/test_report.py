@@ -230,3 +230,104 @@ def test_units_export_agrees_with_counts(tiny, view):
     report = build_report(tiny.store, view)
     leaves = {r.code_id: r.units for r in report.rows if r.parent_id is not None}
     assert {c: n for c, n in leaves.items() if n} == dict(per_code)
+
+
+def _reference_counts(store, lead):
+    """The reconciled rule applied unit by unit to the raw tables, in Python."""
+    from collections import Counter
+
+    live = {r[0] for r in store.db.execute("SELECT id FROM segments WHERE retired = 0")}
+    coders: dict[int, set[str]] = {}
+    applied: dict[int, dict[str, set[str]]] = {}
+    for seg, code, coder, verdict in store.db.execute(
+        "SELECT segment_id, code_id, coder, verdict FROM decisions"
+    ):
+        coders.setdefault(seg, set()).add(coder)
+        if verdict in ("accepted", "added"):
+            applied.setdefault(seg, {}).setdefault(code, set()).add(coder)
+    for seg, coder in store.db.execute("SELECT segment_id, coder FROM reviews WHERE status='done'"):
+        coders.setdefault(seg, set()).add(coder)
+    out: Counter = Counter()
+    for seg, codes in applied.items():
+        if seg not in live:
+            continue
+        for code, who in codes.items():
+            if (lead in who) if lead in coders[seg] else (who == coders[seg]):
+                out[code] += 1
+    return out
+
+
+def _combo_counts(store, view):
+    from collections import Counter
+
+    out: Counter = Counter()
+    for row in store.code_combo_stats(view):
+        for code in row.codes:
+            out[code] += row.units
+    return out
+
+
+def test_reconciled_view_follows_every_write(tiny):
+    """unit_codings is kept by triggers: edits, reviews, undo and deletes."""
+    import random
+
+    store = tiny.store
+    units = [s.id for s in store.segments()]
+    leaves = ["support", "funding", "prioritisation", "volunteers", "hr_management"]
+    rng = random.Random(3)
+    for step in range(120):
+        seg, coder = rng.choice(units), rng.choice(["ann", "bob", "cid"])
+        action = rng.random()
+        if action < 0.6:
+            verdict = rng.choice(["accepted", "added", "rejected"])
+            store.record_decision(Decision(seg, rng.choice(leaves), coder, verdict))
+        elif action < 0.75:
+            store.mark_reviewed(seg, coder, rng.choice(["done", "skipped"]))
+        elif action < 0.9:
+            store.undo_last(coder)
+        else:
+            store.db.execute(
+                "DELETE FROM decisions WHERE segment_id = ? AND coder = ?", (seg, coder)
+            )
+        if step % 10 == 0:
+            for lead in ("ann", "bob", None):
+                assert _combo_counts(store, View(lead=lead)) == _reference_counts(store, lead)
+    for lead in ("ann", "bob", "cid", None):
+        assert _combo_counts(store, View(lead=lead)) == _reference_counts(store, lead)
+
+
+def test_unit_codings_migration_backfills_existing_decisions():
+    """A project made before migration 3 gets the same per-unit rows as one
+    kept by the triggers from the start."""
+    import sqlite3
+
+    from qualcode.store.schema import MIGRATIONS
+
+    writes = [
+        "INSERT INTO decisions(segment_id, code_id, coder, verdict, decided_at) "
+        "VALUES (1, 'a', 'ann', 'accepted', 'now'), (1, 'b', 'bob', 'added', 'now'), "
+        "(2, 'a', 'bob', 'rejected', 'now'), (3, 'c', 'ann', 'added', 'now')",
+        "INSERT INTO reviews(segment_id, coder, status, at) "
+        "VALUES (3, 'bob', 'done', 'now'), (4, 'ann', 'done', 'now'), (2, 'ann', 'skipped', 'now')",
+    ]
+
+    def unit_rows(db):
+        return {
+            seg: (set(coders.split("\x1f")), set((pattern or "").split("\x1f")))
+            for seg, coders, pattern in db.execute("SELECT * FROM unit_codings")
+        }
+
+    old, new = sqlite3.connect(":memory:"), sqlite3.connect(":memory:")
+    for m in MIGRATIONS[:2]:
+        m(old)
+    for sql in writes:
+        old.execute(sql)
+    for m in MIGRATIONS[2:]:
+        m(old)
+    for m in MIGRATIONS:
+        m(new)
+    for sql in writes:
+        new.execute(sql)
+    assert unit_rows(old) == unit_rows(new)
+    assert unit_rows(new)[3] == ({"ann", "bob"}, {"c\x1eann"})
+    assert unit_rows(new)[4] == ({"ann"}, {""})

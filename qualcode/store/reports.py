@@ -4,7 +4,9 @@ Theme counts must stay interactive on large projects (a million decisions),
 so every aggregate is one SQL statement with GROUP BY; Python only shapes
 the few result rows. Which decisions count (one coder, or the reconciled
 view) is expressed once, as the ``coded`` common table expression built by
-``_coded_cte``, and every query starts from it.
+``_coded_cte``; the reconciled theme counts, which would otherwise read
+every coder's decisions, start from the per-unit ``unit_codings`` table
+that triggers keep current (schema migration 3).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from qualcode.errors import QualcodeError
 from qualcode.store.base import StoreBase
 
 _APPLIED = "('accepted', 'added')"
@@ -142,64 +143,33 @@ class ReportStore(StoreBase):
         ]
 
     def _reconciled_combo_stats(self, lead: str | None) -> list[ComboRow]:
-        """The reconciled view in one streaming pass over the (unit, code,
-        coder) index: each coder is a bit; per unit SQL yields the mask of
-        coders who decided anything on it and the (code, coder bit) pairs
-        applied. Units with the same pattern, session and speaker are counted
-        together, and Python applies the rule (see ``View``) once per
-        distinct pattern instead of once per unit."""
-        coders = [r[0] for r in self.db.execute("SELECT DISTINCT coder FROM decisions")]
-        coders += [
-            r[0]
-            for r in self.db.execute("SELECT DISTINCT coder FROM reviews WHERE status = 'done'")
-            if r[0] not in coders
-        ]
-        if not coders:
-            return []
-        if len(coders) > 62:
-            raise QualcodeError(
-                f"the reconciled view handles up to 62 coders ({len(coders)} here); "
-                "report one coder with --coder NAME"
-            )
-        bit_case = "CASE coder " + " ".join("WHEN ? THEN ?" for _ in coders) + " END"
-        bit_args: list = []
-        for i, c in enumerate(coders):
-            bit_args += [c, 1 << i]
-        # SUM(DISTINCT bit) of distinct powers of two is their bitwise OR
-        sql = f"""
-        WITH per_unit(segment_id, mask, pattern) AS (
-            SELECT segment_id, SUM(DISTINCT bit),
-                   GROUP_CONCAT(CASE WHEN verdict IN {_APPLIED}
-                                THEN code_id || char(30) || bit END, char(31))
-            FROM (SELECT segment_id, code_id, verdict, {bit_case} AS bit FROM decisions)
-            GROUP BY segment_id
-        ),
-        reviewed(segment_id, mask) AS (
-            SELECT segment_id, SUM({bit_case}) FROM reviews WHERE status = 'done'
-            GROUP BY segment_id
-        )
-        SELECT u.pattern, u.mask | COALESCE(r.mask, 0), g.session_id, g.participant_id,
+        """The reconciled view from ``unit_codings`` (schema migration 3),
+        one row per unit kept current by triggers: the coders of the unit
+        and the applied (code, coder) pairs. Units with the same pattern,
+        session and speaker are counted together in SQL, and Python applies
+        the rule (see ``View``) once per distinct pattern, not per unit."""
+        sql = """
+        SELECT u.pattern, u.coders, g.session_id, g.participant_id,
                COUNT(*), COUNT(g.end - g.start), COALESCE(SUM(g.end - g.start), 0)
-        FROM per_unit u JOIN segments g ON g.id = u.segment_id AND g.retired = 0
-        LEFT JOIN reviewed r ON r.segment_id = u.segment_id
+        FROM unit_codings u JOIN segments g ON g.id = u.segment_id AND g.retired = 0
         WHERE u.pattern IS NOT NULL
-        GROUP BY 1, 2, 3, 4
+        GROUP BY 3, 4, 1, 2
         """
-        lead_bit = 1 << coders.index(lead) if lead in coders else 0
-        decided: dict[tuple[str, int], tuple[str, ...]] = {}
+        decided: dict[tuple[str, str], tuple[str, ...]] = {}
         merged: dict[tuple, list] = {}
-        for pattern, unit_mask, sid, pid, n, nt, sec in self.db.execute(sql, bit_args * 2):
-            codes = decided.get((pattern, unit_mask))
+        for pattern, unit_coders, sid, pid, n, nt, sec in self.db.execute(sql):
+            codes = decided.get((pattern, unit_coders))
             if codes is None:
-                applied: dict[str, int] = {}
+                coders = set(unit_coders.split("\x1f"))
+                applied: dict[str, set[str]] = {}
                 for part in pattern.split("\x1f"):
-                    code, bit = part.split("\x1e")
-                    applied[code] = applied.get(code, 0) | int(bit)
-                if unit_mask & lead_bit:
-                    codes = tuple(sorted(c for c, m in applied.items() if m & lead_bit))
+                    code, coder = part.split("\x1e")
+                    applied.setdefault(code, set()).add(coder)
+                if lead in coders:
+                    codes = tuple(sorted(c for c, who in applied.items() if lead in who))
                 else:
-                    codes = tuple(sorted(c for c, m in applied.items() if m == unit_mask))
-                decided[(pattern, unit_mask)] = codes
+                    codes = tuple(sorted(c for c, who in applied.items() if who == coders))
+                decided[(pattern, unit_coders)] = codes
             if not codes:
                 continue
             acc = merged.setdefault((codes, sid, pid), [0, 0, 0.0])
