@@ -39,6 +39,7 @@ class DecisionClassifier:
     calibrate_min: positives and negatives needed for calibrated probabilities.
     text_weight: scale of the text features (n-grams, lemmas).
     signal_scale: scale of the codebook signal features.
+    threads: codes trained in parallel (default: up to 2, by core count).
     """
 
     def __init__(
@@ -51,7 +52,11 @@ class DecisionClassifier:
         calibrate_min: int = 15,
         text_weight: float = 1.0,
         signal_scale: float = 1.0,
+        threads: int | None = None,
     ) -> None:
+        import os
+
+        self.threads = threads if threads is not None else min(2, os.cpu_count() or 1)
         self.C = C
         self.prior_scale = prior_scale
         self.min_positive = min_positive
@@ -71,7 +76,10 @@ class DecisionClassifier:
         if signals is not None:
             cols.append(signals * self.signal_scale)
         extra = sparse.csr_matrix(np.hstack(cols).astype(np.float32))
-        return sparse.hstack([x * self.text_weight, extra], format="csr")
+        design = sparse.hstack([x * self.text_weight, extra], format="csr")
+        # canonical once here, or scikit-learn re-checks it on every CV fit
+        design.sum_duplicates()
+        return design
 
     def fit(
         self,
@@ -93,6 +101,7 @@ class DecisionClassifier:
         self.n_positive_ = np.zeros(n_codes, dtype=np.int64)
         self.n_negative_ = np.zeros(n_codes, dtype=np.int64)
         x = x.tocsr()
+        jobs: list[tuple[int, Any, Any, np.ndarray]] = []
         for c in range(n_codes):
             rows = np.flatnonzero(known[:, c])
             labels = y[rows, c].astype(int)
@@ -117,10 +126,25 @@ class DecisionClassifier:
                 model: Any = CalibratedClassifierCV(base, method="sigmoid", cv=3)
             else:
                 model = base
-            model.fit(design, labels)
-            self.models_[c] = model
+            jobs.append((c, model, design, labels))
             n = min(pos, neg) * 2
             self.weights_[c] = n / (n + self.blend_half)
+
+        def fit_one(job: tuple[int, Any, Any, np.ndarray]) -> None:
+            c, model, design, labels = job
+            model.fit(design, labels)
+            self.models_[c] = model
+
+        threads = min(self.threads, len(jobs))
+        if threads > 1:
+            # liblinear trains without the GIL: codes fit in parallel
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(fit_one, jobs))
+        else:
+            for job in jobs:
+                fit_one(job)
         return self
 
     def predict_proba(

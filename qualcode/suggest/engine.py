@@ -110,12 +110,13 @@ class Scores:
     score: np.ndarray  # n x codes, final
     prior: np.ndarray  # n x codes, codebook + accepted units only
     counts: np.ndarray  # n x codes, distinct keywords matched
-    hit_matrix: Any  # n x keyword ids (see KeywordRules.explain_hits)
+    hit_matrix: Any  # n x keyword ids (see KeywordRules.explain_unit)
     docs: list[list[str]]
     langs: list[str]
     similarity: np.ndarray
     nearest: np.ndarray
     learned: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per code: bool
+    phrase_hits: dict[int, list] = field(default_factory=dict)  # unit -> phrase Hits
 
 
 class Suggester:
@@ -247,11 +248,12 @@ class Suggester:
         langs: list[str],
         index: tuple[Any, list[str]],
         exclude: list[list[int]] | None = None,
-    ) -> tuple[np.ndarray, tuple[np.ndarray, Any], tuple[np.ndarray, np.ndarray], np.ndarray]:
+    ) -> tuple[np.ndarray, tuple[np.ndarray, Any, dict], tuple[np.ndarray, np.ndarray], np.ndarray]:
         """Codebook score, keyword hits, (similarity, nearest example) and the
         signals behind the score (n x codes x 6) for the classifier."""
         o = self.options
-        counts, hit_matrix = self.rules.count_matrix(index[0], index[1], docs, langs)
+        phrase_hits: dict[int, list] = {}
+        counts, hit_matrix = self.rules.count_matrix(index[0], index[1], docs, langs, phrase_hits)
         sim, nearest = self.similarity_.score(x, exclude=exclude)
         vocab, _ = self.vocabulary_.score(x)
         signals = np.stack(
@@ -277,7 +279,8 @@ class Suggester:
             dtype=np.float32,
         )
         z = o.bias + signals @ weights
-        return 1.0 / (1.0 + np.exp(-z)), (counts, hit_matrix), (sim, nearest), signals
+        prior = 1.0 / (1.0 + np.exp(-z))
+        return prior, (counts, hit_matrix, phrase_hits), (sim, nearest), signals
 
     def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> Scores:
         if not hasattr(self, "featurizer_"):
@@ -285,7 +288,7 @@ class Suggester:
         docs, unit_langs = self.prepare(texts, langs)
         index = index_words(docs)
         x = self.featurizer_.combined(self.featurizer_.transform(docs, unit_langs, index))
-        prior, (counts, hit_matrix), (sim, nearest), signals = self._prior(
+        prior, (counts, hit_matrix, phrase_hits), (sim, nearest), signals = self._prior(
             x, docs, unit_langs, index
         )
         final = prior
@@ -294,39 +297,54 @@ class Suggester:
             final = self.classifier_.predict_proba(x, prior, signals)
             learned = np.array([m is not None for m in self.classifier_.models_])
         return Scores(
-            self.code_ids, final, prior, counts, hit_matrix, docs, unit_langs, sim, nearest, learned
+            self.code_ids,
+            final,
+            prior,
+            counts,
+            hit_matrix,
+            docs,
+            unit_langs,
+            sim,
+            nearest,
+            learned,
+            phrase_hits,
         )
 
     # -- explaining ------------------------------------------------------------
 
     def rationale(self, scores: Scores, i: int, c: int) -> str:
-        rows = (
-            scores.counts[i].tolist(),
-            scores.similarity[i].tolist(),
-            scores.nearest[i].tolist(),
-        )
-        return self._why(scores, i, c, *rows)
+        return self._rationales(scores, i, [c])[0]
 
-    def _why(self, scores: Scores, i: int, c: int, counts: list, sims: list, nearest: list) -> str:
-        parts = []
-        total = int(counts[c])
-        if total:
+    def _rationales(self, scores: Scores, i: int, codes: list[int]) -> list[str]:
+        """Rationales of one unit's suggested codes; the unit's keyword hits
+        are explained once for all of them (only kept suggestions pay)."""
+        counts = scores.counts[i]
+        totals = {c: int(counts[c]) for c in codes if counts[c]}
+        explained: dict[int, list] = {}
+        if totals:
             m = scores.hit_matrix
-            hits = self.rules.explain_hits(
+            explained = self.rules.explain_unit(
                 m.indices[m.indptr[i] : m.indptr[i + 1]],
                 scores.docs[i],
                 scores.langs[i],
-                c,
-                total,
+                totals,
+                scores.phrase_hits.get(i, []),
             )
-            if hits:
-                parts.append("matched: " + ", ".join(h.explain() for h in hits[:3]))
-        j = nearest[c]
-        if j >= 0 and sims[c] >= 0.2:
+        sims, nearest = scores.similarity[i], scores.nearest[i]
+        return [
+            self._why(scores, i, c, explained.get(c, []), float(sims[c]), int(nearest[c]))
+            for c in codes
+        ]
+
+    def _why(self, scores: Scores, i: int, c: int, hits: list, sim: float, j: int) -> str:
+        parts = []
+        if hits:
+            parts.append("matched: " + ", ".join(h.explain() for h in hits[:3]))
+        if j >= 0 and sim >= 0.2:
             example = self.similarity_.text(j)
             if len(example) > 70:
                 example = example[:67].rstrip() + "…"
-            parts.append(f"like: “{example}” ({sims[c]:.2f})")
+            parts.append(f"like: “{example}” ({sim:.2f})")
         if len(scores.learned) and scores.learned[c] and self.classifier_ is not None:
             n = int(self.classifier_.n_positive_[c] + self.classifier_.n_negative_[c])
             parts.append(
@@ -336,10 +354,24 @@ class Suggester:
 
     def top(self, scores: Scores, i: int) -> list[tuple[str, float, str]]:
         """(code id, score, rationale) of one unit's suggestions, best first."""
-        o = self.options
-        row = scores.score[i]
-        keep = np.flatnonzero(row >= o.min_score)
-        if not len(keep):
+        kept = self._kept(scores)[i]
+        if not kept:
             return []
-        order = keep[np.argsort(-row[keep], kind="stable")][: o.max_suggestions]
-        return [(scores.codes[c], float(row[c]), self.rationale(scores, i, int(c))) for c in order]
+        row = scores.score[i]
+        whys = self._rationales(scores, i, kept)
+        return [(scores.codes[c], float(row[c]), why) for c, why in zip(kept, whys, strict=True)]
+
+    def _kept(self, scores: Scores) -> list[list[int]]:
+        """Per unit, the codes kept as suggestions, best first: selected for
+        the whole batch at once (cached on ``scores``) rather than per unit."""
+        cache = scores.__dict__.get("_kept")
+        if cache is not None:
+            return cache
+        o = self.options
+        order = np.argsort(-scores.score, axis=1, kind="stable")[:, : max(o.max_suggestions, 0)]
+        ok = np.take_along_axis(scores.score, order, axis=1) >= o.min_score
+        # scores are sorted, so the kept codes are a prefix of each row
+        lengths = ok.sum(axis=1).tolist()
+        cache = [row[:n] for row, n in zip(order.tolist(), lengths, strict=True)]
+        scores.__dict__["_kept"] = cache
+        return cache

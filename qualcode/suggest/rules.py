@@ -214,12 +214,18 @@ class KeywordRules:
         return result
 
     def count_matrix(
-        self, units: Any, words: list[str], docs: Sequence[list[str]], langs: Sequence[str]
+        self,
+        units: Any,
+        words: list[str],
+        docs: Sequence[list[str]],
+        langs: Sequence[str],
+        phrase_hits: dict[int, list[Hit]] | None = None,
     ) -> tuple[np.ndarray, Any]:
         """Distinct keywords matched per (unit, code), computed once per
         distinct word: ``units`` is the (units x words) count matrix of
         ``words``. Also returns the (units x keyword ids) hit matrix that
-        ``explain_hits`` reads."""
+        ``explain_unit`` reads; ``phrase_hits`` (unit -> hits), when given,
+        receives the phrases found so the rationale need not look again."""
         from scipy import sparse
 
         n, k = len(docs), len(self.codes)
@@ -255,12 +261,17 @@ class KeywordRules:
             for r_local, index in zip(cand.row, cand.col, strict=True):
                 i = int(rows[r_local])
                 ws = docs[i]
-                if any(
-                    self._phrase_at(ws, lang, j, index)
-                    for j in range(len(ws))
-                    if index in self._lookup(ws[j], lang)[1]
-                ):
-                    counts[i, self._phrases[index][0]] += 1
+                for j in range(len(ws)):
+                    if index not in self._lookup(ws[j], lang)[1]:
+                        continue
+                    end = self._phrase_at(ws, lang, j, index)
+                    if end:
+                        ci, phrase = self._phrases[index][:2]
+                        counts[i, ci] += 1
+                        if phrase_hits is not None:
+                            hit_ = Hit(ci, phrase, " ".join(ws[j:end]))
+                            phrase_hits.setdefault(i, []).append(hit_)
+                        break
         hit = hit.tocsr()
         if hit.nnz:
             onehot = sparse.csr_matrix(
@@ -272,6 +283,40 @@ class KeywordRules:
             )
             counts += (hit @ onehot).toarray()
         return counts, hit
+
+    def explain_unit(
+        self,
+        hit_ids: Any,
+        words: list[str],
+        lang: str,
+        totals: dict[int, int],
+        phrases: list[Hit] | None = None,
+    ) -> dict[int, list[Hit]]:
+        """The hits of one unit for the codes in ``totals`` (code -> distinct
+        hits), from its row of the hit matrix and the phrases ``count_matrix``
+        found (matched again when not given): each word is looked up once per
+        unit, not once per suggested code."""
+        want = [j for j in hit_ids.tolist() if self._id_code_list[j] in totals]
+        found: dict[int, list[Hit]] = {c: [] for c in totals}
+        if want:
+            first: dict[int, str] = {}
+            pending = set(want)
+            for w in words:
+                for j in self._word_ids(w, lang)[0]:
+                    if j in pending:
+                        first[j] = w
+                        pending.discard(j)
+                if not pending:
+                    break
+            for j in want:
+                code = self._id_code_list[j]
+                found[code].append(Hit(code, self._id_keyword[j], first.get(j, "")))
+        short = {c for c, total in totals.items() if total > len(found[c])}
+        if short:
+            for h in phrases if phrases is not None else self.match(words, lang):
+                if h.code in short and " " in h.keyword:
+                    found[h.code].append(h)
+        return found
 
     def explain_hits(
         self, hit_ids: Any, words: list[str], lang: str, code: int, total: int

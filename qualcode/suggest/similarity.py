@@ -77,7 +77,11 @@ class TextFeaturizer:
         if not words:
             words = [""]
         grams = self._hasher(analyzer="char_wb", ngram_range=self.ngram_range).transform(words)
-        chars = units @ grams
+        # the character product releases the GIL: it runs beside the lemma part
+        from concurrent.futures import ThreadPoolExecutor
+
+        pool = ThreadPoolExecutor(1)
+        chars_future = pool.submit(lambda: units @ grams)
         # a word's lemma depends on the unit's language: one word->lemma map per language
         lemma_hasher = self._hasher(analyzer=_single)
         lang_arr = np.asarray(langs)
@@ -88,13 +92,17 @@ class TextFeaturizer:
             parts.append(units[rows] @ to_lemma if len(rows) < len(langs) else units @ to_lemma)
             order.append(rows)
         if len(parts) == 1:
-            return chars, parts[0]
-        if not parts:
-            return chars, sparse.csr_matrix((len(docs), self.n_features), dtype=np.float32)
-        stacked = sparse.vstack(parts, format="csr")
-        inverse = np.empty(len(docs), dtype=np.int64)
-        inverse[np.concatenate(order)] = np.arange(len(docs))
-        return chars, stacked[inverse]
+            lems = parts[0]
+        elif not parts:
+            lems = sparse.csr_matrix((len(docs), self.n_features), dtype=np.float32)
+        else:
+            stacked = sparse.vstack(parts, format="csr")
+            inverse = np.empty(len(docs), dtype=np.int64)
+            inverse[np.concatenate(order)] = np.arange(len(docs))
+            lems = stacked[inverse]
+        chars = chars_future.result()
+        pool.shutdown()
+        return chars, lems
 
     def fit(self, docs: Sequence[list[str]], langs: Sequence[str]) -> TextFeaturizer:
         chars, lems = self._counts(docs, langs)
@@ -131,13 +139,22 @@ class TextFeaturizer:
         return out[0], out[1]
 
     def combined(self, parts: tuple[Any, Any]) -> Any:
-        """One matrix for the classifier and for similarity, rows L2-normalized."""
+        """One matrix for the classifier and for similarity, rows L2-normalized
+        (``parts`` as ``transform`` returns them)."""
         from scipy import sparse
-        from sklearn.preprocessing import normalize
 
         chars, lems = parts
         both = sparse.hstack([chars, lems * self.lemma_weight], format="csr")
-        return normalize(both) if both.shape[0] else both
+        if not both.shape[0]:
+            return both
+        # both parts come L2-normalized (or empty): the row norm is known
+        # without another pass over the data
+        has_c = (np.diff(chars.indptr) > 0).astype(np.float32)
+        has_l = (np.diff(lems.indptr) > 0).astype(np.float32)
+        norm = np.sqrt(has_c + has_l * self.lemma_weight**2)
+        scale = np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0)
+        both.data *= np.repeat(scale, np.diff(both.indptr))
+        return both
 
 
 def _single(word: str) -> list[str]:
@@ -148,10 +165,15 @@ class ExampleSimilarity:
     """Nearest example per code by cosine similarity (scikit-learn style).
 
     chunk: rows scored at once (bounds memory on large batches).
+    threads: chunks scored in parallel (default: up to 2 per available core
+        count, as the product releases the GIL).
     """
 
-    def __init__(self, chunk: int = 4096) -> None:
+    def __init__(self, chunk: int = 4096, threads: int | None = None) -> None:
+        import os
+
         self.chunk = chunk
+        self.threads = threads if threads is not None else min(2, os.cpu_count() or 1)
 
     def fit(
         self, matrix: Any, codes: Sequence[int], texts: Sequence[str], n_codes: int
@@ -183,7 +205,9 @@ class ExampleSimilarity:
         position = np.empty(len(self.codes_), dtype=np.int64)
         if exclude is not None:
             position[self.order_] = np.arange(len(self.codes_))
-        for lo in range(0, n, self.chunk):
+
+        def chunk(lo: int) -> None:
+            # writes only its own rows of best/nearest: safe to run in threads
             sims = (x[lo : lo + self.chunk] @ self.transposed_).toarray()
             if exclude is not None:
                 for r in range(len(sims)):
@@ -197,6 +221,19 @@ class ExampleSimilarity:
                 arg = sims[:, a:b].argmax(axis=1)
                 best[lo : lo + len(sims), c] = sims[rows, a + arg]
                 nearest[lo : lo + len(sims), c] = a + arg
+
+        starts = range(0, n, self.chunk)
+        threads = min(getattr(self, "threads", 1), len(starts))  # older pickles: 1
+        if threads > 1:
+            # scipy's sparse product and numpy release the GIL: chunks run in
+            # parallel on a multi-core machine (this is the costliest step)
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(chunk, starts))
+        else:
+            for lo in starts:
+                chunk(lo)
         return best, nearest
 
     def text(self, index: int) -> str:
