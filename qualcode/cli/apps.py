@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +11,7 @@ import typer
 from typer.core import TyperGroup, _click
 
 from qualcode.errors import QualcodeError
+from qualcode.store import StoreError
 
 
 class QualcodeGroup(TyperGroup):
@@ -23,7 +23,7 @@ class QualcodeGroup(TyperGroup):
         except QualcodeError as e:
             typer.secho(f"Error: {e}", err=True, fg="red")
             raise typer.Exit(1) from None
-        except sqlite3.OperationalError as e:
+        except StoreError as e:
             typer.secho(
                 f"Error: the project database is not usable ({e}); is another qualcode "
                 "holding it, or is the disk full?",

@@ -23,7 +23,11 @@ from qualcode.store.review import ReviewStore
 from qualcode.store.schema import SCHEMA_VERSION, migrate
 from qualcode.store.sessions import SessionStore
 
-__all__ = ["Store", "open_store", "SCHEMA_VERSION"]
+__all__ = ["Store", "StoreError", "open_store", "SCHEMA_VERSION"]
+
+# What the backend raises when the database cannot be used (locked, disk
+# full, corrupt). Callers catch this name, never the driver's own class.
+StoreError = sqlite3.OperationalError
 
 
 class Store(SessionStore, CodingStore, ReviewStore, ReportStore, ExchangeStore, StoreBase):
