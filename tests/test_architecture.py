@@ -61,3 +61,21 @@ def test_tui_is_imported_only_by_the_review_command():
         and path.relative_to(root) != pathlib.Path("cli/review.py")
     ]
     assert offenders == []
+
+
+def test_only_the_store_speaks_sql():
+    """Teams will share a PostgreSQL database: no module outside
+    qualcode/store/ may use the SQLite driver or write SQL."""
+    from pathlib import Path
+
+    root = Path(qualcode.__file__).parent
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "store" not in path.relative_to(root).parts
+        and (
+            "sqlite3" in path.read_text(encoding="utf-8")
+            or ".execute(" in path.read_text(encoding="utf-8")
+        )
+    ]
+    assert offenders == []
