@@ -310,7 +310,9 @@ def _shares(rows: list[dict]) -> list[str]:
     notes = [f"On {session[0]['recording']} (base): openai-whisper fp32 {walls[0]:.1f} s."]
     for name, before, after in zip(steps, walls, walls[1:], strict=False):
         notes.append(f"- {name}: {before:.1f} s -> {after:.1f} s ({before / after:.2f}x)")
-    default = next(r for r in session if r["vad"] and r["batched"])
+    # the default pipeline: int8 + VAD, batched only on request
+    # (qualcode.engines.BATCH_MIN_SECONDS)
+    default = next(r for r in session if r["vad"] and not r["batched"] and r["compute"] == "int8")
     notes.append(
         f"- default pipeline vs openai-whisper: {walls[0] / default['wall']:.2f}x faster, "
         f"WER {default['wer']:.1%} vs {session[0]['wer']:.1%}"

@@ -20,9 +20,11 @@ if TYPE_CHECKING:
     import numpy as np
 
 # files at least this long go through faster-whisper's batched pipeline when
-# ``batched`` is left to auto: measured on 2 cores (docs/benchmarks.md), it was
-# slower than the plain loop on a 2-minute cut and 2x faster on 10 minutes
-BATCH_MIN_SECONDS = 300.0
+# ``batched`` is left to auto. Measured on 2 cores (docs/benchmarks.md) it is
+# about 2x faster on a 10-minute session but 3-4 WER points worse than the
+# plain loop (and than openai-whisper), so by default it is never chosen:
+# accuracy of the transcript comes first; --batched trades it for speed.
+BATCH_MIN_SECONDS = float("inf")
 
 Progress = Callable[[float], None]
 
@@ -40,8 +42,9 @@ class TranscribeOptions:
     beam_size: beam search width (1 = greedy, faster, a little less accurate).
     vad: skip non-speech with Silero VAD before decoding (faster-whisper);
         long group recordings have many pauses.
-    batched: use faster-whisper's batched pipeline; ``None`` = when the file
-        is at least ``BATCH_MIN_SECONDS`` long.
+    batched: use faster-whisper's batched pipeline (about 2x faster on long
+        files, a few WER points worse); ``None`` = when the file is at least
+        ``BATCH_MIN_SECONDS`` long (by default: never).
     batch_size: chunks per batch in the batched pipeline.
     cpu_threads: CPU threads (0 = the engine's default, all cores).
     allow_download: let a missing model be downloaded from the hub.
