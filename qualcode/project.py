@@ -10,8 +10,9 @@ from __future__ import annotations
 import getpass
 import os
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import TypeVar
 
 import yaml
 
@@ -121,6 +122,23 @@ class Project:
         path = self.root / ".qualcode"
         path.mkdir(exist_ok=True)
         return path
+
+
+_Options = TypeVar("_Options")
+
+
+def options_from_section(cls: type[_Options], section: str, config: dict | None) -> _Options:
+    """Build a stage's options dataclass from its ``qualcode.yaml`` section
+    (``segment:``, ``suggest:``), naming any key the stage does not know."""
+    config = dict(config or {})
+    known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(config) - known)
+    if unknown:
+        raise QualcodeError(
+            f"qualcode.yaml: unknown {section} setting(s) {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(known))}"
+        )
+    return cls(**config)
 
 
 def shipped_codebook(name: str) -> Path | None:

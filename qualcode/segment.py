@@ -18,7 +18,7 @@ units whose text is gone keep their decisions and are listed in the report.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -77,15 +77,9 @@ class SegmentOptions:
 
     @classmethod
     def from_config(cls, config: dict[str, Any] | None) -> SegmentOptions:
-        config = dict(config or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise QualcodeError(
-                f"qualcode.yaml: unknown segment setting(s) {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(known))}"
-            )
-        opts = cls(**config)
+        from qualcode.project import options_from_section
+
+        opts = options_from_section(cls, "segment", config)
         if opts.max_sentences < 1 or opts.max_words < 1:
             raise QualcodeError("qualcode.yaml: segment max_sentences and max_words must be >= 1")
         return opts

@@ -73,3 +73,11 @@ def test_config_round_trips(tmp_path: Path) -> None:
 def test_unknown_codebook_lists_shipped_ones() -> None:
     with pytest.raises(QualcodeError, match="emessi"):
         resolve_codebook("nosuchbook")
+
+
+def test_stage_options_from_config_name_unknown_keys() -> None:
+    from qualcode.suggest.engine import SuggestOptions
+
+    assert SuggestOptions.from_config({"retrain_every": 5}).retrain_every == 5
+    with pytest.raises(QualcodeError, match="unknown suggest setting\\(s\\) colour"):
+        SuggestOptions.from_config({"colour": "blue"})

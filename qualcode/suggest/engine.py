@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -72,15 +72,9 @@ class SuggestOptions:
 
     @classmethod
     def from_config(cls, config: dict[str, Any] | None) -> SuggestOptions:
-        config = dict(config or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(config) - known)
-        if unknown:
-            raise QualcodeError(
-                f"qualcode.yaml: unknown suggest setting(s) {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(known))}"
-            )
-        return cls(**config)
+        from qualcode.project import options_from_section
+
+        return options_from_section(cls, "suggest", config)
 
 
 def suggestable_codes(codebook: Codebook) -> list[CodebookCode]:
