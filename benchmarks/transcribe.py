@@ -211,6 +211,11 @@ def main(argv: list[str] | None = None) -> int:
         "--skip-engine", action="append", default=[], help="leave out rows of this engine"
     )
     parser.add_argument(
+        "--config",
+        help="run only configurations whose label holds all these words, e.g. "
+        "'faster-whisper int8 vad batched' (labels: ENGINE COMPUTE vad|novad batched|plain)",
+    )
+    parser.add_argument(
         "--write-docs",
         action="store_true",
         help="put the table under '## Transcription' in docs/benchmarks.md",
@@ -246,6 +251,12 @@ def main(argv: list[str] | None = None) -> int:
             for engine, compute, vad, batched in configs:
                 if engine in args.skip_engine:
                     continue
+                label = (
+                    f"{engine} {compute} {'vad' if vad else 'novad'} "
+                    f"{'batched' if batched else 'plain'}"
+                ).split()
+                if args.config and not all(w in label for w in args.config.split()):
+                    continue
                 spec = {
                     "path": rec["path"],
                     "lang": rec["lang"],
@@ -272,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
                     "batched": result["batched"],
                     "wall": wall,
                     "rtf": wall / result["duration"],
+                    "duration": result["duration"],
                     "peak_mb": peak,
                     "wer": jiwer.wer(ref, hyp),
                     "cer": jiwer.cer(ref, hyp),
@@ -310,9 +322,16 @@ def _shares(rows: list[dict]) -> list[str]:
     notes = [f"On {session[0]['recording']} (base): openai-whisper fp32 {walls[0]:.1f} s."]
     for name, before, after in zip(steps, walls, walls[1:], strict=False):
         notes.append(f"- {name}: {before:.1f} s -> {after:.1f} s ({before / after:.2f}x)")
-    # the default pipeline: int8 + VAD, batched only on request
-    # (qualcode.engines.BATCH_MIN_SECONDS)
-    default = next(r for r in session if r["vad"] and not r["batched"] and r["compute"] == "int8")
+    # the default pipeline: int8 + VAD, batched on long files (BATCH_MIN_SECONDS)
+    from qualcode.engines import BATCH_MIN_SECONDS
+
+    default = next(
+        r
+        for r in session
+        if r["vad"]
+        and r["compute"] == "int8"
+        and r["batched"] == (r["duration"] >= BATCH_MIN_SECONDS)
+    )
     notes.append(
         f"- default pipeline vs openai-whisper: {walls[0] / default['wall']:.2f}x faster, "
         f"WER {default['wer']:.1%} vs {session[0]['wer']:.1%}"

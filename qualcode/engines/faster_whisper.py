@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from qualcode.engines import (
+    BATCH_CHUNK_SECONDS,
     BATCH_MIN_SECONDS,
     EngineResult,
     Progress,
@@ -83,7 +84,13 @@ class FasterWhisperEngine:
             from faster_whisper import BatchedInferencePipeline
 
             pipeline = BatchedInferencePipeline(model)
-            segments, info = pipeline.transcribe(audio, batch_size=options.batch_size, **common)
+            segments, info = pipeline.transcribe(
+                audio,
+                batch_size=options.batch_size,
+                chunk_length=BATCH_CHUNK_SECONDS,
+                without_timestamps=False,
+                **common,
+            )
         else:
             # condition_on_previous_text=False: a group session's topic jumps,
             # and conditioning makes Whisper repeat itself after a misheard bit
@@ -117,6 +124,7 @@ class FasterWhisperEngine:
             "vad": options.vad,
             "batched": bool(batched),
             "batch_size": options.batch_size if batched else None,
+            "chunk_length": BATCH_CHUNK_SECONDS if batched else None,
             "cpu_threads": options.cpu_threads,
             "versions": {
                 "faster_whisper": faster_whisper.__version__,
