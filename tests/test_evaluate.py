@@ -82,6 +82,14 @@ def test_evaluate_codebook_only_and_with_training(emessi) -> None:
     assert baseline.n_test == 113
 
 
+def test_codebook_generalises_to_talk_it_was_not_built_on(emessi) -> None:
+    # written from the code definitions alone, never tuned on (tests/data/README.md)
+    report = evaluate(DATA / "emessi-holdout.csv", emessi)
+    assert report.n_test == 240
+    assert report.micro_f1 >= 0.72
+    assert min(m.f1 for m in report.codes.values()) >= 0.5
+
+
 def test_import_coded_creates_units_and_decisions(project, tmp_path: Path) -> None:
     path = tmp_path / "coded.csv"
     path.write_text(
