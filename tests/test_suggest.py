@@ -67,6 +67,19 @@ def _rules(book) -> KeywordRules:
     return KeywordRules(suggestable_codes(book))
 
 
+def test_tokens_are_the_token_regex_words() -> None:
+    from qualcode.suggest.text import TOKEN
+
+    texts = [
+        "Don't split well-being, work/life or “quoted” words... 2024 a1b ½x",
+        "Mä oon niinku -- ihan loppu!! Vapaa-aika? (sulkeissa) 'lainaus’",
+        "tab\tseparated\nlines and trailing-",
+    ]
+    for text in texts:
+        assert tokens(text) == TOKEN.findall(text.lower())
+    assert tokens("Don't stop, well-being!") == ["don't", "stop", "well-being"]
+
+
 def test_finnish_inflected_keyword_matches_by_lemma(small_book) -> None:
     rules = _rules(small_book)
     hits = rules.match(tokens("Meidän vapaaehtoisten määrä on laskenut."), "fi")

@@ -29,7 +29,12 @@ import numpy as np
 from qualcode.errors import QualcodeError
 from qualcode.suggest.classifier import DecisionClassifier
 from qualcode.suggest.rules import KeywordRules
-from qualcode.suggest.similarity import ExampleSimilarity, TextFeaturizer, index_words
+from qualcode.suggest.similarity import (
+    ExampleSimilarity,
+    SplitRows,
+    TextFeaturizer,
+    index_words,
+)
 from qualcode.suggest.text import detect_language, tokens
 
 if TYPE_CHECKING:
@@ -281,7 +286,11 @@ class Suggester:
             raise QualcodeError("the suggester is not prepared; call fit() first")
         docs, unit_langs = self.prepare(texts, langs)
         index = index_words(docs)
-        x = self.featurizer_.combined(self.featurizer_.transform(docs, unit_langs, index))
+        parts = self.featurizer_.transform(docs, unit_langs, index)
+        # similarity works on the two parts; only a classifier needs them stacked
+        x: Any = SplitRows(parts, self.featurizer_.lemma_weight)
+        if self.classifier_ is not None:
+            x = self.featurizer_.combined(parts)
         prior, (counts, hit_matrix, phrase_hits), (sim, nearest), signals = self._prior(
             x, docs, unit_langs, index
         )

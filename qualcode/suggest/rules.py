@@ -96,6 +96,7 @@ class KeywordRules:
         self._id_code_list = self._id_code.tolist()
         self._id_keyword = [kw for _, kw in self._ids]
         self._vector_cache: dict[tuple[str, str], tuple[list[int], list[int], list[int]]] = {}
+        self._ids_by_word: dict[str, dict[str, list[int]]] = {}
 
     def _add(self, ci: int, kw: str, lang: str) -> None:
         if not kw:
@@ -236,6 +237,14 @@ class KeywordRules:
         for lang in sorted(set(langs)):
             rows = np.flatnonzero(lang_arr == lang)
             triples = [self._word_ids(w, lang) for w in words]
+            # per-word tables for the loops below and for explain_unit: a dict
+            # lookup per word instead of a method call (millions on a big batch)
+            table = self._ids_by_word.setdefault(lang, {})
+            starts: dict[str, list[int]] = {}
+            for w, t in zip(words, triples, strict=True):
+                table[w] = t[0]
+                if t[1]:
+                    starts[w] = t[1]
             mats = []
             for part, width in ((0, n_ids), (1, n_phrases), (2, n_phrases)):
                 r = [i for i, t in enumerate(triples) for _ in t[part]]
@@ -261,8 +270,8 @@ class KeywordRules:
             for r_local, index in zip(cand.row, cand.col, strict=True):
                 i = int(rows[r_local])
                 ws = docs[i]
-                for j in range(len(ws)):
-                    if index not in self._lookup(ws[j], lang)[1]:
+                for j, w in enumerate(ws):
+                    if index not in starts.get(w, ()):
                         continue
                     end = self._phrase_at(ws, lang, j, index)
                     if end:
@@ -301,8 +310,12 @@ class KeywordRules:
         if want:
             first: dict[int, str] = {}
             pending = set(want)
+            table = self._ids_by_word.get(lang, {})
             for w in words:
-                for j in self._word_ids(w, lang)[0]:
+                ids = table.get(w)
+                if ids is None:
+                    ids = self._word_ids(w, lang)[0]
+                for j in ids:
                     if j in pending:
                         first[j] = w
                         pending.discard(j)

@@ -24,14 +24,16 @@ from qualcode.suggest.text import lemma
 
 def index_words(docs: Sequence[Sequence[str]]) -> tuple[Any, list[str]]:
     """Sparse (docs x distinct words) count matrix and the words."""
+    from itertools import chain
+
     from scipy import sparse
 
-    lengths = np.fromiter((len(d) for d in docs), dtype=np.int64, count=len(docs))
-    flat = [w for d in docs for w in d]
-    vocab: dict[str, int] = {}
-    indices = np.fromiter(
-        (vocab.setdefault(w, len(vocab)) for w in flat), dtype=np.int32, count=len(flat)
-    )
+    lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+    flat = list(chain.from_iterable(docs))
+    # dict.fromkeys and map(dict.__getitem__) run in C: this is the hot loop
+    # of scoring a large batch (one step per word of every unit)
+    vocab = {w: i for i, w in enumerate(dict.fromkeys(flat))}
+    indices = np.fromiter(map(vocab.__getitem__, flat), dtype=np.int32, count=len(flat))
     indptr = np.zeros(len(docs) + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     data = np.ones(len(flat), dtype=np.float32)
@@ -161,6 +163,40 @@ def _single(word: str) -> list[str]:
     return [word]
 
 
+class SplitRows:
+    """The rows ``TextFeaturizer.combined`` would build, kept as their two
+    parts: multiplying each part by the examples and adding the small dense
+    results is cheaper than stacking the large matrix (millions of n-grams
+    for a big batch). Similarity needs nothing else.
+
+    parts: (character part, lemma part) as ``transform`` returns them.
+    lemma_weight: the featurizer's weight of the lemma part.
+    """
+
+    def __init__(self, parts: tuple[Any, Any], lemma_weight: float, scale: Any = None) -> None:
+        self.chars, self.lems = parts
+        self.lemma_weight = lemma_weight
+        if scale is None:
+            has_c = (np.diff(self.chars.indptr) > 0).astype(np.float32)
+            has_l = (np.diff(self.lems.indptr) > 0).astype(np.float32)
+            norm = np.sqrt(has_c + has_l * lemma_weight**2)
+            scale = np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0)
+        self.scale = scale
+        self.shape = (self.chars.shape[0], self.chars.shape[1] + self.lems.shape[1])
+
+    def rows(self, lo: int, hi: int) -> SplitRows:
+        part = (self.chars[lo:hi], self.lems[lo:hi])
+        return SplitRows(part, self.lemma_weight, self.scale[lo:hi])
+
+    def dot_dense(self, transposed: Any) -> np.ndarray:
+        """Dense ``rows @ transposed`` (transposed: combined features x k)."""
+        n_char = self.chars.shape[1]
+        out = (self.chars @ transposed[:n_char]).toarray()
+        out += self.lemma_weight * (self.lems @ transposed[n_char:]).toarray()
+        out *= self.scale[:, None]
+        return out
+
+
 class ExampleSimilarity:
     """Nearest example per code by cosine similarity (scikit-learn style).
 
@@ -208,7 +244,10 @@ class ExampleSimilarity:
 
         def chunk(lo: int) -> None:
             # writes only its own rows of best/nearest: safe to run in threads
-            sims = (x[lo : lo + self.chunk] @ self.transposed_).toarray()
+            if isinstance(x, SplitRows):
+                sims = x.rows(lo, lo + self.chunk).dot_dense(self.transposed_)
+            else:
+                sims = (x[lo : lo + self.chunk] @ self.transposed_).toarray()
             if exclude is not None:
                 for r in range(len(sims)):
                     for j in exclude[lo + r]:
