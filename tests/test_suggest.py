@@ -197,6 +197,24 @@ def test_training_improves_held_out_f1_on_a_fixed_split(emessi) -> None:
     assert "learned from" in learned.rationale(scores, 0, ids.index("funding"))
 
 
+def test_fast_scoring_of_learned_models_equals_their_design_matrix(emessi) -> None:
+    # predict_proba scores the logistic models from their coefficients; it
+    # must give what scikit-learn gives on the stacked design matrix
+    ids = Suggester(emessi).fit().code_ids
+    rows = LEARN_TRAIN * 4  # enough decisions for calibrated (3-fold) models
+    y = np.array([[c == code for c in ids] for _, code in rows], dtype=np.float32)
+    learned = Suggester(emessi).fit([t for t, _ in rows], None, y, np.ones_like(y, dtype=bool))
+    clf = learned.classifier_
+    assert clf is not None and clf._linear_models()
+    assert any(hasattr(m, "calibrated_classifiers_") for m in clf.models_ if m is not None)
+    texts = [t for t, _ in LEARN_TEST]
+    fast = learned.score(texts).score
+    clf._linear_models = lambda: None  # type: ignore[method-assign]
+    slow = learned.score(texts).score
+    assert np.allclose(fast, slow, atol=1e-5)
+    assert not np.allclose(fast, learned.score(texts).prior)
+
+
 def _project_with_session(project) -> int:
     store = project.store
     utterances = [

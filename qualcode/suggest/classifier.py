@@ -154,11 +154,63 @@ class DecisionClassifier:
         has no model."""
         out = prior.astype(np.float32).copy()
         x = x.tocsr()
-        for c, model in enumerate(self.models_):
-            if model is None:
-                continue
-            sig = None if signals is None else signals[:, c]
-            p = model.predict_proba(self._design(x, prior[:, c], sig))[:, 1]
-            w = self.weights_[c]
-            out[:, c] = (1 - w) * prior[:, c] + w * p
+        linear = self._linear_models()
+        if linear is None:  # a model of another shape: score its design matrix
+            for c, model in enumerate(self.models_):
+                if model is None:
+                    continue
+                sig = None if signals is None else signals[:, c]
+                p = model.predict_proba(self._design(x, prior[:, c], sig))[:, 1]
+                out[:, c] = (1 - self.weights_[c]) * prior[:, c] + self.weights_[c] * p
+            return out
+        if not linear:  # no code has enough decisions yet
+            return out
+        # every model is linear in the design matrix [text | codebook signals]:
+        # one sparse x dense product gives all their text terms at once,
+        # instead of stacking a design matrix per code (the costly part on a
+        # large batch)
+        n_text = x.shape[1]
+        coefs = np.stack([coef[:n_text] for _, _, coef, _, _ in linear], axis=1)
+        text_terms = x @ coefs.astype(np.float32) * self.text_weight
+        for c in {c for c, *_ in linear}:
+            cols = [logit(prior[:, c]).reshape(-1, 1) * self.prior_scale / 4.0]
+            if signals is not None:
+                cols.append(signals[:, c] * self.signal_scale)
+            extra = np.hstack(cols).astype(np.float32)
+            members = [(k, m) for k, m in enumerate(linear) if m[0] == c]
+            p = np.zeros(len(prior), dtype=np.float64)
+            for k, (_, intercept, coef, a, b) in members:
+                f = text_terms[:, k] + extra @ coef[n_text:] + intercept
+                if a is None:
+                    p += 1.0 / (1.0 + np.exp(-f))
+                else:  # Platt scaling, as sklearn's _SigmoidCalibration
+                    p += 1.0 / (1.0 + np.exp(a * f + b))
+            p /= len(members)
+            out[:, c] = (1 - self.weights_[c]) * prior[:, c] + self.weights_[c] * p
+        return out
+
+    def _linear_models(self) -> list[tuple[int, float, np.ndarray, Any, Any]] | None:
+        """(code, intercept, coefficients, Platt a, Platt b) of every fitted
+        logistic model (three per calibrated code), or None when a model is
+        not of that shape."""
+        out: list[tuple[int, float, np.ndarray, Any, Any]] = []
+        try:
+            for c, model in enumerate(self.models_):
+                if model is None:
+                    continue
+                if hasattr(model, "calibrated_classifiers_"):
+                    if getattr(model, "method", "sigmoid") != "sigmoid":
+                        return None
+                    for cc in model.calibrated_classifiers_:
+                        lr = cc.estimator
+                        (cal,) = cc.calibrators
+                        out.append(
+                            (c, float(lr.intercept_[0]), lr.coef_[0], float(cal.a_), float(cal.b_))
+                        )
+                elif hasattr(model, "coef_"):
+                    out.append((c, float(model.intercept_[0]), model.coef_[0], None, None))
+                else:
+                    return None
+        except (AttributeError, ValueError):
+            return None
         return out

@@ -66,7 +66,7 @@ class SuggestOptions:
     min_score: float = 0.1
     max_suggestions: int = 5
     retrain_every: int = 20
-    max_accepted_examples: int = 200
+    max_accepted_examples: int = 50
     keyword_weight: float = 4.0
     extra_keyword_weight: float = 0.0
     similarity_weight: float = 6.0
