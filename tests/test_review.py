@@ -6,7 +6,8 @@ import pytest
 
 from qualcode.errors import QualcodeError
 from qualcode.models import Decision
-from qualcode.review import ReviewOptions, ReviewSession, fold, search_codes
+from qualcode.review import ReviewOptions, ReviewSession
+from qualcode.review_views import fold, search_codes
 
 
 def session(p, **kw) -> ReviewSession:
