@@ -116,3 +116,13 @@ def test_batched_pipeline_gives_the_same_words(jfk, jfk_ref):
     hyp = normalize(" ".join(s.text for s in result.segments))
     assert jiwer.wer(jfk_ref, hyp) <= 0.1, hyp
     assert result.words
+
+
+def test_long_recordings_are_batched_by_default() -> None:
+    from qualcode.engines import BATCH_MIN_SECONDS, use_batched
+
+    assert BATCH_MIN_SECONDS == 300
+    assert use_batched(None, True, 600.0) is True  # a 10-minute session
+    assert use_batched(None, True, 120.0) is False  # too short to pay off
+    assert use_batched(None, False, 600.0) is False  # batches are cut at VAD pauses
+    assert use_batched(False, True, 600.0) is False and use_batched(True, True, 5.0) is True

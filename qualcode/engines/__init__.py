@@ -34,6 +34,15 @@ BATCH_CHUNK_SECONDS = 25
 Progress = Callable[[float], None]
 
 
+def use_batched(batched: bool | None, vad: bool, duration: float) -> bool:
+    """Whether faster-whisper decodes in batches: as asked, or (``None``)
+    on recordings of ``BATCH_MIN_SECONDS`` or more when VAD is on (the
+    batched pipeline cuts the audio at the pauses VAD finds)."""
+    if batched is not None:
+        return batched
+    return vad and duration >= BATCH_MIN_SECONDS
+
+
 @dataclass
 class TranscribeOptions:
     """How to transcribe; recorded with each session.

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING, Any
 
 from qualcode.engines import (
     BATCH_CHUNK_SECONDS,
-    BATCH_MIN_SECONDS,
     EngineResult,
     Progress,
     TranscribeOptions,
     resolve_device,
+    use_batched,
 )
 from qualcode.errors import QualcodeError
 from qualcode.models import Utterance, Word
@@ -71,9 +71,7 @@ class FasterWhisperEngine:
 
         model, resolved = self.load(options)
         duration = len(audio) / SAMPLE_RATE
-        batched = options.batched
-        if batched is None:
-            batched = options.vad and duration >= BATCH_MIN_SECONDS
+        batched = use_batched(options.batched, options.vad, duration)
         common: dict[str, Any] = {
             "language": options.forced_language,
             "beam_size": options.beam_size,
