@@ -288,9 +288,11 @@ class Suggester:
         index = index_words(docs)
         parts = self.featurizer_.transform(docs, unit_langs, index)
         # similarity works on the two parts; only a classifier needs them stacked
-        x: Any = SplitRows(parts, self.featurizer_.lemma_weight)
-        if self.classifier_ is not None:
-            x = self.featurizer_.combined(parts)
+        x: Any = (
+            SplitRows(parts, self.featurizer_.lemma_weight)
+            if self.classifier_ is None
+            else self.featurizer_.combined(parts)
+        )
         prior, (counts, hit_matrix, phrase_hits), (sim, nearest), signals = self._prior(
             x, docs, unit_langs, index
         )

@@ -95,8 +95,9 @@ class KeywordRules:
         self._id_code = np.array([ci for ci, _ in self._ids], dtype=np.int64)
         self._id_code_list = self._id_code.tolist()
         self._id_keyword = [kw for _, kw in self._ids]
-        self._vector_cache: dict[tuple[str, str], tuple[list[int], list[int], list[int]]] = {}
-        self._ids_by_word: dict[str, dict[str, list[int]]] = {}
+        # language -> word -> (keyword ids, phrases it starts, phrases it ends);
+        # keyed by word within a language so hot loops look words up directly
+        self._vector_cache: dict[str, dict[str, tuple[list[int], list[int], list[int]]]] = {}
 
     def _add(self, ci: int, kw: str, lang: str) -> None:
         if not kw:
@@ -195,7 +196,8 @@ class KeywordRules:
 
     def _word_ids(self, word: str, lang: str) -> tuple[list[int], list[int], list[int]]:
         """Keyword ids a word matches, phrases it can start, phrases it can end."""
-        cached = self._vector_cache.get((word, lang))
+        cache = self._vector_cache.setdefault(lang, {})
+        cached = cache.get(word)
         if cached is not None:
             return cached
         hits, starts = self._lookup(word, lang)
@@ -211,7 +213,7 @@ class KeywordRules:
             elif wkeys & want:
                 ends.append(index)
         result = (sorted({self._ids[h] for h in hits}), starts, ends)
-        self._vector_cache[(word, lang)] = result
+        cache[word] = result
         return result
 
     def count_matrix(
@@ -237,14 +239,9 @@ class KeywordRules:
         for lang in sorted(set(langs)):
             rows = np.flatnonzero(lang_arr == lang)
             triples = [self._word_ids(w, lang) for w in words]
-            # per-word tables for the loops below and for explain_unit: a dict
-            # lookup per word instead of a method call (millions on a big batch)
-            table = self._ids_by_word.setdefault(lang, {})
-            starts: dict[str, list[int]] = {}
-            for w, t in zip(words, triples, strict=True):
-                table[w] = t[0]
-                if t[1]:
-                    starts[w] = t[1]
+            # phrases each word can start: a dict lookup per word in the loop
+            # below instead of a method call (millions on a big batch)
+            starts = {w: t[1] for w, t in zip(words, triples, strict=True) if t[1]}
             mats = []
             for part, width in ((0, n_ids), (1, n_phrases), (2, n_phrases)):
                 r = [i for i, t in enumerate(triples) for _ in t[part]]
@@ -310,12 +307,11 @@ class KeywordRules:
         if want:
             first: dict[int, str] = {}
             pending = set(want)
-            table = self._ids_by_word.get(lang, {})
+            cache = self._vector_cache.get(lang, {})
             for w in words:
-                ids = table.get(w)
-                if ids is None:
-                    ids = self._word_ids(w, lang)[0]
-                for j in ids:
+                # count_matrix has looked up every word of the batch already
+                known = cache.get(w)
+                for j in (known or self._word_ids(w, lang))[0]:
                     if j in pending:
                         first[j] = w
                         pending.discard(j)

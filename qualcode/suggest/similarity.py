@@ -149,14 +149,20 @@ class TextFeaturizer:
         both = sparse.hstack([chars, lems * self.lemma_weight], format="csr")
         if not both.shape[0]:
             return both
-        # both parts come L2-normalized (or empty): the row norm is known
-        # without another pass over the data
-        has_c = (np.diff(chars.indptr) > 0).astype(np.float32)
-        has_l = (np.diff(lems.indptr) > 0).astype(np.float32)
-        norm = np.sqrt(has_c + has_l * self.lemma_weight**2)
-        scale = np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0)
+        scale = row_scale(parts, self.lemma_weight)
         both.data *= np.repeat(scale, np.diff(both.indptr))
         return both
+
+
+def row_scale(parts: tuple[Any, Any], lemma_weight: float) -> np.ndarray:
+    """Per row, what normalizes [chars, lemma_weight * lems] to unit length.
+    Both parts come L2-normalized (or empty), so the row norm is known
+    without another pass over the data."""
+    chars, lems = parts
+    has_c = (np.diff(chars.indptr) > 0).astype(np.float32)
+    has_l = (np.diff(lems.indptr) > 0).astype(np.float32)
+    norm = np.sqrt(has_c + has_l * lemma_weight**2)
+    return np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0)
 
 
 def _single(word: str) -> list[str]:
@@ -176,12 +182,7 @@ class SplitRows:
     def __init__(self, parts: tuple[Any, Any], lemma_weight: float, scale: Any = None) -> None:
         self.chars, self.lems = parts
         self.lemma_weight = lemma_weight
-        if scale is None:
-            has_c = (np.diff(self.chars.indptr) > 0).astype(np.float32)
-            has_l = (np.diff(self.lems.indptr) > 0).astype(np.float32)
-            norm = np.sqrt(has_c + has_l * lemma_weight**2)
-            scale = np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0)
-        self.scale = scale
+        self.scale = row_scale(parts, lemma_weight) if scale is None else scale
         self.shape = (self.chars.shape[0], self.chars.shape[1] + self.lems.shape[1])
 
     def rows(self, lo: int, hi: int) -> SplitRows:
