@@ -64,14 +64,7 @@ class ProjectConfig:
             raise QualcodeError(f"{path}{line}: not valid YAML ({e}); fix or re-create it") from e
         if not isinstance(data, dict) or "name" not in data:
             raise QualcodeError(f"{path}: expected a mapping with at least `name:`")
-        known = set(cls.__dataclass_fields__)
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise QualcodeError(
-                f"{path}: unknown setting(s) {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(known))}"
-            )
-        return cls(**data)
+        return _dataclass_from(cls, data, str(path), "setting(s)")
 
     def save(self, path: Path) -> None:
         path.write_text(
@@ -130,15 +123,18 @@ _Options = TypeVar("_Options")
 def options_from_section(cls: type[_Options], section: str, config: dict | None) -> _Options:
     """Build a stage's options dataclass from its ``qualcode.yaml`` section
     (``segment:``, ``suggest:``), naming any key the stage does not know."""
-    config = dict(config or {})
+    return _dataclass_from(cls, dict(config or {}), "qualcode.yaml", f"{section} setting(s)")
+
+
+def _dataclass_from(cls: type[_Options], data: dict, where: str, what: str) -> _Options:
+    """``cls(**data)``, refusing keys the dataclass does not have by name."""
     known = {f.name for f in fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(config) - known)
+    unknown = sorted(set(data) - known)
     if unknown:
         raise QualcodeError(
-            f"qualcode.yaml: unknown {section} setting(s) {', '.join(unknown)}; "
-            f"known: {', '.join(sorted(known))}"
+            f"{where}: unknown {what} {', '.join(unknown)}; known: {', '.join(sorted(known))}"
         )
-    return cls(**config)
+    return cls(**data)
 
 
 def shipped_codebook(name: str) -> Path | None:
