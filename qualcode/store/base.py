@@ -7,7 +7,10 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from qualcode.models import Code
 
 
 def now() -> str:
@@ -16,6 +19,20 @@ def now() -> str:
 
 def dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def code_row(code: Code, position: int) -> tuple:
+    """A code's columns for ``codes``, up to its position (id, parent_id,
+    label, labels, description, color, position)."""
+    return (
+        code.id,
+        code.parent_id,
+        code.label,
+        dumps(code.labels),
+        dumps(code.description),
+        code.color,
+        position,
+    )
 
 
 class StoreBase:

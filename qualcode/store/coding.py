@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from qualcode.errors import NotFound, QualcodeError
 from qualcode.models import VERDICTS, Code, Decision, Segment, Suggestion
-from qualcode.store.base import StoreBase, dumps, now
+from qualcode.store.base import StoreBase, code_row, dumps, now
 
 _SEGMENT_SELECT = """
     SELECT g.id, g.session_id, g.seq, g.text, g.char_start, g.char_end, p.name,
@@ -55,15 +55,7 @@ class CodingStore(StoreBase):
                         description = excluded.description, color = excluded.color,
                         position = excluded.position, active = 1
                     """,
-                    (
-                        c.id,
-                        c.parent_id,
-                        c.label,
-                        dumps(c.labels),
-                        dumps(c.description),
-                        c.color,
-                        pos,
-                    ),
+                    code_row(c, pos),
                 )
             new_ids = {c.id for c in codes}
             gone = [cid for cid, active in before.items() if active and cid not in new_ids]

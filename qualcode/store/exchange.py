@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from qualcode.models import Code, Segment, Session, Transcript
-from qualcode.store.base import StoreBase, dumps, now
+from qualcode.store.base import StoreBase, code_row, now
 
 
 @dataclass
@@ -89,16 +89,7 @@ class ExchangeStore(StoreBase):
                                                 color, position, active)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                    (
-                        c.id,
-                        c.parent_id,
-                        c.label,
-                        dumps(c.labels),
-                        dumps(c.description),
-                        c.color,
-                        top + 1 + i,
-                        int(c.active),
-                    ),
+                    (*code_row(c, top + 1 + i), int(c.active)),
                 )
             for item in sessions:
                 sid = self.add_session(item.session, item.transcript)  # type: ignore[attr-defined]
