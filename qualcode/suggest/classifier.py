@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from qualcode.suggest.parallel import default_threads, run_all
+
 
 def logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-4, 1 - 1e-4)
@@ -54,9 +56,7 @@ class DecisionClassifier:
         signal_scale: float = 1.0,
         threads: int | None = None,
     ) -> None:
-        import os
-
-        self.threads = threads if threads is not None else min(2, os.cpu_count() or 1)
+        self.threads = threads if threads is not None else default_threads()
         self.C = C
         self.prior_scale = prior_scale
         self.min_positive = min_positive
@@ -135,16 +135,8 @@ class DecisionClassifier:
             model.fit(design, labels)
             self.models_[c] = model
 
-        threads = min(self.threads, len(jobs))
-        if threads > 1:
-            # liblinear trains without the GIL: codes fit in parallel
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(threads) as pool:
-                list(pool.map(fit_one, jobs))
-        else:
-            for job in jobs:
-                fit_one(job)
+        # liblinear trains without the GIL: codes fit in parallel
+        run_all(fit_one, jobs, self.threads)
         return self
 
     def predict_proba(

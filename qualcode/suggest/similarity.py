@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from qualcode.suggest.parallel import default_threads, run_all
 from qualcode.suggest.text import lemma
 
 
@@ -207,10 +208,8 @@ class ExampleSimilarity:
     """
 
     def __init__(self, chunk: int = 4096, threads: int | None = None) -> None:
-        import os
-
         self.chunk = chunk
-        self.threads = threads if threads is not None else min(2, os.cpu_count() or 1)
+        self.threads = threads if threads is not None else default_threads()
 
     def fit(
         self, matrix: Any, codes: Sequence[int], texts: Sequence[str], n_codes: int
@@ -262,18 +261,8 @@ class ExampleSimilarity:
                 best[lo : lo + len(sims), c] = sims[rows, a + arg]
                 nearest[lo : lo + len(sims), c] = a + arg
 
-        starts = range(0, n, self.chunk)
-        threads = min(getattr(self, "threads", 1), len(starts))  # older pickles: 1
-        if threads > 1:
-            # scipy's sparse product and numpy release the GIL: chunks run in
-            # parallel on a multi-core machine (this is the costliest step)
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(threads) as pool:
-                list(pool.map(chunk, starts))
-        else:
-            for lo in starts:
-                chunk(lo)
+        # the costliest step of scoring: chunks run in parallel
+        run_all(chunk, range(0, n, self.chunk), getattr(self, "threads", 1))  # older pickles: 1
         return best, nearest
 
     def text(self, index: int) -> str:
