@@ -145,9 +145,9 @@ class DecisionClassifier:
         """Blended probabilities (n x codes); the codebook score where a code
         has no model."""
         out = prior.astype(np.float32).copy()
-        x = x.tocsr()
         linear = self._linear_models()
         if linear is None:  # a model of another shape: score its design matrix
+            x = x.stacked() if hasattr(x, "stacked") else x.tocsr()
             for c, model in enumerate(self.models_):
                 if model is None:
                     continue
@@ -163,7 +163,10 @@ class DecisionClassifier:
         # large batch)
         n_text = x.shape[1]
         coefs = np.stack([coef[:n_text] for _, _, coef, _, _ in linear], axis=1)
-        text_terms = x @ coefs.astype(np.float32) * self.text_weight
+        coefs = coefs.astype(np.float32)
+        # split rows (see similarity.SplitRows) multiply part by part
+        text_terms = x.dot_dense(coefs) if hasattr(x, "dot_dense") else x.tocsr() @ coefs
+        text_terms *= self.text_weight
         for c in {c for c, *_ in linear}:
             cols = [logit(prior[:, c]).reshape(-1, 1) * self.prior_scale / 4.0]
             if signals is not None:

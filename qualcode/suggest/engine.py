@@ -287,12 +287,9 @@ class Suggester:
         docs, unit_langs = self.prepare(texts, langs)
         index = index_words(docs)
         parts = self.featurizer_.transform(docs, unit_langs, index)
-        # similarity works on the two parts; only a classifier needs them stacked
-        x: Any = (
-            SplitRows(parts, self.featurizer_.lemma_weight)
-            if self.classifier_ is None
-            else self.featurizer_.combined(parts)
-        )
+        # similarity and the classifier work on the two parts: stacking the
+        # large matrix costs more than multiplying each part
+        x = SplitRows(parts, self.featurizer_.lemma_weight)
         prior, (counts, hit_matrix, phrase_hits), (sim, nearest), signals = self._prior(
             x, docs, unit_langs, index
         )

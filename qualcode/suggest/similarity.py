@@ -146,13 +146,9 @@ class TextFeaturizer:
         (``parts`` as ``transform`` returns them)."""
         from scipy import sparse
 
-        chars, lems = parts
-        both = sparse.hstack([chars, lems * self.lemma_weight], format="csr")
-        if not both.shape[0]:
-            return both
-        scale = row_scale(parts, self.lemma_weight)
-        both.data *= np.repeat(scale, np.diff(both.indptr))
-        return both
+        if not parts[0].shape[0]:
+            return sparse.hstack(parts, format="csr")
+        return SplitRows(parts, self.lemma_weight).stacked()
 
 
 def row_scale(parts: tuple[Any, Any], lemma_weight: float) -> np.ndarray:
@@ -191,12 +187,25 @@ class SplitRows:
         return SplitRows(part, self.lemma_weight, self.scale[lo:hi])
 
     def dot_dense(self, transposed: Any) -> np.ndarray:
-        """Dense ``rows @ transposed`` (transposed: combined features x k)."""
+        """Dense ``rows @ transposed`` (transposed: combined features x k,
+        sparse or dense)."""
         n_char = self.chars.shape[1]
-        out = (self.chars @ transposed[:n_char]).toarray()
-        out += self.lemma_weight * (self.lems @ transposed[n_char:]).toarray()
+        out = _dense(self.chars @ transposed[:n_char])
+        out += self.lemma_weight * _dense(self.lems @ transposed[n_char:])
         out *= self.scale[:, None]
         return out
+
+    def stacked(self) -> Any:
+        """The combined matrix itself, for a consumer that needs it."""
+        from scipy import sparse
+
+        both = sparse.hstack([self.chars, self.lems * self.lemma_weight], format="csr")
+        both.data *= np.repeat(self.scale, np.diff(both.indptr))
+        return both
+
+
+def _dense(m: Any) -> np.ndarray:
+    return m.toarray() if hasattr(m, "toarray") else np.asarray(m)
 
 
 class ExampleSimilarity:
