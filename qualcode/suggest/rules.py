@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from qualcode.suggest.text import keys
+from qualcode.suggest.text import is_word, keys
 
 if TYPE_CHECKING:
     from qualcode.codebook import CodebookCode
@@ -50,6 +50,18 @@ def _word_keys(word: str, lang: str) -> set[str]:
     if lang != "en" and len(st) >= MIN_STEM:
         out.add("~" + st)  # stems live in their own namespace
     return out
+
+
+def _compound_part(word: str, prefix: str, lang: str) -> bool:
+    """Whether ``prefix`` starts a later part of the compound ``word``: the
+    rest of the word from there must be a word itself, so rahoista counts in
+    lomarahoista but raha does not in suorahankintana."""
+    at = word.find(prefix, MIN_COMPOUND)
+    while at >= 0:
+        if is_word(word[at:], lang):
+            return True
+        at = word.find(prefix, at + 1)
+    return False
 
 
 def _keyword_keys(word: str, lang: str) -> set[str]:
@@ -147,7 +159,11 @@ class KeywordRules:
         for prefix, ci, kw in self._prefixes:
             if surface.startswith(prefix) or lem.startswith(prefix):
                 hits.append((ci, kw))
-            elif len(prefix) >= MIN_PREFIX + 1 and prefix in inner:
+            elif (
+                len(prefix) >= MIN_PREFIX + 1
+                and prefix in inner
+                and _compound_part(surface, prefix, lang)
+            ):
                 hits.append((ci, kw))
         result = (hits, sorted(phrases))
         self._cache[(word, lang)] = result

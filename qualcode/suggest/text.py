@@ -76,6 +76,18 @@ def lemma(word: str, lang: str) -> str:
         return word
 
 
+def is_word(word: str, lang: str) -> bool:
+    """Whether the lemmatizer knows the word (or can reduce it to a lemma):
+    tells a real compound part (raha|lla) from letters that only happen to
+    spell a keyword inside a longer word (suo|rahankinta)."""
+    import simplemma
+
+    try:
+        return bool(simplemma.is_known(word, lang=lang)) or lemma(word, lang) != word
+    except ValueError:
+        return False
+
+
 @lru_cache(maxsize=16)
 def _stemmer(lang: str):
     import snowballstemmer
