@@ -92,6 +92,9 @@ class KeywordRules:
         # (code, keyword, [keys of each word], last word is a prefix)
         self._phrases: list[tuple[int, str, list[set[str]], bool]] = []
         self._phrase_start: dict[str, list[int]] = {}
+        # the same for the last word: key -> phrases, and (prefix, phrase)
+        self._phrase_end: dict[str, list[int]] = {}
+        self._phrase_end_prefixes: list[tuple[str, int]] = []
         self._cache: dict[tuple[str, str], tuple[list[tuple[int, str]], list[int]]] = {}
         self._keys: dict[tuple[str, str], set[str]] = {}
         for ci, code in enumerate(self.codes):
@@ -135,6 +138,11 @@ class KeywordRules:
         self._phrases.append((ci, kw, word_keys, last_prefix))
         for key in word_keys[0]:
             self._phrase_start.setdefault(key, []).append(index)
+        if last_prefix:
+            self._phrase_end_prefixes.append((next(iter(word_keys[-1])), index))
+        else:
+            for key in word_keys[-1]:
+                self._phrase_end.setdefault(key, []).append(index)
 
     def _word_keys(self, word: str, lang: str) -> set[str]:
         found = self._keys.get((word, lang))
@@ -219,16 +227,13 @@ class KeywordRules:
         hits, starts = self._lookup(word, lang)
         wkeys = self._word_keys(word, lang)
         lem = keys(word, lang)[1]
-        ends = []
-        for index, (_, _, word_keys, last_prefix) in enumerate(self._phrases):
-            want = word_keys[-1]
-            if last_prefix:
-                prefix = next(iter(want))
-                if word.startswith(prefix) or lem.startswith(prefix):
-                    ends.append(index)
-            elif wkeys & want:
-                ends.append(index)
-        result = (sorted({self._ids[h] for h in hits}), starts, ends)
+        ends = {index for key in wkeys for index in self._phrase_end.get(key, ())}
+        ends.update(
+            index
+            for prefix, index in self._phrase_end_prefixes
+            if word.startswith(prefix) or lem.startswith(prefix)
+        )
+        result = (sorted({self._ids[h] for h in hits}), starts, sorted(ends))
         cache[word] = result
         return result
 
@@ -279,20 +284,25 @@ class KeywordRules:
                 part_hit = expand @ part_hit
             hit = hit + part_hit
             # phrases: only units holding a first and a last word are checked in order
-            cand = ((sub @ mats[1]) > 0).multiply((sub @ mats[2]) > 0).tocoo()
-            for r_local, index in zip(cand.row, cand.col, strict=True):
+            cand = ((sub @ mats[1]) > 0).multiply((sub @ mats[2]) > 0).tocsr()
+            for r_local in np.flatnonzero(np.diff(cand.indptr)).tolist():
+                # one pass over the unit's words for all its candidate phrases
+                wanted = set(cand.indices[cand.indptr[r_local] : cand.indptr[r_local + 1]].tolist())
                 i = int(rows[r_local])
                 ws = docs[i]
                 for j, w in enumerate(ws):
-                    if index not in starts.get(w, ()):
-                        continue
-                    end = self._phrase_at(ws, lang, j, index)
-                    if end:
-                        ci, phrase = self._phrases[index][:2]
-                        counts[i, ci] += 1
-                        if phrase_hits is not None:
-                            hit_ = Hit(ci, phrase, " ".join(ws[j:end]))
-                            phrase_hits.setdefault(i, []).append(hit_)
+                    for index in starts.get(w, ()):
+                        if index not in wanted:
+                            continue
+                        end = self._phrase_at(ws, lang, j, index)
+                        if end:
+                            wanted.discard(index)  # counted once per unit
+                            ci, phrase = self._phrases[index][:2]
+                            counts[i, ci] += 1
+                            if phrase_hits is not None:
+                                hit_ = Hit(ci, phrase, " ".join(ws[j:end]))
+                                phrase_hits.setdefault(i, []).append(hit_)
+                    if not wanted:
                         break
         hit = hit.tocsr()
         if hit.nnz:
