@@ -101,6 +101,8 @@ def test_wildcard_compound_and_phrase_keywords(small_book) -> None:
     assert rules.match(tokens("Ostettiin suorahankintana."), "fi") == []
     inflected = rules.match(tokens("Kysyttiin lomarahasta."), "fi")
     assert {h.explain() for h in inflected} == {"lomarahasta → raha*"}
+    hyphenated = rules.match(tokens("Leader-rahat tuli."), "fi")
+    assert {h.explain() for h in hyphenated} == {"leader-rahat → raha*"}
     phrase = rules.match(tokens("Kun rahoitus nyt loppuu, mitä sitten?"), "fi")
     assert "rahoitus nyt loppuu → rahoitus loppuu" in {h.explain() for h in phrase}
     english = rules.match(tokens("When the funding suddenly runs out we stop."), "en")

@@ -173,6 +173,11 @@ class KeywordRules:
                 and _compound_part(surface, prefix, lang)
             ):
                 hits.append((ci, kw))
+        # hyphenated compounds: STEA-raportti holds STEA, Leader-hanke a hanke
+        if "-" in word:
+            for part in word.split("-"):
+                if len(part) > 1:
+                    hits.extend(h for h in self._lookup(part, lang)[0] if h not in hits)
         result = (hits, sorted(phrases))
         self._cache[(word, lang)] = result
         return result
