@@ -6,7 +6,7 @@
 
 Quality: the emessi learning curve (micro-F1 at train fraction 0, 0.1, 0.25,
 0.5; mean over seeds 0-2) on the three eMessi-style sets in tests/data/
-(emessi-eval, -dev2..4, -holdout, -holdout2; see tests/data/README.md), and a generalisation
+(emessi-eval, -dev2..6, -holdout, -holdout2; see tests/data/README.md), and a generalisation
 check on a real study coded by others with a different codebook (Taguette
 usability data: codes with labels and descriptions only, no keywords).
 Speed: units are synthesized from the evaluation set (sentences recombined,
@@ -81,6 +81,8 @@ SETS = {
     "emessi-dev2": ROOT / "tests" / "data" / "emessi-dev2.csv",
     "emessi-dev3": ROOT / "tests" / "data" / "emessi-dev3.csv",
     "emessi-dev4": ROOT / "tests" / "data" / "emessi-dev4.csv",
+    "emessi-dev5": ROOT / "tests" / "data" / "emessi-dev5.csv",
+    "emessi-dev6": ROOT / "tests" / "data" / "emessi-dev6.csv",
     # written from the code definitions only; measured, never tuned on
     "emessi-holdout": ROOT / "tests" / "data" / "emessi-holdout.csv",
     "emessi-holdout2": ROOT / "tests" / "data" / "emessi-holdout2.csv",

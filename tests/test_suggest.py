@@ -194,7 +194,13 @@ def test_training_improves_held_out_f1_on_a_fixed_split(emessi) -> None:
         return score_sets(truth, pred, ids)[1]
 
     before, after = micro(base), micro(learned)
-    assert after > before + 0.2
+    assert after > before + 0.1
+    # what the decisions taught: "Leader" (a funder the codebook does not
+    # know) now points to funding, in both languages
+    funding = ids.index("funding")
+    leader = [t for t, c in LEARN_TEST if t.startswith("Leader")]
+    rise = learned.score(leader).score[:, funding] - base.score(leader).score[:, funding]
+    assert len(leader) == 4 and rise.min() > 0.3
     assert learned.classifier_ is not None
     assert learned.classifier_.models_[ids.index("funding")] is not None
     # codes with too few decisions keep the codebook score alone
