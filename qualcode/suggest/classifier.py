@@ -44,6 +44,8 @@ class DecisionClassifier:
     threads: codes trained in parallel (default: up to 2, by core count).
     """
 
+    models_: list[Any | None]  # per code: its fitted model, None without enough decisions
+
     def __init__(
         self,
         C: float = 4.0,
@@ -65,6 +67,19 @@ class DecisionClassifier:
         self.calibrate_min = calibrate_min
         self.text_weight = text_weight
         self.signal_scale = signal_scale
+
+    def __getstate__(self) -> dict:
+        # coefficients over the hashed n-gram space are mostly zero: stored
+        # sparse (and single precision) a model takes a fraction of the room
+        state = dict(self.__dict__)
+        if "models_" in state:
+            state["models_"] = [_map_linear(m, _pack) for m in state["models_"]]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if "models_" in state:
+            self.models_ = [_map_linear(m, _unpack) for m in state["models_"]]
 
     def _design(self, x: Any, prior_col: np.ndarray, signals: np.ndarray | None) -> Any:
         """Text features, the codebook score and the signals behind it: with
@@ -96,7 +111,7 @@ class DecisionClassifier:
         from sklearn.linear_model import LogisticRegression
 
         n_codes = y.shape[1]
-        self.models_: list[Any | None] = [None] * n_codes
+        self.models_ = [None] * n_codes
         self.weights_ = np.zeros(n_codes, dtype=np.float32)
         self.n_positive_ = np.zeros(n_codes, dtype=np.int64)
         self.n_negative_ = np.zeros(n_codes, dtype=np.int64)
@@ -209,3 +224,38 @@ class DecisionClassifier:
         except (AttributeError, ValueError):
             return None
         return out
+
+
+def _pack(coef: Any) -> Any:
+    from scipy import sparse
+
+    return sparse.csr_matrix(np.asarray(coef, dtype=np.float32))
+
+
+def _unpack(coef: Any) -> Any:
+    return coef.toarray().astype(np.float64) if hasattr(coef, "toarray") else coef
+
+
+def _map_linear(model: Any, convert: Any) -> Any:
+    """A copy of ``model`` whose logistic models' ``coef_`` went through
+    ``convert`` (the fitted model itself is left as it is)."""
+    import copy
+
+    def one(lr: Any) -> Any:
+        if not hasattr(lr, "coef_"):
+            return lr
+        out = copy.copy(lr)
+        out.coef_ = convert(lr.coef_)
+        return out
+
+    if model is None:
+        return None
+    if hasattr(model, "calibrated_classifiers_"):
+        out = copy.copy(model)
+        out.calibrated_classifiers_ = []
+        for cc in model.calibrated_classifiers_:
+            cc2 = copy.copy(cc)
+            cc2.estimator = one(cc.estimator)
+            out.calibrated_classifiers_.append(cc2)
+        return out
+    return one(model)
