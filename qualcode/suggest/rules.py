@@ -101,6 +101,9 @@ class KeywordRules:
             for lang, words in code.keywords.items():
                 for kw in words:
                     self._add(ci, kw.strip().lower(), lang)
+        self._prefix_index: dict[str, list[int]] = {}
+        for k, (prefix, _, _) in enumerate(self._prefixes):
+            self._prefix_index.setdefault(prefix[:MIN_PREFIX], []).append(k)
         # numbered (code, keyword) pairs for the vectorized path
         self._ids: dict[tuple[int, str], int] = {}
         for ci, kw in [h for v in self._plain.values() for h in v] + [
@@ -162,17 +165,25 @@ class KeywordRules:
             hits.extend(self._plain.get(key, ()))
             phrases.update(self._phrase_start.get(key, ()))
         surface, lem = word, keys(word, lang)[1]
+        # wildcards are indexed by their first letters: only those that can
+        # match here are tried (hundreds of them, thousands of words)
+        found: set[int] = set()
+        for text in {surface, lem}:
+            for k in self._prefix_index.get(text[:MIN_PREFIX], ()):
+                if text.startswith(self._prefixes[k][0]):
+                    found.add(k)
         # Finnish compounds put the keyword last: projektirahoista ~ raha*
-        inner = surface[MIN_COMPOUND:] if lang == "fi" else ""
-        for prefix, ci, kw in self._prefixes:
-            if surface.startswith(prefix) or lem.startswith(prefix):
-                hits.append((ci, kw))
-            elif (
-                len(prefix) >= MIN_PREFIX + 1
-                and prefix in inner
-                and _compound_part(surface, prefix, lang)
-            ):
-                hits.append((ci, kw))
+        for at in range(MIN_COMPOUND, len(surface) - MIN_PREFIX) if lang == "fi" else ():
+            for k in self._prefix_index.get(surface[at : at + MIN_PREFIX], ()):
+                prefix = self._prefixes[k][0]
+                if (
+                    k not in found
+                    and len(prefix) > MIN_PREFIX
+                    and surface.startswith(prefix, at)
+                    and _compound_part(surface, prefix, lang)
+                ):
+                    found.add(k)
+        hits.extend(self._prefixes[k][1:] for k in sorted(found))
         # hyphenated compounds: STEA-raportti holds STEA, Leader-hanke a hanke
         if "-" in word:
             for part in word.split("-"):
