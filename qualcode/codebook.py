@@ -50,7 +50,7 @@ from qualcode.models import Code
 if TYPE_CHECKING:
     from qualcode.project import Project
 
-TOP_KEYS = ("name", "version", "languages", "description", "codes")
+TOP_KEYS = ("name", "version", "languages", "description", "codes", "coded_units")
 CODE_KEYS = ("id", "label", "description", "keywords", "examples", "color", "children")
 ID_RE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 COLOR_RE = re.compile(r"^#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
@@ -116,6 +116,9 @@ class Codebook:
     codes: list[CodebookCode]
     path: Path | None = None
     description: dict[str, str] = field(default_factory=dict)
+    # a CSV of units coded with this codebook (text, codes, lang), next to
+    # the YAML: the suggestions learn from it before a project's own decisions
+    coded_units: Path | None = None
 
     def iter_codes(self) -> Iterator[CodebookCode]:
         """Every code, depth-first, parents before their children."""
@@ -313,7 +316,21 @@ class _Parser:
             codes=codes,
             path=self.path,
             description=description,
+            coded_units=self.coded_units(top["coded_units"][1]) if "coded_units" in top else None,
         )
+
+    def coded_units(self, node: yaml.Node) -> Path | None:
+        name = self.text(node, "coded_units")
+        if name is None:
+            return None
+        if Path(name).name != name or not name.endswith(".csv"):
+            self.problem(node, f"coded_units {name!r} must name a .csv file next to the codebook")
+            return None
+        path = self.path.parent / name
+        if not path.is_file():
+            self.problem(node, f"coded_units: no file {path}; put the CSV there or remove the key")
+            return None
+        return path
 
     def language_list(self, top: dict, root: yaml.Node) -> list[str]:
         if "languages" not in top:

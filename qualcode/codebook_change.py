@@ -125,6 +125,9 @@ def use_codebook(project: Project, path: str | Path, *, dry_run: bool = False) -
             if target.exists() and target.read_bytes() != source.read_bytes():
                 # keep the version being replaced next to the new one
                 shutil.copyfile(target, _backup_name(target))
+            units = book.coded_units
+            if units is not None and units.resolve() != (folder / units.name).resolve():
+                shutil.copyfile(units, folder / units.name)  # before the swap: never dangling
             os.replace(staged, target)
     except OSError as e:
         raise QualcodeError(f"{target}: cannot copy the codebook there ({e.strerror})") from e

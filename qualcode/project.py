@@ -216,6 +216,8 @@ def init_project(
         target = root / "codebooks" / book_source.name
         target.parent.mkdir(exist_ok=True)
         shutil.copyfile(book_source, target)
+        if book is not None and book.coded_units is not None:
+            shutil.copyfile(book.coded_units, target.parent / book.coded_units.name)
         config.codebook = str(target.relative_to(root))
     config.save(root / CONFIG_NAME)
     project = Project(root)

@@ -135,6 +135,7 @@ def test_use_reports_and_keeps_decisions(proj: Path, tmp_path: Path) -> None:
     data = yaml.safe_load(EMESSI.read_text(encoding="utf-8"))
     data["version"] = 2
     data["codes"][1]["children"][0]["id"] = "grants"  # funding renamed, same labels
+    del data["coded_units"]  # coded with the old ids; a new version goes without
     new = tmp_path / "new" / "emessi.yaml"
     new.parent.mkdir()
     new.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

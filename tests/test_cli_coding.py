@@ -80,8 +80,18 @@ def test_import_coded_train_and_evaluate(project, tmp_path: Path) -> None:
     scores = json.loads(result.output)
     assert 0.0 < scores["micro_f1"] <= 1.0 and scores["n_train"] == 57
     assert set(scores["codes"]["volunteers"]) == {"precision", "recall", "f1", "kappa", "support"}
-    plain = _run(project, "evaluate", str(DATA / "emessi-eval.csv"))
+    plain = _run(project, "evaluate", str(DATA / "emessi-holdout.csv"))
     assert plain.exit_code == 0 and "micro-F1" in plain.output
+    shipped = _run(project, "evaluate", str(DATA / "emessi-holdout.csv"), "--json")
+    lexical = _run(
+        project,
+        "evaluate",
+        str(DATA / "emessi-holdout.csv"),
+        "--without-coded-units",
+        "--json",
+    )
+    with_units = json.loads(shipped.output)["micro_f1"]
+    assert with_units > json.loads(lexical.output)["micro_f1"] and with_units >= 0.77
 
 
 def test_errors_are_one_line(project, tmp_path: Path) -> None:

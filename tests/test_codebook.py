@@ -325,6 +325,7 @@ def _decide(project, code_id: str, coder: str = "aino") -> None:
 def _new_version(tmp_path: Path) -> Path:
     data = yaml.safe_load((SHIPPED / "emessi.yaml").read_text(encoding="utf-8"))
     data["version"] = 2
+    del data["coded_units"]  # coded with the old ids; this version goes without
     third = data["codes"][1]
     volunteers = third["children"][1]
     assert volunteers["id"] == "volunteers"
@@ -398,9 +399,38 @@ def test_use_codebook_dry_run_changes_nothing(project, tmp_path: Path) -> None:
 def test_use_codebook_same_file_is_unchanged(project) -> None:
     change = use_codebook(project, project.root / "codebooks" / "emessi.yaml")
     assert change.unchanged
+    # the codebook and its coded units, copied in when the project was made
     assert sorted((project.root / "codebooks").iterdir()) == [
-        project.root / "codebooks" / "emessi.yaml"
+        project.root / "codebooks" / "emessi-coded.csv",
+        project.root / "codebooks" / "emessi.yaml",
     ]
+
+
+def test_coded_units_travel_with_the_codebook(project, tmp_path: Path) -> None:
+    book = load_codebook(project.root / "codebooks" / "emessi.yaml")
+    assert book.coded_units == project.root / "codebooks" / "emessi-coded.csv"
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    (other / "emessi.yaml").write_bytes((SHIPPED / "emessi.yaml").read_bytes())
+    (other / "emessi-coded.csv").write_text(
+        "text,codes,lang\nVapaaehtoiset jaksaa.,volunteers,fi\n", encoding="utf-8"
+    )
+    use_codebook(project, other / "emessi.yaml")
+    copied = project.root / "codebooks" / "emessi-coded.csv"
+    assert copied.read_text(encoding="utf-8").startswith("text,codes,lang")
+
+
+def test_coded_units_must_be_a_csv_next_to_the_codebook(tmp_path: Path) -> None:
+    text = (SHIPPED / "emessi.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "emessi.yaml"
+    path.write_text(text, encoding="utf-8")
+    line = 1 + text.splitlines().index("coded_units: emessi-coded.csv")
+    [missing] = validate_codebook(path)
+    assert missing.line == line
+    assert "no file" in missing.message and "emessi-coded.csv" in missing.message
+    path.write_text(text.replace("emessi-coded.csv", "../x/coded.csv"), encoding="utf-8")
+    [outside] = validate_codebook(path)
+    assert "must name a .csv file next to the codebook" in outside.message
 
 
 def test_use_codebook_invalid_file_changes_nothing(project) -> None:

@@ -185,14 +185,23 @@ def evaluate(
         ),
     ] = 0.0,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the train/test split.")] = 0,
+    without_coded_units: Annotated[
+        bool,
+        typer.Option(
+            "--without-coded-units",
+            help="Leave out the codebook's coded units: keywords and examples alone.",
+        ),
+    ] = False,
     project: ProjectOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Measure suggestions against hand-coded units: per code precision, recall,
     F1, Cohen's kappa; micro and macro F1. Runs in a temporary store.
 
-    Example: qualcode evaluate tests/data/emessi-eval.csv --train-fraction 0.5 --seed 1
+    Example: qualcode evaluate tests/data/emessi-holdout.csv --train-fraction 0.5 --seed 1
     """
+    from dataclasses import replace
+
     from qualcode.evaluate import evaluate as run_evaluate
     from qualcode.evaluate import iter_report_lines
     from qualcode.suggest.workflow import project_codebook
@@ -201,6 +210,8 @@ def evaluate(
         raise QualcodeError(f"--train-fraction {train_fraction}: use a number from 0 to below 1")
     with open_project(project) as p:
         book = project_codebook(p)
+        if without_coded_units:
+            book = replace(book, coded_units=None)
         report = run_evaluate(gold, book, train_fraction=train_fraction, seed=seed, project=p)
     if as_json:
         typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))

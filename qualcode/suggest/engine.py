@@ -23,6 +23,8 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -61,6 +63,8 @@ class SuggestOptions:
         to the code's keyword list read as one text (catches keywords that
         appear in a form the rules do not match, and compounds).
     bias: logit of a code with no keyword and no similarity.
+    coded_units: learn from the codebook's own coded units (its
+        ``coded_units:`` CSV) as if they were decisions, before the project's.
     """
 
     threshold: float = 0.5
@@ -75,6 +79,7 @@ class SuggestOptions:
     vocabulary_weight: float = 7.0
     vocabulary_margin_weight: float = 13.5
     bias: float = -4.3
+    coded_units: bool = True
 
     @classmethod
     def from_config(cls, config: dict[str, Any] | None) -> SuggestOptions:
@@ -88,9 +93,33 @@ def suggestable_codes(codebook: Codebook) -> list[CodebookCode]:
     return [c for c in codebook.iter_codes() if c.is_leaf]
 
 
-def codebook_fingerprint(codes: Sequence[CodebookCode]) -> str:
+def codebook_fingerprint(codes: Sequence[CodebookCode], extra: str = "") -> str:
     payload = [[c.id, c.keywords, c.examples, c.label, c.description] for c in codes]
+    payload.append([extra])
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+@dataclass
+class CodedUnits:
+    """A codebook's coded units, read once per file version."""
+
+    texts: list[str]
+    langs: list[str | None]
+    y: np.ndarray  # units x leaf codes, 1 where the unit has the code
+    digest: str
+
+
+@lru_cache(maxsize=4)
+def _read_coded_units(
+    path: str, mtime_ns: int, leaves: tuple[str, ...], parents: tuple[str, ...]
+) -> CodedUnits:
+    from qualcode.evaluate import read_gold
+
+    rows = read_gold(path, leaves, parents=parents)
+    y = np.array([[c in r.codes for c in leaves] for r in rows], dtype=np.float32)
+    y = y.reshape(len(rows), len(leaves))
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    return CodedUnits([r.text for r in rows], [r.lang for r in rows], y, digest)
 
 
 def _lead(values: np.ndarray) -> np.ndarray:
@@ -144,6 +173,19 @@ class Suggester:
             self._rules = KeywordRules(self._codes)
         return self._rules
 
+    def coded_units(self) -> CodedUnits | None:
+        """The codebook's coded units this suggester learns from, if any."""
+        path = self.codebook.coded_units
+        if path is None or not self.options.coded_units:
+            return None
+        parents = tuple(c.id for c in self.codebook.iter_codes() if not c.is_leaf)
+        return _read_coded_units(str(path), path.stat().st_mtime_ns, tuple(self.code_ids), parents)
+
+    def expected_fingerprint(self) -> str:
+        """What ``fingerprint_`` is when fitted on the current codebook files."""
+        units = self.coded_units()
+        return codebook_fingerprint(self._codes, units.digest if units else "")
+
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
         state["_rules"] = None  # its word cache is rebuilt on demand
@@ -194,12 +236,30 @@ class Suggester:
         code, 0 where one rejected it or reviewed the unit without it;
         ``known`` marks which of those labels exist. With no units this
         prepares the codebook-only suggester."""
+        units = self.coded_units()
+        if units is not None:
+            # the codebook's coded units come first: where the cap on accepted
+            # examples bites, the project's own (later) decisions are kept
+            n_codes = units.y.shape[1]
+            given_y = np.asarray(y if y is not None else [], dtype=np.float32)
+            given_y = given_y.reshape(-1, n_codes)
+            given_known = (
+                np.asarray(known, dtype=bool).reshape(-1, n_codes)
+                if known is not None
+                else np.ones_like(given_y, dtype=bool)
+            )
+            given_langs = list(langs) if langs is not None else [None] * len(texts)
+            texts = units.texts + list(texts[: len(given_y)])
+            langs = units.langs + given_langs[: len(given_y)]
+            y = np.vstack([units.y, given_y])
+            known = np.vstack([np.ones_like(units.y, dtype=bool), given_known])
         ex_docs, ex_langs, ex_codes, ex_texts = self._examples()
         docs, unit_langs = self.prepare(texts, langs) if len(texts) else ([], [])
         self.featurizer_ = TextFeaturizer().fit(ex_docs + docs, ex_langs + unit_langs)
         ex_x = self.featurizer_.combined(self.featurizer_.transform(ex_docs, ex_langs))
         n_codes = len(self._codes)
-        self.fingerprint_ = codebook_fingerprint(self._codes)
+        self.fingerprint_ = codebook_fingerprint(self._codes, units.digest if units else "")
+        self.n_coded_units_ = len(units.texts) if units else 0
         self.n_examples_ = len(ex_docs)
         vocab_docs, vocab_langs, vocab_codes = [], [], []
         for ci, code in enumerate(self._codes):
@@ -350,10 +410,21 @@ class Suggester:
             parts.append(f"like: “{example}” ({sim:.2f})")
         if len(scores.learned) and scores.learned[c] and self.classifier_ is not None:
             n = int(self.classifier_.n_positive_[c] + self.classifier_.n_negative_[c])
-            parts.append(
-                f"learned from {n} decisions: {scores.prior[i, c]:.2f} → {scores.score[i, c]:.2f}"
-            )
+            bank = min(getattr(self, "n_coded_units_", 0), n)  # older pickles: none
+            source = f"{n - bank} decisions"
+            if bank:
+                source = f"{bank} coded units" + (f" + {source}" if n > bank else "")
+            change = f"{scores.prior[i, c]:.2f} → {scores.score[i, c]:.2f}"
+            parts.append(f"learned from {source}: {change}")
         return "; ".join(parts) or "weak similarity only"
+
+    def suggest(
+        self, texts: Sequence[str], langs: Sequence[str | None] | None = None
+    ) -> list[list[tuple[str, float, str]]]:
+        """(code id, score, rationale) of each unit's suggestions, best first
+        (see ``parallel.suggest_in_processes`` for large batches)."""
+        scores = self.score(texts, langs)
+        return [self.top(scores, i) for i in range(len(texts))]
 
     def top(self, scores: Scores, i: int) -> list[tuple[str, float, str]]:
         """(code id, score, rationale) of one unit's suggestions, best first."""

@@ -1,16 +1,25 @@
-"""Running the costly numeric steps of suggesting on more than one core.
+"""Running the costly steps of suggesting on more than one core.
 
 scipy's sparse products, numpy and liblinear release the GIL, so plain
 threads use a multi-core machine without pickling matrices to processes.
 Two threads are enough: the measured machines have two cores, and more
 threads only add memory for the per-chunk results.
+
+Tokenizing, keyword lookup and writing rationales are Python and hold the
+GIL: a large batch of units is split between forked worker processes
+instead (they inherit the fitted suggester without pickling it, and send
+back only the suggestions).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
-from typing import TypeVar
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from qualcode.suggest.engine import Suggester
 
 _Item = TypeVar("_Item")
 
@@ -33,3 +42,47 @@ def run_all(work: Callable[[_Item], object], items: Iterable[_Item], threads: in
     else:
         for item in items:
             work(item)
+
+
+# batches smaller than this are suggested in this process: starting workers
+# costs more than it saves
+MIN_UNITS_PER_PROCESS = 5_000
+_worker: Any = None
+
+
+def _start_worker(suggester: Suggester) -> None:
+    global _worker
+    _worker = suggester
+    for part in ("similarity_", "vocabulary_"):  # one core per worker already
+        if hasattr(suggester, part):
+            getattr(suggester, part).threads = 1
+
+
+def _suggest_part(part: tuple[list[str], list[str | None]]) -> list:
+    return _worker.suggest(*part)
+
+
+def suggest_in_processes(
+    suggester: Suggester,
+    texts: Sequence[str],
+    langs: Sequence[str | None],
+    processes: int | None = None,
+) -> list[list[tuple[str, float, str]]]:
+    """``suggester.suggest(texts, langs)``, split between forked processes
+    when the batch is large enough and the platform forks (Linux)."""
+    import multiprocessing
+
+    procs = min(
+        default_threads() if processes is None else processes, len(texts) // MIN_UNITS_PER_PROCESS
+    )
+    if procs < 2 or not sys.platform.startswith("linux"):
+        return suggester.suggest(texts, langs)
+    step = -(-len(texts) // procs)
+    parts = [
+        (list(texts[lo : lo + step]), list(langs[lo : lo + step]))
+        for lo in range(0, len(texts), step)
+    ]
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(len(parts), initializer=_start_worker, initargs=(suggester,)) as pool:
+        done = pool.map(_suggest_part, parts)
+    return [row for part in done for row in part]

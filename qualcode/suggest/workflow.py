@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from qualcode.errors import QualcodeError
 from qualcode.models import Segment, Suggestion
+from qualcode.suggest.parallel import suggest_in_processes
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from qualcode.suggest.engine import Suggester, SuggestOptions
 
 MODEL_NAME = "suggester"
+# codebook models fitted in this process (fingerprint, options) -> Suggester:
+# every project on the same codebook starts from the same one
+_CODEBOOK_MODELS: dict[tuple[str, str], Suggester] = {}
 POSITIVE = ("accepted", "added")
 
 
@@ -208,10 +212,11 @@ def load_suggester(
 ) -> tuple[Suggester, str]:
     """The trained suggester from the store when it fits the current codebook,
     else a codebook-only one; with its model version label."""
-    from qualcode.suggest.engine import Suggester, codebook_fingerprint, suggestable_codes
+    from qualcode.suggest.engine import Suggester
 
     book = codebook or project_codebook(project)  # type: ignore[arg-type]
     options = project_options(project)
+    fresh = Suggester(book, options)
     state = store.load_model_state(MODEL_NAME)
     if state is not None:
         version, _, data = state
@@ -219,12 +224,25 @@ def load_suggester(
             model = pickle.loads(data)
         except Exception:  # an older qualcode's model: ignore it, train again
             model = None
-        if model is not None and getattr(model, "fingerprint_", None) == codebook_fingerprint(
-            suggestable_codes(book)
+        if model is not None and getattr(model, "fingerprint_", None) == (
+            fresh.expected_fingerprint()
         ):
             model.options = options
             return model, f"model-{version}"
-    return Suggester(book, options).fit(), "codebook"
+    key = (fresh.expected_fingerprint(), repr(options))
+    cached = _CODEBOOK_MODELS.get(key)
+    if cached is None:
+        cached = _CODEBOOK_MODELS[key] = fresh.fit()
+        while len(_CODEBOOK_MODELS) > 2:  # a model is tens of MB: keep the last two
+            _CODEBOOK_MODELS.pop(next(iter(_CODEBOOK_MODELS)))
+    fresh = cached
+    if fresh.n_coded_units_:
+        # learning from the codebook's coded units takes seconds: keep the
+        # result for every process (0 decisions, so retraining still starts
+        # after the first retrain_every decisions)
+        version = store.save_model_state(MODEL_NAME, pickle.dumps(fresh), 0)
+        return fresh, f"model-{version}"
+    return fresh, "codebook"
 
 
 def suggest_segments(
@@ -234,7 +252,7 @@ def suggest_segments(
     *,
     session: str | int | None = None,
     suggester: Suggester | None = None,
-    batch: int = 20_000,
+    batch: int = 50_000,
 ) -> int:
     """Score codable units (given ids, one session's, or all) and store their
     suggestions; returns the number stored."""
@@ -250,11 +268,11 @@ def suggest_segments(
     total = 0
     for lo in range(0, len(segments), batch):
         part = segments[lo : lo + batch]
-        scores = suggester.score([s.text for s in part], unit_languages(store, part))
+        found = suggest_in_processes(suggester, [s.text for s in part], unit_languages(store, part))
         items = [
             Suggestion(seg.id or 0, code, score, why, version)
-            for i, seg in enumerate(part)
-            for code, score, why in suggester.top(scores, i)
+            for seg, kept in zip(part, found, strict=True)
+            for code, score, why in kept
         ]
         total += store.replace_suggestions(items, [s.id or 0 for s in part])
     return total
