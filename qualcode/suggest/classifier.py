@@ -136,6 +136,7 @@ class DecisionClassifier:
                 class_weight="balanced",
                 tol=1e-3,
                 max_iter=1000,
+                random_state=0,  # liblinear shuffles: the same decisions, the same model
             )
             if min(pos, neg) >= self.calibrate_min:
                 model: Any = CalibratedClassifierCV(base, method="sigmoid", cv=3)
