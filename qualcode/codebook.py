@@ -100,6 +100,13 @@ class CodebookCode:
         return not self.children
 
 
+def _walk(code: CodebookCode) -> Iterator[CodebookCode]:
+    """The code and every code under it, depth-first."""
+    yield code
+    for child in code.children:
+        yield from _walk(child)
+
+
 def _pick(values: dict[str, str], lang: str | None) -> str:
     if lang and lang in values:
         return values[lang]
@@ -122,13 +129,7 @@ class Codebook:
 
     def iter_codes(self) -> Iterator[CodebookCode]:
         """Every code, depth-first, parents before their children."""
-
-        def walk(items: list[CodebookCode]) -> Iterator[CodebookCode]:
-            for c in items:
-                yield c
-                yield from walk(c.children)
-
-        return walk(self.codes)
+        return (c for top in self.codes for c in _walk(top))
 
     def flat_codes(self) -> list[Code]:
         """The codes as the store keeps them, depth-first (parents first, so
@@ -316,10 +317,12 @@ class _Parser:
             codes=codes,
             path=self.path,
             description=description,
-            coded_units=self.coded_units(top["coded_units"][1]) if "coded_units" in top else None,
+            coded_units=self.coded_units(top["coded_units"][1], codes)
+            if "coded_units" in top
+            else None,
         )
 
-    def coded_units(self, node: yaml.Node) -> Path | None:
+    def coded_units(self, node: yaml.Node, codes: list[CodebookCode]) -> Path | None:
         name = self.text(node, "coded_units")
         if name is None:
             return None
@@ -329,6 +332,18 @@ class _Parser:
         path = self.path.parent / name
         if not path.is_file():
             self.problem(node, f"coded_units: no file {path}; put the CSV there or remove the key")
+            return None
+        from qualcode.evaluate import read_gold
+
+        every = [c for top in codes for c in _walk(top)]
+        try:  # its codes must be this codebook's: a rename leaves the CSV behind
+            read_gold(
+                path,
+                [c.id for c in every if c.is_leaf],
+                parents=[c.id for c in every if not c.is_leaf],
+            )
+        except FormatError as e:
+            self.problems.append(Problem(e.path, e.line, e.detail))
             return None
         return path
 

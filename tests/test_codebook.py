@@ -431,6 +431,14 @@ def test_coded_units_must_be_a_csv_next_to_the_codebook(tmp_path: Path) -> None:
     path.write_text(text.replace("emessi-coded.csv", "../x/coded.csv"), encoding="utf-8")
     [outside] = validate_codebook(path)
     assert "must name a .csv file next to the codebook" in outside.message
+    # its codes must be the codebook's: the problem names the CSV line
+    path.write_text(text, encoding="utf-8")
+    (tmp_path / "emessi-coded.csv").write_text(
+        "text,codes\nRahat loppuu.,funding\nKuka hoitaa?,grants\n", encoding="utf-8"
+    )
+    [unknown] = validate_codebook(path)
+    assert unknown.path == str(tmp_path / "emessi-coded.csv") and unknown.line == 3
+    assert "grants" in unknown.message
 
 
 def test_use_codebook_invalid_file_changes_nothing(project) -> None:
