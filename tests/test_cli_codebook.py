@@ -76,7 +76,7 @@ def test_show_file_without_project(tmp_path: Path, monkeypatch) -> None:
         "health_and_coping",
         "work_community",
     ]
-    assert data["inactive"] == []
+    assert data["inactive"] == [] and data["coded_units"] is None
 
 
 def test_show_json_shape(proj: Path) -> None:
@@ -89,10 +89,12 @@ def test_show_json_shape(proj: Path) -> None:
         "languages",
         "path",
         "description",
+        "coded_units",
         "codes",
         "inactive",
     }
     assert data["version"] == "1" and data["languages"] == ["fi", "en"]
+    assert data["coded_units"].endswith("codebooks/emessi-coded.csv")
     parent = data["codes"][0]
     assert set(parent) == {
         "id",

@@ -50,6 +50,7 @@ def codebook_json(book: Codebook, inactive: list[dict] | None = None) -> dict:
         "languages": book.languages,
         "path": str(book.path) if book.path else None,
         "description": book.description,
+        "coded_units": str(book.coded_units) if book.coded_units else None,
         "codes": [code_json(c) for c in book.codes],
         "inactive": inactive or [],
     }
@@ -143,9 +144,10 @@ def _print_tree(book: Codebook, lang: str, inactive: list[dict]) -> None:
     from rich.tree import Tree
 
     n = sum(1 for _ in book.iter_codes())
+    units = f" · coded units: {escape(book.coded_units.name)}" if book.coded_units else ""
     tree = Tree(
         f"[bold]{escape(book.name)}[/] version {escape(book.version)} · {n} codes · "
-        f"languages {', '.join(book.languages)} · {escape(str(book.path))}"
+        f"languages {', '.join(book.languages)} · {escape(str(book.path))}{units}"
     )
 
     def add(parent: Tree, code: CodebookCode) -> None:
