@@ -302,3 +302,27 @@ def test_training_data_labels_and_stored_model(project) -> None:
 
     report = train(store, project)
     assert report.version == 2 and report.n_decisions == 3
+
+
+def test_a_model_trained_before_coded_units_existed_is_still_used(project) -> None:
+    import hashlib
+    import json
+    import pickle
+
+    # the project's codebook copy predates coded units: no coded_units key
+    path = project.codebook_path
+    text = path.read_text(encoding="utf-8").replace("coded_units: emessi-coded.csv\n", "")
+    path.write_text(text, encoding="utf-8")
+    book = load_codebook(path)
+    assert book.coded_units is None
+    codes = suggestable_codes(book)
+    # the fingerprint as models were stamped before coded units existed
+    payload = [[c.id, c.keywords, c.examples, c.label, c.description] for c in codes]
+    stamped = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    ids = [c.id for c in codes]
+    y = np.array([[c == code for c in ids] for _, code in LEARN_TRAIN], dtype=np.float32)
+    old = Suggester(book).fit([t for t, _ in LEARN_TRAIN], None, y, np.ones_like(y, dtype=bool))
+    assert old.fingerprint_ == stamped
+    version = project.store.save_model_state("suggester", pickle.dumps(old), len(LEARN_TRAIN))
+    model, label = load_suggester(project.store, project)
+    assert label == f"model-{version}" and model.classifier_ is not None

@@ -95,7 +95,8 @@ def suggestable_codes(codebook: Codebook) -> list[CodebookCode]:
 
 def codebook_fingerprint(codes: Sequence[CodebookCode], extra: str = "") -> str:
     payload = [[c.id, c.keywords, c.examples, c.label, c.description] for c in codes]
-    payload.append([extra])
+    if extra:  # without coded units: the same fingerprint as models trained before them
+        payload.append([extra])
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
