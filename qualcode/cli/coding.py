@@ -145,6 +145,7 @@ def train(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
             "version": report.version,
             "units": report.n_units,
             "decisions": report.n_decisions,
+            "coded_units": report.n_coded_units,
             "seconds": round(report.seconds, 3),
             "micro_f1": None if report.micro_f1 is None else round(report.micro_f1, 4),
             "codes": {
@@ -161,7 +162,13 @@ def train(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
         return
     typer.echo(
         f"model {report.version}: learned from {report.n_decisions} decisions on "
-        f"{report.n_units} units in {report.seconds:.1f} s"
+        f"{report.n_units} units"
+        + (
+            f" and the codebook's {report.n_coded_units} coded units"
+            if report.n_coded_units
+            else ""
+        )
+        + f" in {report.seconds:.1f} s"
     )
     if not report.codes:
         typer.echo("too few decided units for cross-validation yet")

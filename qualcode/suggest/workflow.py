@@ -52,6 +52,7 @@ class TrainReport:
     seconds: float
     codes: dict[str, CodeQuality] = field(default_factory=dict)
     micro_f1: float | None = None
+    n_coded_units: int = 0  # the codebook's coded units learned from as well
 
 
 def project_codebook(project: Project) -> Codebook:
@@ -188,6 +189,7 @@ def train(
     version = store.save_model_state(MODEL_NAME, pickle.dumps(suggester), n_decisions)
     seconds = time.perf_counter() - start
     report = TrainReport(n_units=n_units, n_decisions=n_decisions, version=version, seconds=seconds)
+    report.n_coded_units = suggester.n_coded_units_
     if cross_validate:
         report.codes, report.micro_f1 = _cross_validate(store, project, book)
     return report
