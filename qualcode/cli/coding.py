@@ -35,6 +35,18 @@ def suggestion_json(store, seg, suggestions, session_names: dict[int, str]) -> d
     }
 
 
+def _status(message: str) -> Any:
+    """A spinner on a terminal's stderr while long work runs; nothing otherwise."""
+    import contextlib
+    import sys
+
+    if not sys.stderr.isatty():
+        return contextlib.nullcontext()
+    from rich.console import Console
+
+    return Console(stderr=True).status(message)
+
+
 @app.command()
 def segment(
     session: SessionOpt = None,
@@ -108,7 +120,8 @@ def suggest(
 
     with open_project(project) as p:
         store = p.store
-        n = suggest_segments(store, p, session=session)
+        with _status("Scoring units (a new project first learns from the codebook's coded units)"):
+            n = suggest_segments(store, p, session=session)
         sid = store.get_session(session).id if session else None
         units = store.segments(sid, codable_only=True)
         names = {s.id or 0: s.name for s in store.sessions()}
@@ -137,7 +150,7 @@ def train(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
     from qualcode.suggest import suggest_segments
     from qualcode.suggest import train as train_model
 
-    with open_project(project) as p:
+    with open_project(project) as p, _status("Training and cross-validating"):
         report = train_model(p.store, p)
         suggest_segments(p.store, p)
     if as_json:
