@@ -222,9 +222,9 @@ def evaluate(
     """
     from dataclasses import replace
 
+    from qualcode.codebook import project_codebook
     from qualcode.evaluate import evaluate as run_evaluate
     from qualcode.evaluate import iter_report_lines
-    from qualcode.suggest.workflow import project_codebook
 
     if not 0.0 <= train_fraction < 1.0:
         raise QualcodeError(f"--train-fraction {train_fraction}: use a number from 0 to below 1")
@@ -255,8 +255,8 @@ def import_coded(
 
     Example: qualcode import-coded coded-2023.csv --coder anna
     """
+    from qualcode.codebook import project_codebook
     from qualcode.evaluate import import_coded as run_import
-    from qualcode.suggest.workflow import project_codebook
 
     with open_project(project) as p:
         report = run_import(p.store, project_codebook(p), file, coder=coder)

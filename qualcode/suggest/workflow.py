@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from qualcode.codebook import project_codebook
 from qualcode.errors import QualcodeError
 from qualcode.models import Segment, Suggestion
 from qualcode.suggest.parallel import suggest_in_processes
@@ -53,18 +54,6 @@ class TrainReport:
     codes: dict[str, CodeQuality] = field(default_factory=dict)
     micro_f1: float | None = None
     n_coded_units: int = 0  # the codebook's coded units learned from as well
-
-
-def project_codebook(project: Project) -> Codebook:
-    from qualcode.codebook import load_codebook
-
-    path = project.codebook_path
-    if path is None:
-        raise QualcodeError(
-            f"{project.config_path}: the project has no codebook; set one with "
-            "`qualcode codebook use FILE`"
-        )
-    return load_codebook(path)
 
 
 def project_options(project: Project | None) -> SuggestOptions:
