@@ -202,7 +202,8 @@ def load_suggester(
     store: Store, project: Project | None, codebook: Codebook | None = None
 ) -> tuple[Suggester, str]:
     """The trained suggester from the store when it fits the current codebook,
-    else a codebook-only one; with its model version label."""
+    else one fitted on the codebook alone (with its coded units, if any: that
+    one is saved to the store too); with its model version label."""
     from qualcode.suggest.engine import Suggester
 
     book = codebook or project_codebook(project)  # type: ignore[arg-type]
