@@ -41,6 +41,7 @@ class DecisionClassifier:
     calibrate_min: positives and negatives needed for calibrated probabilities.
     text_weight: scale of the text features (n-grams, lemmas).
     signal_scale: scale of the codebook signal features.
+    tol: liblinear's stopping tolerance (looser trains faster).
     threads: codes trained in parallel (default: up to 2, by core count).
     """
 
@@ -48,7 +49,7 @@ class DecisionClassifier:
 
     def __init__(
         self,
-        C: float = 4.0,
+        C: float = 16.0,
         prior_scale: float = 3.0,
         min_positive: int = 3,
         min_negative: int = 3,
@@ -56,6 +57,7 @@ class DecisionClassifier:
         calibrate_min: int = 15,
         text_weight: float = 1.0,
         signal_scale: float = 1.0,
+        tol: float = 1e-2,
         threads: int | None = None,
     ) -> None:
         self.threads = threads if threads is not None else default_threads()
@@ -67,6 +69,7 @@ class DecisionClassifier:
         self.calibrate_min = calibrate_min
         self.text_weight = text_weight
         self.signal_scale = signal_scale
+        self.tol = tol
 
     def __getstate__(self) -> dict:
         # coefficients over the hashed n-gram space are mostly zero: stored
@@ -134,7 +137,7 @@ class DecisionClassifier:
                 solver="liblinear",
                 dual=True,
                 class_weight="balanced",
-                tol=1e-3,
+                tol=self.tol,
                 max_iter=1000,
                 random_state=0,  # liblinear shuffles: the same decisions, the same model
             )
