@@ -333,14 +333,14 @@ class _Parser:
         if not path.is_file():
             self.problem(node, f"coded_units: no file {path}; put the CSV there or remove the key")
             return None
-        from qualcode.evaluate import read_gold
+        from qualcode.evaluate import read_coded_units
 
         every = [c for top in codes for c in _walk(top)]
         try:  # its codes must be this codebook's: a rename leaves the CSV behind
-            read_gold(
+            read_coded_units(
                 path,
                 [c.id for c in every if c.is_leaf],
-                parents=[c.id for c in every if not c.is_leaf],
+                [c.id for c in every if not c.is_leaf],
             )
         except FormatError as e:
             self.problems.append(Problem(e.path, e.line, e.detail))

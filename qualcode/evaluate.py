@@ -19,6 +19,7 @@ import random
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -139,6 +140,21 @@ def read_gold(
     if not units:
         raise FormatError(path, "no rows; expected a header text,codes and coded units")
     return units
+
+
+def read_coded_units(
+    path: Path, leaves: Sequence[str], parents: Sequence[str]
+) -> tuple[GoldUnit, ...]:
+    """``read_gold`` for a codebook's coded units, parsed once per version of
+    the file: checking the codebook and learning from it both need them."""
+    return _read_gold_once(str(path), path.stat().st_mtime_ns, tuple(leaves), tuple(parents))
+
+
+@lru_cache(maxsize=4)
+def _read_gold_once(
+    path: str, mtime_ns: int, leaves: tuple[str, ...], parents: tuple[str, ...]
+) -> tuple[GoldUnit, ...]:
+    return tuple(read_gold(path, leaves, parents=parents))
 
 
 def _binary_scores(t: Sequence[bool], p: Sequence[bool]) -> CodeMetrics:

@@ -111,15 +111,19 @@ class CodedUnits:
 
 
 @lru_cache(maxsize=4)
-def _read_coded_units(
-    path: str, mtime_ns: int, leaves: tuple[str, ...], parents: tuple[str, ...]
+def _coded_units(
+    path: Path, mtime_ns: int, leaves: tuple[str, ...], parents: tuple[str, ...]
 ) -> CodedUnits:
-    from qualcode.evaluate import read_gold
+    """The rows as the suggester learns from them (``mtime_ns``: a new
+    version of the file is read again)."""
+    from qualcode.evaluate import read_coded_units
 
-    rows = read_gold(path, leaves, parents=parents)
+    rows = read_coded_units(path, leaves, parents)
     y = np.array([[c in r.codes for c in leaves] for r in rows], dtype=np.float32)
     y = y.reshape(len(rows), len(leaves))
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+    # what the model depends on: a change to another column needs no refit
+    learned = [[r.text, r.codes, r.lang] for r in rows]
+    digest = hashlib.sha256(json.dumps(learned).encode()).hexdigest()[:16]
     return CodedUnits([r.text for r in rows], [r.lang for r in rows], y, digest)
 
 
@@ -180,7 +184,7 @@ class Suggester:
         if path is None or not self.options.coded_units:
             return None
         parents = tuple(c.id for c in self.codebook.iter_codes() if not c.is_leaf)
-        return _read_coded_units(str(path), path.stat().st_mtime_ns, tuple(self.code_ids), parents)
+        return _coded_units(path, path.stat().st_mtime_ns, tuple(self.code_ids), parents)
 
     def expected_fingerprint(self) -> str:
         """What ``fingerprint_`` is when fitted on the current codebook files."""

@@ -177,8 +177,13 @@ def train(
     suggester, n_units = fit_suggester(store, project, book)
     version = store.save_model_state(MODEL_NAME, pickle.dumps(suggester), n_decisions)
     seconds = time.perf_counter() - start
-    report = TrainReport(n_units=n_units, n_decisions=n_decisions, version=version, seconds=seconds)
-    report.n_coded_units = suggester.n_coded_units_
+    report = TrainReport(
+        n_units=n_units,
+        n_decisions=n_decisions,
+        version=version,
+        seconds=seconds,
+        n_coded_units=suggester.n_coded_units_,
+    )
     if cross_validate:
         report.codes, report.micro_f1 = _cross_validate(store, project, book)
     return report
@@ -209,6 +214,7 @@ def load_suggester(
     book = codebook or project_codebook(project)  # type: ignore[arg-type]
     options = project_options(project)
     fresh = Suggester(book, options)
+    expected = fresh.expected_fingerprint()
     state = store.load_model_state(MODEL_NAME)
     if state is not None:
         version, _, data = state
@@ -216,12 +222,10 @@ def load_suggester(
             model = pickle.loads(data)
         except Exception:  # an older qualcode's model: ignore it, train again
             model = None
-        if model is not None and getattr(model, "fingerprint_", None) == (
-            fresh.expected_fingerprint()
-        ):
+        if model is not None and getattr(model, "fingerprint_", None) == expected:
             model.options = options
             return model, f"model-{version}"
-    key = (fresh.expected_fingerprint(), repr(options))
+    key = (expected, repr(options))
     cached = _CODEBOOK_MODELS.get(key)
     if cached is None:
         cached = _CODEBOOK_MODELS[key] = fresh.fit()
