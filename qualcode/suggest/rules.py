@@ -52,18 +52,6 @@ def _word_keys(word: str, lang: str) -> set[str]:
     return out
 
 
-def _compound_part(word: str, prefix: str, lang: str) -> bool:
-    """Whether ``prefix`` starts a later part of the compound ``word``: the
-    rest of the word from there must be a word itself, so rahoista counts in
-    lomarahoista but raha does not in suorahankintana."""
-    at = word.find(prefix, MIN_COMPOUND)
-    while at >= 0:
-        if is_word(word[at:], lang):
-            return True
-        at = word.find(prefix, at + 1)
-    return False
-
-
 def _keyword_keys(word: str, lang: str) -> set[str]:
     """Keys of a plain keyword. A keyword written in an inflected form
     (``tekemättä``, ``backing``) means that form: its lemma (``tehdä``,
@@ -180,7 +168,9 @@ class KeywordRules:
                     k not in found
                     and len(prefix) > MIN_PREFIX
                     and surface.startswith(prefix, at)
-                    and _compound_part(surface, prefix, lang)
+                    # the rest of the word must be a word itself: rahoista
+                    # counts in lomarahoista, raha does not in suorahankintana
+                    and is_word(surface[at:], lang)
                 ):
                     found.add(k)
         hits.extend(self._prefixes[k][1:] for k in sorted(found))
