@@ -39,7 +39,7 @@ def _typer(help: str, **kw: Any) -> typer.Typer:
         help=help,
         no_args_is_help=kw.pop("no_args_is_help", True),
         add_completion=False,
-        rich_markup_mode="rich",
+        rich_markup_mode="markdown",
         pretty_exceptions_enable=False,
         **kw,
     )
