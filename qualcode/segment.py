@@ -42,8 +42,9 @@ BACKCHANNEL = frozenset(
     """.split()
 )
 
-# spaCy trained pipelines worth loading when installed (sentence boundaries
-# from a parser beat the rule-based sentencizer on run-on speech)
+# spaCy trained pipelines worth loading when installed: a parser also ends a
+# sentence where a transcript has no full stop, and not after "esim." or "ti."
+# as the rule-based sentencizer does
 _TRAINED = {
     "fi": ("spacy_fi_experimental_web_md", "fi_core_news_sm", "fi_core_news_md"),
     "en": ("en_core_web_sm", "en_core_web_md"),
@@ -96,29 +97,52 @@ class SegmentReport:
     n_kept: int = 0
     # retired units that keep decisions but have no unchanged successor
     orphaned: list[Segment] = field(default_factory=list)
+    # the sentence splitter used (see ``sentence_splitter``)
+    sentences: str = ""
 
 
 @lru_cache(maxsize=8)
-def _pipeline(lang: str, model: str | None) -> Any:
-    """A spaCy pipeline that yields sentences; cached per language because
-    building one takes seconds."""
+def _pipeline(lang: str, model: str | None) -> tuple[Any, str]:
+    """A spaCy pipeline that yields sentences, and what it is (for the report);
+    cached per language because loading a trained one takes seconds."""
     import spacy
 
     names = (model,) if model else _TRAINED.get(lang, ())
+    why = ""
     for name in names:
-        if name and spacy.util.is_package(name):
-            return spacy.load(name, exclude=["ner", "lemmatizer", "textcat"])
-        if model:
-            raise QualcodeError(
-                f"spaCy pipeline {model!r} is not installed; install it or remove "
-                "segment.spacy_model from qualcode.yaml"
-            )
+        if not (name and spacy.util.is_package(name)):
+            if model:
+                raise QualcodeError(
+                    f"spaCy pipeline {model!r} is not installed; install it or remove "
+                    "segment.spacy_model from qualcode.yaml"
+                )
+            continue
+        try:
+            nlp = spacy.load(name, exclude=["ner", "lemmatizer", "textcat"])
+        except (OSError, ImportError, ValueError) as e:
+            # an installed pipeline that cannot load (a missing system library,
+            # a spaCy version it was not built for) must not stop segmentation
+            if model:
+                raise QualcodeError(
+                    f"spaCy pipeline {model!r} could not be loaded ({e}); reinstall it "
+                    "or remove segment.spacy_model from qualcode.yaml"
+                ) from e
+            why = f" ({name} is installed but could not be loaded: {str(e).splitlines()[0]})"
+            continue
+        return nlp, f"{name} {nlp.meta.get('version', '')}".strip()
     try:
         nlp = spacy.blank(lang)
     except (ImportError, KeyError, ValueError):
         nlp = spacy.blank("xx")
     nlp.add_pipe("sentencizer")
-    return nlp
+    return nlp, f"spaCy sentencizer ({nlp.lang}){why}"
+
+
+def sentence_splitter(lang: str, options: SegmentOptions | None = None) -> str:
+    """Which sentence splitter segmentation uses for ``lang``: a trained
+    pipeline's name and version, or the rule-based sentencizer (and why)."""
+    opts = options or SegmentOptions()
+    return _pipeline(lang, opts.spacy_model)[1]
 
 
 def _words(text: str) -> list[str]:
@@ -166,7 +190,7 @@ def split_turn(
     opts = options or SegmentOptions()
     if not text.strip():
         return []
-    doc = _pipeline(lang, opts.spacy_model)(text)
+    doc = _pipeline(lang, opts.spacy_model)[0](text)
     sentences: list[tuple[int, int, int]] = []  # start, end, n_words
     for sent in doc.sents:
         s, e = sent.start_char, sent.end_char
@@ -298,7 +322,9 @@ def segment_session(
             if unit.speaker not in pids:
                 pids[unit.speaker] = store.participant_id(unit.speaker)
             unit.participant_id = pids[unit.speaker]
-    report = SegmentReport(session_id=session_id, n_units=len(units))
+    report = SegmentReport(
+        session_id=session_id, n_units=len(units), sentences=sentence_splitter(lang, options)
+    )
     report.n_codable = sum(u.codable for u in units)
     with store.transaction():
         new_ids = store.replace_segments(session_id, units)

@@ -38,6 +38,7 @@ def test_segment_and_suggest_json(project) -> None:
     out = json.loads(result.output)
     assert out[0]["session"] == "s1" and out[0]["units"] == 3 and out[0]["codable"] == 2
     assert out[0]["suggestions"] > 0
+    assert out[0]["sentences"].startswith("spacy_fi_experimental_web_md ")
 
     result = _run(project, "suggest", "--session", "s1", "--top", "1", "--json")
     assert result.exit_code == 0, result.output

@@ -165,3 +165,49 @@ def test_resegment_in_place_keeps_unchanged_units(store) -> None:
     again = next(u for u in store.segments(sid) if u.text == first.text)
     assert store.decisions(segment_id=again.id)[0].code_id == "volunteers"
     assert report.orphaned == []
+
+
+@pytest.fixture
+def fresh_pipelines():
+    from qualcode.segment import _pipeline
+
+    _pipeline.cache_clear()
+    yield
+    _pipeline.cache_clear()
+
+
+def test_trained_finnish_pipeline_is_used_when_installed(fresh_pipelines) -> None:
+    """`make` installs spacy-fi-experimental-web-md (the `fi` extra): its parser
+    ends sentences that have no full stop and keeps abbreviations inside them."""
+    from qualcode.segment import sentence_splitter
+
+    assert sentence_splitter("fi").startswith("spacy_fi_experimental_web_md ")
+    one = SegmentOptions(max_sentences=1)
+    run_on = "Toiminnanjohtaja sanoi että rahat loppuu Hallitus ei tee mitään Mä en jaksa enää"
+    assert [run_on[s:e] for s, e in split_turn(run_on, "fi", one)] == [
+        "Toiminnanjohtaja sanoi että rahat loppuu",
+        "Hallitus ei tee mitään",
+        "Mä en jaksa enää",
+    ]
+    abbrev = "Meillä on esim. STEA:n avustus. Vapaaehtoiset tulee joka ti. klo 18 paikalle."
+    assert len(split_turn(abbrev, "fi", one)) == 2
+    # a language with no trained pipeline gets the rule-based sentencizer
+    assert sentence_splitter("sv") == "spaCy sentencizer (sv)"
+
+
+def test_unloadable_pipeline_falls_back_to_the_sentencizer(fresh_pipelines, monkeypatch) -> None:
+    import spacy
+
+    from qualcode.segment import sentence_splitter
+
+    def broken(name, **kw):
+        raise OSError("libvoikko.so.1: cannot open shared object file")
+
+    monkeypatch.setattr(spacy, "load", broken)
+    used = sentence_splitter("fi")
+    assert used.startswith("spaCy sentencizer (fi) (spacy_fi_experimental_web_md is installed")
+    assert "libvoikko" in used
+    assert len(split_turn(LONG_FI, "fi", SegmentOptions(max_sentences=1))) == 5
+    # a pipeline the project names explicitly is an error, not a silent fallback
+    with pytest.raises(QualcodeError, match="could not be loaded.*segment.spacy_model"):
+        sentence_splitter("fi", SegmentOptions(spacy_model="spacy_fi_experimental_web_md"))

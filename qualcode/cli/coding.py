@@ -80,6 +80,7 @@ def segment(
                     "codable": report.n_codable,
                     "kept": report.n_kept,
                     "suggestions": n_suggested,
+                    "sentences": report.sentences,
                     "orphaned": [
                         {"segment_id": o.id, "text": o.text, "char_start": o.char_start}
                         for o in report.orphaned
@@ -92,7 +93,8 @@ def segment(
     for item in out:
         typer.echo(
             f"{item['session']}: {item['units']} units ({item['codable']} codable), "
-            f"decisions kept on {item['kept']}, {item['suggestions']} suggestions"
+            f"decisions kept on {item['kept']}, {item['suggestions']} suggestions "
+            f"(sentences: {item['sentences']})"
         )
         for o in item["orphaned"]:
             typer.secho(
