@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import csv
 import random
+import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -86,25 +87,57 @@ class EvalReport:
         }
 
 
+def code_names(codebook: Codebook) -> dict[str, str]:
+    """What a spreadsheet may call each code: its id or one of its labels, in
+    any case (``Funding``, ``Toiminnan rahoitus``), mapped to the id."""
+    names: dict[str, str] = {}
+    for code in codebook.iter_codes():
+        for name in (code.id, *code.label.values()):
+            names.setdefault(name.strip().casefold(), code.id)
+    return names
+
+
+def _delimiter(header: str) -> str:
+    """Comma, semicolon (Excel in a Finnish or German locale) or tab, whichever
+    the header line uses most."""
+    return max((",", ";", "\t"), key=header.count)
+
+
 def read_gold(
-    path: str | Path, known_codes: Sequence[str], *, parents: Sequence[str] = ()
+    path: str | Path,
+    known_codes: Sequence[str],
+    *,
+    parents: Sequence[str] = (),
+    names: Mapping[str, str] | None = None,
 ) -> list[GoldUnit]:
     """Rows of a gold CSV; unknown codes and missing columns are refused with
-    their line number."""
+    their line number. ``names`` (see ``code_names``) lets a row give a code
+    by label or in another case."""
     path = Path(path)
     known = set(known_codes)
+    names = names or {}
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
+        delimiter = _delimiter(handle.readline())
+        handle.seek(0)
     except OSError as e:
         raise FormatError(path, f"cannot read it ({e.strerror})") from e
+    except UnicodeDecodeError as e:
+        raise FormatError(path, "not UTF-8 text; save the CSV as UTF-8") from e
+    # with a comma between columns, a comma inside the codes column is text;
+    # otherwise it can only separate codes
+    separators = re.compile("[;]" if delimiter == "," else "[;,]")
     units: list[GoldUnit] = []
     with handle:
-        reader = csv.DictReader(handle)
+        reader = csv.DictReader(handle, delimiter=delimiter)
         header = [h.strip().lower() for h in reader.fieldnames or []]
         missing = [c for c in GOLD_COLUMNS if c not in header]
         if missing:
             raise FormatError(
-                path, f"missing column(s) {', '.join(missing)}; the header needs text,codes", 1
+                path,
+                f"missing column(s) {', '.join(missing)}; the header needs text and codes "
+                "(separated by commas, semicolons or tabs)",
+                1,
             )
         reader.fieldnames = header
         try:
@@ -113,8 +146,13 @@ def read_gold(
                 text = (row.get("text") or "").strip()
                 if not text:
                     raise FormatError(path, "empty text; remove the row or fill it in", line)
-                codes = [c.strip() for c in (row.get("codes") or "").split(";") if c.strip()]
-                for code in codes:
+                codes = []
+                for given in separators.split(row.get("codes") or ""):
+                    code = given.strip()
+                    if not code:
+                        continue
+                    if code not in known and code not in parents:
+                        code = names.get(code.casefold(), code)
                     if code in parents:
                         raise FormatError(
                             path,
@@ -124,9 +162,10 @@ def read_gold(
                     if code not in known:
                         raise FormatError(
                             path,
-                            f"unknown code {code!r}; known: {', '.join(sorted(known))}",
+                            f"unknown code {given.strip()!r}; known: {', '.join(sorted(known))}",
                             line,
                         )
+                    codes.append(code)
                 units.append(
                     GoldUnit(
                         text=text,
@@ -137,6 +176,8 @@ def read_gold(
                 )
         except csv.Error as e:
             raise FormatError(path, f"not valid CSV ({e})", reader.line_num) from e
+        except UnicodeDecodeError as e:
+            raise FormatError(path, "not UTF-8 text; save the CSV as UTF-8", reader.line_num) from e
     if not units:
         raise FormatError(path, "no rows; expected a header text,codes and coded units")
     return units
@@ -251,7 +292,11 @@ def evaluate(
         raise FormatError(path, f"train fraction {train_fraction} must be at least 0 and below 1")
     leaves = [c.id for c in suggestable_codes(codebook)]
     parents = [c.id for c in codebook.iter_codes() if not c.is_leaf]
-    rows = list(units) if units is not None else read_gold(path, leaves, parents=parents)
+    rows = (
+        list(units)
+        if units is not None
+        else read_gold(path, leaves, parents=parents, names=code_names(codebook))
+    )
     order = list(range(len(rows)))
     random.Random(seed).shuffle(order)
     n_train = round(train_fraction * len(rows))
@@ -311,7 +356,7 @@ def import_coded(
     path = Path(path)
     leaves = [c.id for c in codebook.iter_codes() if c.is_leaf]
     parents = [c.id for c in codebook.iter_codes() if not c.is_leaf]
-    rows = read_gold(path, leaves, parents=parents)
+    rows = read_gold(path, leaves, parents=parents, names=code_names(codebook))
     for u in rows:
         if not (u.coder or coder):
             raise FormatError(path, "no coder: add a coder column or pass --coder NAME", u.line)

@@ -11,7 +11,7 @@ from sklearn.metrics import cohen_kappa_score, f1_score, precision_score, recall
 
 from qualcode.codebook import load_codebook
 from qualcode.errors import FormatError
-from qualcode.evaluate import evaluate, import_coded, read_gold, score_sets
+from qualcode.evaluate import code_names, evaluate, import_coded, read_gold, score_sets
 
 DATA = Path(__file__).parent / "data"
 EMESSI = Path(__file__).parent.parent / "codebooks" / "emessi.yaml"
@@ -54,6 +54,31 @@ def test_read_gold_refuses_unknown_codes_with_line(tmp_path: Path) -> None:
     path.write_text("text,codes\nparent,third_sector\n", encoding="utf-8")
     with pytest.raises(FormatError, match="gold.csv:2: code 'third_sector' has sub-codes"):
         read_gold(path, LEAVES, parents=["third_sector"])
+
+
+def test_read_gold_takes_spreadsheet_exports(tmp_path: Path, emessi) -> None:
+    """Excel in a Finnish locale saves semicolon-separated CSV with a BOM;
+    coders write code labels rather than ids."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes(
+        "\ufefftext;codes;lang\r\n"
+        '"Rahat loppuu, mitä sitten?";"Toiminnan rahoitus, Volunteers";fi\r\n'
+        "Ei mitään koodattavaa.;;fi\r\n".encode()
+    )
+    rows = read_gold(path, LEAVES, names=code_names(emessi))
+    assert [(r.text, r.codes, r.lang) for r in rows] == [
+        ("Rahat loppuu, mitä sitten?", ["funding", "volunteers"], "fi"),
+        ("Ei mitään koodattavaa.", [], "fi"),
+    ]
+    path.write_text("text\tcodes\nYksi.\tFUNDING;support\n", encoding="utf-8")
+    assert read_gold(path, LEAVES, names=code_names(emessi))[0].codes == ["funding", "support"]
+    # a comma-separated file keeps commas in the codes column as part of a name
+    path.write_text('text,codes\nYksi.,"funding, support"\n', encoding="utf-8")
+    with pytest.raises(FormatError, match="excel.csv:2: unknown code 'funding, support'"):
+        read_gold(path, LEAVES, names=code_names(emessi))
+    path.write_bytes("text,codes\nMeill\xe4 on kiire.,prioritisation\n".encode("latin-1"))
+    with pytest.raises(FormatError, match="excel.csv.*not UTF-8 text; save the CSV as UTF-8"):
+        read_gold(path, LEAVES)
 
 
 def test_gold_file_shape() -> None:
