@@ -40,6 +40,16 @@ def test_report_json_and_table(proj):
     assert "coder:bob" in r.output and "volunteers" in r.output
 
 
+def test_report_table_into_a_pipe_is_not_squeezed_to_80_columns(proj):
+    # rich assumes 80 columns without a terminal: the table used to wrap
+    # "Specifics of third-sector work" over four lines
+    r = runner.invoke(app, ["report", "-P", proj], env={"COLUMNS": None})
+    assert r.exit_code == 0, r.output
+    row = next(line for line in r.output.splitlines() if "third_sector" in line)
+    assert "Specifics of third-sector work" in row
+    assert "share_pct" in r.output and "speakers" in r.output
+
+
 def test_report_by_attribute_csv_file_and_chart(proj, tmp_path):
     out, chart = tmp_path / "by.csv", tmp_path / "by.png"
     r = run(

@@ -33,6 +33,24 @@ class QualcodeGroup(TyperGroup):
             raise typer.Exit(1) from None
 
 
+# a table printed to a file or a pipe: wide enough not to wrap code labels
+# (rich assumes 80 columns when there is no terminal to ask)
+PIPE_WIDTH = 160
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich Console for command output; wider than 80 columns when the
+    output is not a terminal and $COLUMNS does not say otherwise."""
+    import os
+
+    from rich.console import Console
+
+    out = Console(stderr=stderr)
+    if not out.is_terminal and "COLUMNS" not in os.environ:
+        out = Console(stderr=stderr, width=PIPE_WIDTH)
+    return out
+
+
 def _typer(help: str, **kw: Any) -> typer.Typer:
     return typer.Typer(
         cls=QualcodeGroup,

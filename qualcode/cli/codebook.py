@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from qualcode.cli.apps import JsonOpt, ProjectOpt, codebook_app
+from qualcode.cli.apps import JsonOpt, ProjectOpt, codebook_app, console
 from qualcode.codebook import (
     Codebook,
     CodebookCode,
@@ -139,7 +139,6 @@ def show(
 
 
 def _print_tree(book: Codebook, lang: str, inactive: list[dict]) -> None:
-    from rich.console import Console
     from rich.markup import escape
     from rich.tree import Tree
 
@@ -171,7 +170,7 @@ def _print_tree(book: Codebook, lang: str, inactive: list[dict]) -> None:
         for c in inactive:
             label = c["label"].get(lang) or next(iter(c["label"].values()), c["id"])
             kept.add(f"[dim]{escape(label)} ({c['id']}) · {c['decisions']} decisions[/]")
-    Console().print(tree)
+    console().print(tree)
 
 
 @codebook_app.command()

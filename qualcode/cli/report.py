@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qualcode.cli.apps import JsonOpt, ProjectOpt, app, export_app, report_app
+from qualcode.cli.apps import JsonOpt, ProjectOpt, app, console, export_app, report_app
 from qualcode.errors import QualcodeError
 from qualcode.project import open_project
 
@@ -30,7 +30,6 @@ OutOpt = Annotated[
 
 
 def _print_rows(title: str, header: list[str], rows: list[list[Any]]) -> None:
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=title)
@@ -44,7 +43,7 @@ def _print_rows(title: str, header: list[str], rows: list[list[Any]]) -> None:
         table.add_column(col, justify="right" if numeric else "left", no_wrap=i == 0)
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row))
-    Console().print(table)
+    console().print(table)
 
 
 def _emit(obj: Any, fmt: str, out: Path | None, title: str, table: tuple) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from qualcode.cli.apps import JsonOpt, ProjectOpt, app, speakers_app
+from qualcode.cli.apps import JsonOpt, ProjectOpt, app, console, speakers_app
 from qualcode.errors import QualcodeError
 from qualcode.project import open_project
 from qualcode.transcript import format_time
@@ -44,7 +44,6 @@ def sessions(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
 
     Example: qualcode sessions --json
     """
-    from rich.console import Console
     from rich.table import Table
 
     with open_project(project) as p:
@@ -65,7 +64,7 @@ def sessions(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
             str(s.n_speakers),
             s.source_format or "",
         )
-    Console().print(table)
+    console().print(table)
 
 
 @speakers_app.callback()
@@ -77,7 +76,6 @@ def speakers(ctx: typer.Context, project: ProjectOpt = None, as_json: JsonOpt = 
     if ctx.invoked_subcommand is not None:
         ctx.obj = {"project": project}
         return
-    from rich.console import Console
     from rich.table import Table
 
     with open_project(project) as p:
@@ -95,7 +93,7 @@ def speakers(ctx: typer.Context, project: ProjectOpt = None, as_json: JsonOpt = 
             ", ".join(x.sessions),
             " ".join(f"{k}={v}" for k, v in x.attributes.items()),
         )
-    Console().print(table)
+    console().print(table)
 
 
 def _project(ctx: typer.Context, project):

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from qualcode.cli.apps import JsonOpt, ProjectOpt, app, export_app, models_app
+from qualcode.cli.apps import JsonOpt, ProjectOpt, app, console, export_app, models_app
 from qualcode.errors import QualcodeError
 from qualcode.project import open_project
 from qualcode.transcript import format_time
@@ -203,7 +203,6 @@ def models_list(as_json: JsonOpt = False) -> None:
 
     Example: qualcode models list --json
     """
-    from rich.console import Console
     from rich.table import Table
 
     from qualcode.whisper_models import cache_dir, list_models
@@ -238,7 +237,7 @@ def models_list(as_json: JsonOpt = False) -> None:
             f"{m.size / 1e6:.0f} MB" if m.size else "",
             m.note,
         )
-    Console().print(table)
+    console().print(table)
 
 
 @models_app.command("install")
