@@ -160,11 +160,7 @@ def read_gold(
                             line,
                         )
                     if code not in known:
-                        raise FormatError(
-                            path,
-                            f"unknown code {given.strip()!r}; known: {', '.join(sorted(known))}",
-                            line,
-                        )
+                        raise FormatError(path, _unknown(code, known, names), line)
                     codes.append(code)
                 units.append(
                     GoldUnit(
@@ -181,6 +177,14 @@ def read_gold(
     if not units:
         raise FormatError(path, "no rows; expected a header text,codes and coded units")
     return units
+
+
+def _unknown(code: str, known: set[str], names: Mapping[str, str]) -> str:
+    from difflib import get_close_matches
+
+    close = get_close_matches(code.casefold(), [*known, *names], n=1, cutoff=0.75)
+    hint = f" (did you mean {names.get(close[0], close[0])}?)" if close else ""
+    return f"unknown code {code!r}{hint}; known: {', '.join(sorted(known))}"
 
 
 def read_coded_units(

@@ -70,6 +70,9 @@ def test_read_gold_takes_spreadsheet_exports(tmp_path: Path, emessi) -> None:
         ("Rahat loppuu, mitä sitten?", ["funding", "volunteers"], "fi"),
         ("Ei mitään koodattavaa.", [], "fi"),
     ]
+    path.write_text("text,codes\nYksi.,prioritization\n", encoding="utf-8")
+    with pytest.raises(FormatError, match=r"'prioritization' \(did you mean prioritisation\?\)"):
+        read_gold(path, LEAVES, names=code_names(emessi))
     path.write_text("text\tcodes\nYksi.\tFUNDING;support\n", encoding="utf-8")
     assert read_gold(path, LEAVES, names=code_names(emessi))[0].codes == ["funding", "support"]
     # a comma-separated file keeps commas in the codes column as part of a name
