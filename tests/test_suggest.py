@@ -118,6 +118,13 @@ def test_similarity_explains_itself(small_book) -> None:
     assert scores.similarity[0, funding] > scores.similarity[0, 1 - funding]
     why = suggester.rationale(scores, 0, funding)
     assert "like: “Our grant ends next year" in why
+    # a unit that is itself an example is not quoted back to the coder
+    scores = suggester.score(
+        ["Our grant ends next year and there is no word about what comes next."], ["en"]
+    )
+    assert scores.similarity[0, funding] > 0.99
+    why = suggester.rationale(scores, 0, funding)
+    assert "the same text was coded so before" in why and "like:" not in why
 
 
 def test_only_leaf_codes_are_suggested(small_book, emessi) -> None:

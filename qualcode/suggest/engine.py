@@ -127,6 +127,12 @@ def _coded_units(
     return CodedUnits([r.text for r in rows], [r.lang for r in rows], y, digest)
 
 
+@lru_cache(maxsize=4096)
+def _example_tokens(text: str) -> list[str]:
+    """An example's tokens; a few hundred examples explain every unit."""
+    return tokens(text)
+
+
 def _lead(values: np.ndarray) -> np.ndarray:
     """Each code's value minus the best value among the other codes."""
     if values.shape[1] < 2:
@@ -410,9 +416,14 @@ class Suggester:
             parts.append("matched: " + ", ".join(h.explain() for h in hits[:3]))
         if j >= 0 and sim >= 0.2:
             example = self.similarity_.text(j)
-            if len(example) > 70:
-                example = example[:67].rstrip() + "…"
-            parts.append(f"like: “{example}” ({sim:.2f})")
+            if _example_tokens(example) == scores.docs[i]:
+                # a unit a coder already gave this code (or its twin): quoting
+                # it back as its own nearest example explains nothing
+                parts.append(f"the same text was coded so before ({sim:.2f})")
+            else:
+                if len(example) > 70:
+                    example = example[:67].rstrip() + "…"
+                parts.append(f"like: “{example}” ({sim:.2f})")
         if len(scores.learned) and scores.learned[c] and self.classifier_ is not None:
             n = int(self.classifier_.n_positive_[c] + self.classifier_.n_negative_[c])
             bank = min(getattr(self, "n_coded_units_", 0), n)  # older pickles: none
