@@ -404,13 +404,48 @@ class Suggester:
                 totals,
                 scores.phrase_hits.get(i, []),
             )
-        sims, nearest = scores.similarity[i], scores.nearest[i]
+        # plain floats: formatting numpy scalars one by one is slow on a big batch
+        sims, nearest = scores.similarity[i].tolist(), scores.nearest[i].tolist()
+        prior, final = scores.prior[i].tolist(), scores.score[i].tolist()
+        sources = self._sources(scores)
         return [
-            self._why(scores, i, c, explained.get(c, []), float(sims[c]), int(nearest[c]))
+            self._why(
+                scores, i, explained.get(c, []), sims[c], nearest[c], sources[c], prior[c], final[c]
+            )
             for c in codes
         ]
 
-    def _why(self, scores: Scores, i: int, c: int, hits: list, sim: float, j: int) -> str:
+    def _sources(self, scores: Scores) -> list[str]:
+        """Per code, what its learned model learned from ("" without one),
+        once per batch."""
+        cache = scores.__dict__.get("_sources")
+        if cache is not None:
+            return cache
+        out = [""] * len(self._codes)
+        if self.classifier_ is not None:
+            for c, learned in enumerate(scores.learned.tolist()):
+                if not learned:
+                    continue
+                n = int(self.classifier_.n_positive_[c] + self.classifier_.n_negative_[c])
+                bank = min(getattr(self, "n_coded_units_", 0), n)  # older pickles: none
+                source = f"{n - bank} decisions"
+                if bank:
+                    source = f"{bank} coded units" + (f" + {source}" if n > bank else "")
+                out[c] = source
+        scores.__dict__["_sources"] = out
+        return out
+
+    def _why(
+        self,
+        scores: Scores,
+        i: int,
+        hits: list,
+        sim: float,
+        j: int,
+        source: str,
+        prior: float,
+        final: float,
+    ) -> str:
         parts = []
         if hits:
             parts.append("matched: " + ", ".join(h.explain() for h in hits[:3]))
@@ -424,14 +459,8 @@ class Suggester:
                 if len(example) > 70:
                     example = example[:67].rstrip() + "…"
                 parts.append(f"like: “{example}” ({sim:.2f})")
-        if len(scores.learned) and scores.learned[c] and self.classifier_ is not None:
-            n = int(self.classifier_.n_positive_[c] + self.classifier_.n_negative_[c])
-            bank = min(getattr(self, "n_coded_units_", 0), n)  # older pickles: none
-            source = f"{n - bank} decisions"
-            if bank:
-                source = f"{bank} coded units" + (f" + {source}" if n > bank else "")
-            change = f"{scores.prior[i, c]:.2f} → {scores.score[i, c]:.2f}"
-            parts.append(f"learned from {source}: {change}")
+        if source:
+            parts.append(f"learned from {source}: {prior:.2f} → {final:.2f}")
         return "; ".join(parts) or "weak similarity only"
 
     def suggest(
