@@ -237,6 +237,26 @@ def test_fast_scoring_of_learned_models_equals_their_design_matrix(emessi) -> No
     assert not np.allclose(fast, learned.score(texts).prior)
 
 
+def test_dense_example_blocks_give_the_sparse_product(emessi, monkeypatch) -> None:
+    import pickle
+
+    from qualcode.suggest.similarity import DenseExamples
+
+    suggester = Suggester(emessi).fit()
+    texts = [t for t, _ in LEARN_TEST]
+    sims = suggester.similarity_
+    dense = suggester.score(texts).similarity
+    assert isinstance(sims.__dict__.get("_dense"), DenseExamples)
+    # the stored model keeps only the sparse matrix
+    assert "_dense" not in pickle.loads(pickle.dumps(sims)).__dict__
+    # too large for dense blocks: the sparse product, with the same sums
+    sims.__dict__.pop("_dense")
+    monkeypatch.setattr(DenseExamples, "MAX_BYTES", 1000)
+    sparse_sims = suggester.score(texts).similarity
+    assert sims.__dict__["_dense"] is sims.transposed_
+    assert np.allclose(dense, sparse_sims, atol=1e-6) and dense.max() > 0.2
+
+
 def _project_with_session(project) -> int:
     store = project.store
     utterances = [

@@ -188,10 +188,14 @@ class SplitRows:
 
     def dot_dense(self, transposed: Any) -> np.ndarray:
         """Dense ``rows @ transposed`` (transposed: combined features x k,
-        sparse or dense)."""
-        n_char = self.chars.shape[1]
-        out = _dense(self.chars @ transposed[:n_char])
-        out += self.lemma_weight * _dense(self.lems @ transposed[n_char:])
+        sparse or dense, or a ``DenseExamples``)."""
+        if isinstance(transposed, DenseExamples):
+            out = transposed.chars.times(self.chars)
+            out += self.lemma_weight * transposed.lems.times(self.lems)
+        else:
+            n_char = self.chars.shape[1]
+            out = _dense(self.chars @ transposed[:n_char])
+            out += self.lemma_weight * _dense(self.lems @ transposed[n_char:])
         out *= self.scale[:, None]
         return out
 
@@ -202,6 +206,59 @@ class SplitRows:
         both = sparse.hstack([self.chars, self.lems * self.lemma_weight], format="csr")
         both.data *= np.repeat(self.scale, np.diff(both.indptr))
         return both
+
+
+class _UsedFeatures:
+    """One part (features x k) of the examples, dense over the features at
+    least one example has; a unit's other features add nothing to the product."""
+
+    def __init__(self, part: Any) -> None:
+        part = part.tocsr()
+        used = np.flatnonzero(np.diff(part.indptr) > 0)
+        self.remap = np.full(part.shape[0], -1, dtype=np.int64)
+        self.remap[used] = np.arange(len(used))
+        self.block = np.ascontiguousarray(part[used].toarray(), dtype=np.float32)
+
+    def times(self, rows: Any) -> np.ndarray:
+        """Dense ``rows @ part`` for CSR ``rows`` over all features."""
+        from scipy import sparse
+
+        rows = rows.tocsr()
+        new = self.remap[rows.indices]
+        keep = new >= 0
+        kept_before = np.zeros(len(keep) + 1, dtype=np.int64)
+        np.cumsum(keep, out=kept_before[1:])
+        narrow = sparse.csr_matrix(
+            (rows.data[keep], new[keep], kept_before[rows.indptr]),
+            shape=(rows.shape[0], self.block.shape[0]),
+        )
+        return np.asarray(narrow @ self.block)
+
+
+class DenseExamples:
+    """The examples' side of a similarity product as dense blocks.
+
+    The product of units and examples is nearly dense (every text shares
+    common n-grams with every example), so multiplying the units' sparse rows
+    by a dense block is faster than a sparse product that builds a sparse
+    result (20 % of scoring time on a large batch) and gives the same sums.
+
+    transposed: combined features x examples, as ``ExampleSimilarity`` keeps it.
+    n_char: features in the character part (the rest are lemmas).
+    """
+
+    # above this the sparse product is used (many codes and examples)
+    MAX_BYTES = 128 * 2**20
+
+    def __init__(self, transposed: Any, n_char: int) -> None:
+        self.chars = _UsedFeatures(transposed[:n_char])
+        self.lems = _UsedFeatures(transposed[n_char:])
+
+    @staticmethod
+    def fits(transposed: Any, n_char: int) -> bool:
+        """Whether the dense blocks stay under ``MAX_BYTES``."""
+        rows = np.diff(transposed.indptr) > 0
+        return int(rows.sum()) * transposed.shape[1] * 4 <= DenseExamples.MAX_BYTES
 
 
 def _dense(m: Any) -> np.ndarray:
@@ -250,11 +307,14 @@ class ExampleSimilarity:
         position = np.empty(len(self.codes_), dtype=np.int64)
         if exclude is not None:
             position[self.order_] = np.arange(len(self.codes_))
+        examples = self.transposed_
+        if isinstance(x, SplitRows):
+            examples = self._dense_examples(x.chars.shape[1])
 
         def chunk(lo: int) -> None:
             # writes only its own rows of best/nearest: safe to run in threads
             if isinstance(x, SplitRows):
-                sims = x.rows(lo, lo + self.chunk).dot_dense(self.transposed_)
+                sims = x.rows(lo, lo + self.chunk).dot_dense(examples)
             else:
                 sims = (x[lo : lo + self.chunk] @ self.transposed_).toarray()
             if exclude is not None:
@@ -273,6 +333,22 @@ class ExampleSimilarity:
         # the costliest step of scoring: chunks run in parallel
         run_all(chunk, range(0, n, self.chunk), getattr(self, "threads", 1))  # older pickles: 1
         return best, nearest
+
+    def _dense_examples(self, n_char: int) -> Any:
+        """``DenseExamples`` of the examples, built on first use (not
+        pickled: the store keeps the sparse matrix), or the sparse matrix
+        itself when the dense blocks would be too large."""
+        cached = self.__dict__.get("_dense")
+        if cached is None:
+            fits = DenseExamples.fits(self.transposed_, n_char)
+            cached = DenseExamples(self.transposed_, n_char) if fits else self.transposed_
+            self.__dict__["_dense"] = cached
+        return cached
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_dense", None)
+        return state
 
     def text(self, index: int) -> str:
         return self.texts_[index]
