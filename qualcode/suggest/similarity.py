@@ -240,8 +240,8 @@ class DenseExamples:
 
     The product of units and examples is nearly dense (every text shares
     common n-grams with every example), so multiplying the units' sparse rows
-    by a dense block is faster than a sparse product that builds a sparse
-    result (20 % of scoring time on a large batch) and gives the same sums.
+    by a dense block gives the same sums with 19 % less CPU than a sparse
+    product that builds a sparse result.
 
     transposed: combined features x examples, as ``ExampleSimilarity`` keeps it.
     n_char: features in the character part (the rest are lemmas).
@@ -255,7 +255,7 @@ class DenseExamples:
         self.lems = _UsedFeatures(transposed[n_char:])
 
     @staticmethod
-    def fits(transposed: Any, n_char: int) -> bool:
+    def fits(transposed: Any) -> bool:
         """Whether the dense blocks stay under ``MAX_BYTES``."""
         rows = np.diff(transposed.indptr) > 0
         return int(rows.sum()) * transposed.shape[1] * 4 <= DenseExamples.MAX_BYTES
@@ -340,7 +340,7 @@ class ExampleSimilarity:
         itself when the dense blocks would be too large."""
         cached = self.__dict__.get("_dense")
         if cached is None:
-            fits = DenseExamples.fits(self.transposed_, n_char)
+            fits = DenseExamples.fits(self.transposed_)
             cached = DenseExamples(self.transposed_, n_char) if fits else self.transposed_
             self.__dict__["_dense"] = cached
         return cached
