@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qualcode.cli.apps import JsonOpt, ProjectOpt, app
+from qualcode.cli.apps import JsonOpt, ProjectOpt, app, console
 from qualcode.errors import QualcodeError
 from qualcode.project import open_project
 from qualcode.transcript import format_time
@@ -42,9 +42,7 @@ def _status(message: str) -> Any:
 
     if not sys.stderr.isatty():
         return contextlib.nullcontext()
-    from rich.console import Console
-
-    return Console(stderr=True).status(message)
+    return console(stderr=True).status(message)
 
 
 @app.command()
