@@ -92,6 +92,12 @@ class KeywordRules:
         self._prefix_index: dict[str, list[int]] = {}
         for k, (prefix, _, _) in enumerate(self._prefixes):
             self._prefix_index.setdefault(prefix[:MIN_PREFIX], []).append(k)
+        # phrase-final wildcards by their first letters too ("" holds the
+        # shorter ones): every distinct word of a batch is checked against them
+        self._end_prefix_index: dict[str, list[tuple[str, int]]] = {}
+        for prefix, index in self._phrase_end_prefixes:
+            head = prefix[:MIN_PREFIX] if len(prefix) >= MIN_PREFIX else ""
+            self._end_prefix_index.setdefault(head, []).append((prefix, index))
         # numbered (code, keyword) pairs for the vectorized path
         self._ids: dict[tuple[int, str], int] = {}
         for ci, kw in [h for v in self._plain.values() for h in v] + [
@@ -234,11 +240,20 @@ class KeywordRules:
         wkeys = self._word_keys(word, lang)
         lem = keys(word, lang)[1]
         ends = {index for key in wkeys for index in self._phrase_end.get(key, ())}
-        ends.update(
-            index
-            for prefix, index in self._phrase_end_prefixes
-            if word.startswith(prefix) or lem.startswith(prefix)
-        )
+        index_by_head = self._end_prefix_index
+        for candidates in {
+            id(c): c
+            for c in (
+                index_by_head.get(word[:MIN_PREFIX], ()),
+                index_by_head.get(lem[:MIN_PREFIX], ()),
+                index_by_head.get("", ()),
+            )
+        }.values():
+            ends.update(
+                index
+                for prefix, index in candidates
+                if word.startswith(prefix) or lem.startswith(prefix)
+            )
         result = (sorted({self._ids[h] for h in hits}), starts, sorted(ends))
         cache[word] = result
         return result
