@@ -57,7 +57,7 @@ class DecisionClassifier:
         calibrate_min: int = 15,
         text_weight: float = 1.0,
         signal_scale: float = 1.0,
-        tol: float = 1e-2,
+        tol: float = 1e-1,
         threads: int | None = None,
     ) -> None:
         self.threads = threads if threads is not None else default_threads()
