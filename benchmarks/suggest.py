@@ -86,7 +86,7 @@ HOLDOUTS = ["emessi-holdout", "emessi-holdout2", "emessi-holdout3"]
 # the sets the keywords were improved on; they are the codebook's coded
 # units (codebooks/emessi-coded.csv), so only the codebook without them can
 # be measured on them
-DEV_SETS = ["emessi-eval"] + [f"emessi-dev{i}" for i in range(2, 8)]
+DEV_SETS = ["emessi-eval"] + [f"emessi-dev{i}" for i in range(2, 14)]
 
 
 def learning_curve(name: str, book: Codebook, lexical: Codebook) -> None:
