@@ -246,15 +246,49 @@ def test_dense_example_blocks_give_the_sparse_product(emessi, monkeypatch) -> No
     texts = [t for t, _ in LEARN_TEST]
     sims = suggester.similarity_
     dense = suggester.score(texts).similarity
-    assert isinstance(sims.__dict__.get("_dense"), DenseExamples)
+    children = [child for child, _ in sims.by_lang_.values()]
+    assert len(children) == 2  # fi and en examples: one index each
+    assert all(isinstance(c.__dict__.get("_dense"), DenseExamples) for c in children)
     # the stored model keeps only the sparse matrix
-    assert "_dense" not in pickle.loads(pickle.dumps(sims)).__dict__
+    loaded = pickle.loads(pickle.dumps(sims))
+    assert all("_dense" not in c.__dict__ for c, _ in loaded.by_lang_.values())
     # too large for dense blocks: the sparse product, with the same sums
-    sims.__dict__.pop("_dense")
+    for child in children:
+        child.__dict__.pop("_dense")
     monkeypatch.setattr(DenseExamples, "MAX_BYTES", 1000)
     sparse_sims = suggester.score(texts).similarity
-    assert sims.__dict__["_dense"] is sims.transposed_
+    assert all(c.__dict__["_dense"] is c.transposed_ for c in children)
     assert np.allclose(dense, sparse_sims, atol=1e-6) and dense.max() > 0.2
+
+
+def test_units_are_compared_with_examples_in_their_own_language() -> None:
+    import pickle
+
+    from scipy import sparse
+
+    from qualcode.suggest.similarity import ExampleSimilarity
+
+    rng = np.random.default_rng(0)
+    examples = sparse.csr_matrix(rng.random((8, 5)).astype(np.float32))
+    codes, langs = [1, 0, 1, 0, 0, 1, 1, 0], ["fi", "en", "en", "fi", "fi", "en", "fi", "en"]
+    sims = ExampleSimilarity().fit(examples, codes, [f"t{i}" for i in range(8)], 2, langs)
+    units = sparse.csr_matrix(rng.random((4, 5)).astype(np.float32))
+    unit_langs = ["fi", "en", "sv", "fi"]
+    exclude = [[6], [], [0], [0, 2]]  # example rows in the order given
+    for model in (sims, pickle.loads(pickle.dumps(sims))):
+        best, nearest = model.score(units, exclude=exclude, langs=unit_langs)
+        full = (units @ examples.T).toarray()
+        for i, lang in enumerate(unit_langs):
+            for c in range(2):
+                # a language without examples ("sv") is compared with all of them
+                allowed = [
+                    j
+                    for j in range(8)
+                    if codes[j] == c and lang in (langs[j], "sv") and j not in exclude[i]
+                ]
+                j = max(allowed, key=lambda k: full[i, k])
+                assert best[i, c] == pytest.approx(full[i, j], abs=1e-6)
+                assert model.text(int(nearest[i, c])) == f"t{j}"
 
 
 def _project_with_session(project) -> int:

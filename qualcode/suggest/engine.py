@@ -282,7 +282,7 @@ class Suggester:
         self.vocabulary_ = ExampleSimilarity().fit(vocab_x, vocab_codes, vocab_langs, n_codes)
         self.classifier_: DecisionClassifier | None = None
         if not len(texts) or y is None:
-            self.similarity_ = ExampleSimilarity().fit(ex_x, ex_codes, ex_texts, n_codes)
+            self.similarity_ = ExampleSimilarity().fit(ex_x, ex_codes, ex_texts, n_codes, ex_langs)
             return self
         from scipy import sparse
 
@@ -301,7 +301,8 @@ class Suggester:
         all_x = sparse.vstack([ex_x, x[pos_rows]], format="csr")
         all_codes = list(ex_codes) + pos_codes.tolist()
         all_texts = ex_texts + [texts[int(i)] for i in pos_rows]
-        self.similarity_ = ExampleSimilarity().fit(all_x, all_codes, all_texts, n_codes)
+        all_langs = list(ex_langs) + [unit_langs[int(i)] for i in pos_rows]
+        self.similarity_ = ExampleSimilarity().fit(all_x, all_codes, all_texts, n_codes, all_langs)
         # a unit must not look like itself: leave its own rows out of its prior
         own: list[list[int]] = [[] for _ in range(len(texts))]
         for k, row in enumerate(pos_rows):
@@ -325,7 +326,7 @@ class Suggester:
         o = self.options
         phrase_hits: dict[int, list] = {}
         counts, hit_matrix = self.rules.count_matrix(index[0], index[1], docs, langs, phrase_hits)
-        sim, nearest = self.similarity_.score(x, exclude=exclude)
+        sim, nearest = self.similarity_.score(x, exclude=exclude, langs=langs)
         vocab, _ = self.vocabulary_.score(x)
         signals = np.stack(
             [

@@ -182,6 +182,10 @@ class SplitRows:
         self.scale = row_scale(parts, lemma_weight) if scale is None else scale
         self.shape = (self.chars.shape[0], self.chars.shape[1] + self.lems.shape[1])
 
+    def take(self, index: np.ndarray) -> SplitRows:
+        part = (self.chars[index], self.lems[index])
+        return SplitRows(part, self.lemma_weight, self.scale[index])
+
     def rows(self, lo: int, hi: int) -> SplitRows:
         part = (self.chars[lo:hi], self.lems[lo:hi])
         return SplitRows(part, self.lemma_weight, self.scale[lo:hi])
@@ -278,10 +282,17 @@ class ExampleSimilarity:
         self.threads = threads if threads is not None else default_threads()
 
     def fit(
-        self, matrix: Any, codes: Sequence[int], texts: Sequence[str], n_codes: int
+        self,
+        matrix: Any,
+        codes: Sequence[int],
+        texts: Sequence[str],
+        n_codes: int,
+        langs: Sequence[str] | None = None,
     ) -> ExampleSimilarity:
         """matrix: featurized examples (one row each); codes: the code index
-        of each row; texts: shown in the rationale."""
+        of each row; texts: shown in the rationale; langs: each example's
+        language, when units are to be compared with their own language's
+        examples only."""
         order = np.argsort(np.asarray(codes, dtype=np.int64), kind="stable")
         self.order_ = order  # exclude[] refers to rows in the order given
         self.matrix_ = matrix.tocsr()[order]
@@ -291,14 +302,67 @@ class ExampleSimilarity:
         # examples x features, transposed once (csr @ csr is the fast product)
         self.transposed_ = self.matrix_.T.tocsr()
         self.bounds_ = np.searchsorted(self.codes_, np.arange(n_codes + 1))
+        # A Finnish unit's nearest example is a Finnish one (character n-grams
+        # of another language only add noise), so a bilingual codebook keeps
+        # one index per language and a unit is multiplied by half the
+        # examples: the costliest step of scoring halves.
+        self.by_lang_: dict[str, tuple[ExampleSimilarity, np.ndarray]] = {}
+        if langs is not None:
+            sorted_langs = np.asarray([str(x) for x in langs], dtype=object)[order]
+            if len(set(sorted_langs)) > 1:
+                for lang in sorted(set(sorted_langs)):
+                    rows = np.flatnonzero(sorted_langs == lang)
+                    self.by_lang_[lang] = (self._child(rows), rows)
         return self
 
     def score(
-        self, x: Any, exclude: Sequence[Sequence[int]] | None = None
+        self,
+        x: Any,
+        exclude: Sequence[Sequence[int]] | None = None,
+        langs: Sequence[str] | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """(best similarity, index of the nearest example) per (unit, code);
         index -1 where a code has no example. ``exclude[i]``: example rows unit
-        i must not be compared with (itself, when it is an accepted unit)."""
+        i must not be compared with (itself, when it is an accepted unit).
+        ``langs``: the units' languages (a unit in a language the examples
+        lack is compared with all of them)."""
+        by_lang = getattr(self, "by_lang_", {})  # older pickles: one index
+        if langs is None or not by_lang:
+            return self._score(x, exclude)
+        n = x.shape[0]
+        best = np.zeros((n, self.n_codes_), dtype=np.float32)
+        nearest = np.full((n, self.n_codes_), -1, dtype=np.int64)
+        lang_arr = np.asarray([str(x) for x in langs], dtype=object)
+        position = np.empty(len(self.codes_), dtype=np.int64)
+        position[self.order_] = np.arange(len(self.codes_))
+        for lang in sorted(set(lang_arr)):
+            units = np.flatnonzero(lang_arr == lang)
+            unit_list = units.tolist()
+            part = x.take(units) if isinstance(x, SplitRows) else x[units]
+            found = by_lang.get(lang)
+            if found is None:
+                mine = None if exclude is None else [exclude[i] for i in unit_list]
+                b, near = self._score(part, mine)
+            else:
+                child, rows = found
+                child.threads = getattr(self, "threads", 1)  # a worker process sets 1
+                own = None
+                if exclude is not None:
+                    # example rows (in the order given) -> the child's rows
+                    inside = np.full(len(self.codes_), -1, dtype=np.int64)
+                    inside[rows] = np.arange(len(rows))
+                    own = [
+                        [k for k in (int(inside[position[j]]) for j in exclude[i]) if k >= 0]
+                        for i in unit_list
+                    ]
+                b, near = child._score(part, own)
+                near = np.where(near >= 0, rows[np.maximum(near, 0)], -1)
+            best[units], nearest[units] = b, near
+        return best, nearest
+
+    def _score(
+        self, x: Any, exclude: Sequence[Sequence[int]] | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         n = x.shape[0]
         best = np.zeros((n, self.n_codes_), dtype=np.float32)
         nearest = np.full((n, self.n_codes_), -1, dtype=np.int64)
@@ -348,7 +412,22 @@ class ExampleSimilarity:
     def __getstate__(self) -> dict:
         state = self.__dict__.copy()
         state.pop("_dense", None)
+        # the per-language indexes are slices of the matrix: rebuilt on load
+        state["by_lang_"] = {lang: rows for lang, (_, rows) in state.get("by_lang_", {}).items()}
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        rows_by_lang = state.get("by_lang_", {})
+        self.by_lang_ = {}
+        for lang, rows in rows_by_lang.items():
+            self.by_lang_[lang] = (self._child(rows), rows)
+
+    def _child(self, rows: np.ndarray) -> ExampleSimilarity:
+        """An index of some of the examples (``rows``, in sorted order)."""
+        texts = [self.texts_[i] for i in rows]
+        child = ExampleSimilarity(self.chunk, getattr(self, "threads", 1))
+        return child.fit(self.matrix_[rows], self.codes_[rows], texts, self.n_codes_)
 
     def text(self, index: int) -> str:
         return self.texts_[index]
