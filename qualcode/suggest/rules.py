@@ -14,8 +14,10 @@ Every hit is kept for the rationale the coder reads
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,6 +26,18 @@ from qualcode.suggest.text import is_word, keys
 
 if TYPE_CHECKING:
     from qualcode.codebook import CodebookCode
+
+_Lookup = tuple[list[tuple[int, str]], list[int]]
+_WordIds = tuple[list[int], list[int], list[int]]
+
+
+@lru_cache(maxsize=4)
+def _word_caches(
+    keywords: str,
+) -> tuple[dict[tuple[str, str], _Lookup], dict[str, dict[str, _WordIds]]]:
+    """The per-word caches of the matchers of one set of ``keywords``."""
+    return {}, {}
+
 
 # stems shorter than this match too many unrelated words
 MIN_STEM = 4
@@ -83,7 +97,6 @@ class KeywordRules:
         # the same for the last word: key -> phrases, and (prefix, phrase)
         self._phrase_end: dict[str, list[int]] = {}
         self._phrase_end_prefixes: list[tuple[str, int]] = []
-        self._cache: dict[tuple[str, str], tuple[list[tuple[int, str]], list[int]]] = {}
         self._keys: dict[tuple[str, str], set[str]] = {}
         for ci, code in enumerate(self.codes):
             for lang, words in code.keywords.items():
@@ -109,7 +122,11 @@ class KeywordRules:
         self._id_keyword = [kw for _, kw in self._ids]
         # language -> word -> (keyword ids, phrases it starts, phrases it ends);
         # keyed by word within a language so hot loops look words up directly
-        self._vector_cache: dict[str, dict[str, tuple[list[int], list[int], list[int]]]] = {}
+        # what each word matched: shared by every matcher of the same keywords
+        # in this process, so a retrain (the review screen's, every N
+        # decisions) looks up only the words it has not seen
+        digest = json.dumps([[c.id, c.keywords] for c in self.codes], sort_keys=True)
+        self._cache, self._vector_cache = _word_caches(digest)
 
     def _add(self, ci: int, kw: str, lang: str) -> None:
         if not kw:
