@@ -91,6 +91,22 @@ def test_finnish_inflected_keyword_matches_by_lemma(small_book) -> None:
     assert rules.match(tokens("Vapaa-aika on tärkeää."), "fi") == []
 
 
+def test_matchers_of_the_same_keywords_share_word_lookups(small_book, emessi) -> None:
+    from scipy import sparse
+
+    first, again, other = _rules(small_book), _rules(small_book), _rules(emessi)
+    # a word no other test uses: the caches live as long as the process
+    docs = [tokens("Vapaaehtoisten kvarkkitalkoot ja projektirahaa.")]
+    words = list(dict.fromkeys(docs[0]))
+    units = sparse.csr_matrix(np.ones((1, len(words)), dtype=np.float32))
+    counts, _ = first.count_matrix(units, words, docs, ["fi"])
+    # a retrain's new matcher finds the words already looked up ...
+    assert set(words) <= set(again._vector_cache["fi"])
+    assert np.array_equal(again.count_matrix(units, words, docs, ["fi"])[0], counts)
+    # ... and a matcher of other keywords keeps its own
+    assert "kvarkkitalkoot" not in other._vector_cache.get("fi", {})
+
+
 def test_wildcard_compound_and_phrase_keywords(small_book) -> None:
     rules = _rules(small_book)
     explained = {
