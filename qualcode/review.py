@@ -60,7 +60,9 @@ class ReviewOptions:
     only_unreviewed: leave out units this coder already finished.
     disagreements: only units this coder reviewed where their codes differ
         from the model's pre-selected ones (implies reviewed units are kept).
-    threshold: suggestions scoring at least this are pre-selected ("as shown").
+    threshold: suggestions scoring at least this are pre-selected ("as shown")
+        and the uncertain-first queue centres on it (None: the project's
+        ``suggest.threshold``, 0.5 by default).
     context: units shown before and after the current one.
     retrain_every: retrain in the background after this many decisions
         (None: the project's ``suggest.retrain_every``; 0: never).
@@ -72,7 +74,7 @@ class ReviewOptions:
     order: str = "uncertain"
     only_unreviewed: bool = True
     disagreements: bool = False
-    threshold: float = 0.5
+    threshold: float | None = None
     context: int = 2
     retrain_every: int | None = None
 
@@ -116,6 +118,7 @@ class ReviewSession:
                 self._reviewed[u.session_id] = self._reviewed.get(u.session_id, 0) + 1
         self._suggestions: dict[int, list[Suggestion]] = {}
         self._lock = threading.Lock()
+        self.threshold = self._threshold()
         self.queue = self._build_queue()
         self.index = self._first_unreviewed()
         self.n_decisions = 0
@@ -138,6 +141,7 @@ class ReviewSession:
             code=o.code,
             order=o.order,
             only_unreviewed=only_unreviewed,
+            threshold=self.threshold,
         )
         if o.code is not None:
             # a code filter must not reveal other coders' decisions: keep
@@ -154,9 +158,7 @@ class ReviewSession:
 
     def disagrees(self, segment_id: int) -> bool:
         """Does this coder's code set differ from the model's pre-selection?"""
-        model = {
-            s.code_id for s in self.suggestions(segment_id) if s.score >= self.options.threshold
-        }
+        model = {s.code_id for s in self.suggestions(segment_id) if s.score >= self.threshold}
         mine = {
             c for c, v in self.decided.get(segment_id, {}).items() if v in ("accepted", "added")
         }
@@ -224,9 +226,7 @@ class ReviewSession:
         seen: set[str] = set()
         for s in self.suggestions(segment_id)[:MAX_ITEMS]:
             verdict = mine.get(s.code_id)
-            checked = (
-                verdict in ("accepted", "added") if verdict else s.score >= self.options.threshold
-            )
+            checked = verdict in ("accepted", "added") if verdict else s.score >= self.threshold
             code = self.code_by_id.get(s.code_id)
             label = code_label(code, lang) if code else s.code_id
             out.append(CodeItem(s.code_id, label, s.score, s.rationale, checked, verdict))
@@ -424,6 +424,13 @@ class ReviewSession:
         return play_clip(self._media(seg) or "", seg.start or 0.0, seg.end)
 
     # -- background retraining ---------------------------------------------
+
+    def _threshold(self) -> float:
+        if self.options.threshold is not None:
+            return self.options.threshold
+        from qualcode.suggest.workflow import project_options
+
+        return project_options(self.project).threshold
 
     def _retrain_every(self) -> int:
         if self.options.retrain_every is not None:

@@ -44,6 +44,20 @@ def test_accept_as_shown_writes_decisions_and_moves_on(proj):
     assert rs.index == 1 and rs.progress().reviewed == 1
 
 
+def test_preselection_follows_the_projects_suggestion_threshold(proj):
+    assert session(proj).threshold == 0.5
+    proj.config.suggest = {"threshold": 0.2}
+    rs = session(proj)
+    assert rs.threshold == 0.2
+    scores = [s.score for u in proj.store.segments(codable_only=True) for s in rs.suggestions(u.id)]
+    assert any(0.2 <= x < 0.5 for x in scores)  # the lower threshold changes something
+    while (view := rs.view()) is not None:
+        assert all(i.checked == (i.score >= 0.2) for i in view.items if i.score is not None)
+        rs.next()
+    # an explicit option wins over the project's
+    assert session(proj, threshold=0.9).threshold == 0.9
+
+
 def test_toggle_reject_all_and_apply_by_search(proj):
     rs = session(proj)
     # find a unit with at least one suggestion
@@ -76,6 +90,8 @@ def test_search_ignores_case_and_accents(proj):
 
 def test_undo_reverts_a_whole_action(proj):
     rs = session(proj)
+    while not rs.view().items:  # a unit with suggestions, so accept writes decisions
+        rs.next()
     sid = rs.current_id
     rs.accept()
     assert proj.store.decisions(coder="anna", segment_id=sid)
