@@ -176,6 +176,8 @@ def test_the_codebooks_coded_units_are_the_development_sets(emessi) -> None:
         (u.text, u.codes, u.lang) for u in expected
     ]
     held_out = {
-        u.text for i in ("", "2", "3", "4", "5") for u in read_gold(DATA / f"emessi-holdout{i}.csv", leaves)
+        u.text
+        for i in ("", "2", "3", "4", "5")
+        for u in read_gold(DATA / f"emessi-holdout{i}.csv", leaves)
     }
     assert len(bank) == 3587 and not held_out & {u.text for u in bank}
