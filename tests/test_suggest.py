@@ -235,6 +235,24 @@ def test_training_improves_held_out_f1_on_a_fixed_split(emessi) -> None:
     assert "learned from" in learned.rationale(scores, 0, ids.index("funding"))
 
 
+def test_the_same_decisions_give_the_same_model(emessi) -> None:
+    # liblinear's random generator is shared between threads: models fitted
+    # in parallel came out different on every run (and so did evaluate)
+    import csv
+
+    with open(DATA / "emessi-dev3.csv", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    book = replace(emessi, coded_units=None)
+    ids = Suggester(book).fit().code_ids
+    y = np.array([[c in r["codes"].split(";") for c in ids] for r in rows], dtype=np.float32)
+    texts, langs = [r["text"] for r in rows], [r["lang"] for r in rows]
+    runs = [
+        Suggester(book).fit(texts, langs, y, np.ones_like(y, dtype=bool)).score(texts[:60]).score
+        for _ in range(3)
+    ]
+    assert all(np.array_equal(runs[0], other) for other in runs[1:])
+
+
 def test_fast_scoring_of_learned_models_equals_their_design_matrix(emessi) -> None:
     # predict_proba scores the logistic models from their coefficients; it
     # must give what scikit-learn gives on the stacked design matrix

@@ -1,7 +1,9 @@
 """Running the costly steps of suggesting on more than one core.
 
-scipy's sparse products, numpy and liblinear release the GIL, so plain
-threads use a multi-core machine without pickling matrices to processes.
+scipy's sparse products and numpy release the GIL, so plain threads use a
+multi-core machine without pickling matrices to processes. (liblinear does
+too, but its random generator is shared between threads: the decision
+models are fitted one at a time, see ``classifier``.)
 Two threads are enough: the measured machines have two cores, and more
 threads only add memory for the per-chunk results.
 
