@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from qualcode.codebook import load_codebook
-from qualcode.evaluate import score_sets
+from qualcode.evaluate import read_gold, score_sets
 from qualcode.models import Decision, Session, Transcript, Utterance
 from qualcode.segment import segment_session
 from qualcode.suggest import (
@@ -238,14 +238,11 @@ def test_training_improves_held_out_f1_on_a_fixed_split(emessi) -> None:
 def test_the_same_decisions_give_the_same_model(emessi) -> None:
     # liblinear's random generator is shared between threads: models fitted
     # in parallel came out different on every run (and so did evaluate)
-    import csv
-
-    with open(DATA / "emessi-dev3.csv", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
     book = replace(emessi, coded_units=None)
     ids = Suggester(book).fit().code_ids
-    y = np.array([[c in r["codes"].split(";") for c in ids] for r in rows], dtype=np.float32)
-    texts, langs = [r["text"] for r in rows], [r["lang"] for r in rows]
+    rows = read_gold(DATA / "emessi-dev3.csv", ids)
+    y = np.array([[c in r.codes for c in ids] for r in rows], dtype=np.float32)
+    texts, langs = [r.text for r in rows], [r.lang for r in rows]
     runs = [
         Suggester(book).fit(texts, langs, y, np.ones_like(y, dtype=bool)).score(texts[:60]).score
         for _ in range(3)

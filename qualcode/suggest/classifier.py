@@ -123,7 +123,6 @@ class DecisionClassifier:
         x = x.tocsr()
         # sorted once here rather than in every code's design matrix
         x.sort_indices()
-        jobs: list[tuple[int, Any, Any, np.ndarray]] = []
         for c in range(n_codes):
             rows = np.flatnonzero(known[:, c])
             labels = y[rows, c].astype(int)
@@ -149,13 +148,10 @@ class DecisionClassifier:
                 model: Any = CalibratedClassifierCV(base, method="sigmoid", cv=3)
             else:
                 model = base
-            jobs.append((c, model, design, labels))
+            # fitted right away: one code's design matrix in memory at a time
+            self.models_[c] = model.fit(design, labels)
             n = min(pos, neg) * 2
             self.weights_[c] = n / (n + self.blend_half)
-
-        for c, model, design, labels in jobs:
-            model.fit(design, labels)
-            self.models_[c] = model
         return self
 
     def predict_proba(
