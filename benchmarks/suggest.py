@@ -3,6 +3,7 @@
     python benchmarks/suggest.py            # everything
     python benchmarks/suggest.py quality    # learning curve + Taguette check
     python benchmarks/suggest.py speed      # 100,000 units, 5,000 decisions
+    python benchmarks/suggest.py agreement  # a second coder on the holdout sets
 
 Quality: the emessi learning curve (micro-F1 at train fraction 0, 0.1, 0.25,
 0.5; mean over seeds 0-2) on the three holdout sets in tests/data/ (see
@@ -147,6 +148,64 @@ def quality() -> None:
             )
 
 
+SECOND_CODER = DATA / "second-coder"
+
+
+def _second_coding(name: str) -> dict[str, list[str]] | None:
+    """text -> the second coder's codes for a holdout set, None without one."""
+    path = SECOND_CODER / f"{name}.csv"
+    if not path.exists():
+        return None
+    with (DATA / f"{name}.csv").open(encoding="utf-8", newline="") as f:
+        texts = {r["id"]: r["text"] for r in csv.DictReader(f)}
+    with path.open(encoding="utf-8", newline="") as f:
+        return {texts[r["id"]]: [c for c in r["codes"].split(";") if c] for r in csv.DictReader(f)}
+
+
+def agreement() -> None:
+    """How far two people agree on the same units: the ceiling the
+    suggestions are measured under. A second coder coded each holdout set
+    blind (text only, the same code definitions as its writer); the model is
+    scored against both on the same test units."""
+    from qualcode.codebook import load_codebook
+    from qualcode.evaluate import evaluate, score_sets
+
+    book = load_codebook(ROOT / "codebooks" / "emessi.yaml")
+    print("## Two people on the same units (tests/data/second-coder/)")
+    print(
+        "| set | train fraction | second coder vs writer: micro-F1 | min kappa | "
+        "model vs writer: micro-F1 | min kappa | model vs second coder: micro-F1 |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name in HOLDOUTS:
+        second = _second_coding(name)
+        if second is None:
+            continue
+        for fraction in (0.0, 0.5):
+            seeds = (0,) if fraction == 0 else (0, 1, 2)
+            rows: list[tuple[float, float, float, float, float]] = []
+            for seed in seeds:
+                r = evaluate(DATA / f"{name}.csv", book, train_fraction=fraction, seed=seed)
+                writer = [t for _, t, _ in r.predictions]
+                model = [p for _, _, p in r.predictions]
+                coder = [second[text] for text, _, _ in r.predictions]
+                h_codes, h_micro, _ = score_sets(writer, coder, list(r.codes))
+                m_codes, m_micro, _ = score_sets(writer, model, list(r.codes))
+                _, mc_micro, _ = score_sets(coder, model, list(r.codes))
+                rows.append(
+                    (
+                        h_micro,
+                        min(m.kappa for m in h_codes.values()),
+                        m_micro,
+                        min(m.kappa for m in m_codes.values()),
+                        mc_micro,
+                    )
+                )
+            cells = " | ".join(f"{v:.3f}" for v in np.mean(rows, axis=0))
+            print(f"| {name} | {fraction} | {cells} |", flush=True)
+    print()
+
+
 def _synthesize(n: int, seed: int = 0) -> tuple[list[str], list[str], np.ndarray, list[str]]:
     """n distinct units: two evaluation units of the same language joined,
     labels the union of theirs."""
@@ -252,5 +311,7 @@ if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
     if what in ("all", "quality"):
         quality()
+    if what in ("all", "agreement"):
+        agreement()
     if what in ("all", "speed"):
         speed()

@@ -19,7 +19,7 @@ import random
 import re
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -347,16 +347,52 @@ def evaluate(
 
 @dataclass
 class ImportReport:
-    sessions: list[str]
-    n_units: int
+    sessions: list[str]  # sessions created
+    n_units: int  # rows imported
     n_decisions: int
+    attached: list[str] = field(default_factory=list)  # existing sessions coded again
+
+
+def _row_keys(rows: Sequence[GoldUnit], coder: str | None) -> list[tuple[str, int]]:
+    """(text, occurrence) per row: the k-th row with a text from one coder
+    is the k-th unit with that text, so a second coder's rows (in the same
+    file or a later one) land on the same units as the first coder's."""
+    seen: dict[tuple[str | None, str], int] = {}
+    keys = []
+    for u in rows:
+        k = (u.coder or coder, u.text)
+        keys.append((u.text, seen.get(k, 0)))
+        seen[k] = seen.get(k, 0) + 1
+    return keys
+
+
+def _existing_units(store: Store, name: str, keys: Sequence[tuple[str, int]]) -> list[int] | None:
+    """Unit ids of ``keys`` in an existing session called ``name``, when it
+    has every one of them (else None: the rows become a new session)."""
+    from qualcode.errors import NotFound
+
+    try:
+        session = store.get_session(name)
+    except NotFound:
+        return None
+    by_text: dict[str, list[int]] = {}
+    for seg in store.segments(session.id):
+        by_text.setdefault(seg.text, []).append(seg.id or 0)
+    found = [by_text.get(text, [])[k : k + 1] for text, k in keys]
+    return None if any(not ids for ids in found) else [ids[0] for ids in found]
 
 
 def import_coded(
     store: Store, codebook: Codebook, path: str | Path, *, coder: str | None = None
 ) -> ImportReport:
-    """Bring already-coded units (gold CSV shape plus ``coder``) into a project:
-    sessions, one unit per row, and an "added" decision per code."""
+    """Bring already-coded units (gold CSV shape plus ``coder``) into a project.
+
+    Each row is a unit its coder coded completely: its codes become "added"
+    decisions and the unit counts as done by that coder, so it teaches the
+    model a "no" for every other code and takes part in ``qualcode agree``
+    even with no code. Rows of a session that already exists with the same
+    unit texts (another coder's file of the same units) are attached to its
+    units; otherwise each session is created."""
     path = Path(path)
     leaves = [c.id for c in codebook.iter_codes() if c.is_leaf]
     parents = [c.id for c in codebook.iter_codes() if not c.is_leaf]
@@ -364,17 +400,42 @@ def import_coded(
     for u in rows:
         if not (u.coder or coder):
             raise FormatError(path, "no coder: add a coder column or pass --coder NAME", u.line)
+    keys = _row_keys(rows, coder)
+    groups: dict[str, list[int]] = {}
+    for i, u in enumerate(rows):
+        groups.setdefault(u.session or path.stem, []).append(i)
+    ids = [0] * len(rows)
+    created: list[str] = []
+    attached: list[str] = []
     with store.transaction():
-        before = {s.name for s in store.sessions()}
-        ids = _store_units(store, rows, path.stem)
+        for name, members in groups.items():
+            found = _existing_units(store, name, [keys[i] for i in members])
+            if found is None:
+                # one unit per distinct (text, occurrence), in first-seen order
+                first: dict[tuple[str, int], int] = {}
+                for i in members:
+                    first.setdefault(keys[i], i)
+                units = [replace(rows[i], session=name) for i in first.values()]
+                before = {s.name for s in store.sessions()}
+                new_ids = dict(zip(first, _store_units(store, units, name), strict=True))
+                created += sorted({s.name for s in store.sessions()} - before)
+                found = [new_ids[keys[i]] for i in members]
+            else:
+                attached.append(name)
+            for i, seg_id in zip(members, found, strict=True):
+                ids[i] = seg_id
         decisions = [
             Decision(seg_id, code, u.coder or coder or "", "added")
             for u, seg_id in zip(rows, ids, strict=True)
             for code in u.codes
         ]
         store.record_decisions(decisions)
-        created = sorted({s.name for s in store.sessions()} - before)
-    return ImportReport(sessions=created, n_units=len(rows), n_decisions=len(decisions))
+        store.mark_coded_elsewhere(
+            {(seg_id, u.coder or coder or "") for u, seg_id in zip(rows, ids, strict=True)}
+        )
+    return ImportReport(
+        sessions=created, n_units=len(rows), n_decisions=len(decisions), attached=attached
+    )
 
 
 def iter_report_lines(report: EvalReport) -> Iterator[str]:

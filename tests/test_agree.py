@@ -139,3 +139,34 @@ def test_errors(project):
         compute_agreement(store, ["ann"])
     with pytest.raises(QualcodeError, match="coded no units"):
         compute_agreement(store, ["ann", "zed"])
+
+
+def test_two_coders_hand_coding_imported_from_files(project) -> None:
+    # a second coder coded holdout4 blind (tests/data/second-coder/); both
+    # files imported land on the same units, and every unit counts, also
+    # those neither coder gave a code
+    from pathlib import Path
+
+    from qualcode.codebook import load_codebook
+    from qualcode.evaluate import import_coded, read_gold
+
+    data = Path(__file__).parent / "data"
+    book = load_codebook(project.codebook_path)
+    leaves = [c.id for c in book.leaves()]
+    first = read_gold(data / "emessi-holdout4.csv", leaves)
+    second = read_gold(data / "second-coder" / "emessi-holdout4.csv", leaves)
+    assert [u.text for u in first] == [u.text for u in second]
+    import_coded(project.store, book, data / "emessi-holdout4.csv", coder="writer")
+    report = import_coded(
+        project.store, book, data / "second-coder" / "emessi-holdout4.csv", coder="second"
+    )
+    assert report.sessions == [] and len(report.attached) == 8
+    result = compute_agreement(project.store, ["writer", "second"])
+    assert result.units == 240
+    by_code = {c.code_id: c for c in result.codes}
+    assert set(by_code) == set(leaves)
+    for code in leaves:
+        a = [code in u.codes for u in first]
+        b = [code in u.codes for u in second]
+        assert by_code[code].kappa == pytest.approx(cohen_kappa_score(a, b))
+        assert by_code[code].applied == {"writer": sum(a), "second": sum(b)}

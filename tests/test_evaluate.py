@@ -164,6 +164,57 @@ def test_import_coded_creates_units_and_decisions(project, tmp_path: Path) -> No
         import_coded(store, book, missing)
 
 
+def test_imported_units_count_as_fully_coded(project, tmp_path: Path) -> None:
+    # a hand-coded unit without a code is a "no" for every code: training
+    # learns it as a negative, as it does after review
+    from qualcode.suggest.engine import suggestable_codes
+    from qualcode.suggest.workflow import training_data
+
+    path = tmp_path / "coded.csv"
+    path.write_text(
+        "text,codes,session\nAvustus loppuu.,funding,s\nKuuluuko ääni?,,s\n", encoding="utf-8"
+    )
+    book = load_codebook(project.codebook_path)
+    import_coded(project.store, book, path, coder="anna")
+    codes = [c.id for c in suggestable_codes(book)]
+    segments, y, known = training_data(project.store, codes)
+    assert [s.text for s in segments] == ["Avustus loppuu.", "Kuuluuko ääni?"]
+    assert known.all()
+    assert y[0].tolist() == [float(c == "funding") for c in codes] and not y[1].any()
+
+
+def test_a_second_coders_file_lands_on_the_same_units(project, tmp_path: Path) -> None:
+    store = project.store
+    book = load_codebook(project.codebook_path)
+    first = tmp_path / "anna.csv"
+    first.write_text(
+        "text,codes,session\nJoo.,,s\nAvustus loppuu.,funding,s\nJoo.,,s\n", encoding="utf-8"
+    )
+    second = tmp_path / "ben.csv"
+    second.write_text(
+        "text,codes,session,coder\nJoo.,,s,ben\nAvustus loppuu.,funding;prioritisation,s,ben\n"
+        "Joo.,support,s,ben\nUusi.,,t,ben\n",
+        encoding="utf-8",
+    )
+    assert import_coded(store, book, first, coder="anna").sessions == ["s"]
+    report = import_coded(store, book, second)
+    assert (report.sessions, report.attached) == (["t"], ["s"])
+    units = store.segments(store.get_session("s").id)
+    assert [u.text for u in units] == ["Joo.", "Avustus loppuu.", "Joo."]
+    # the k-th "Joo." of one coder is the k-th unit with that text
+    got = {(d.segment_id, d.code_id, d.coder) for d in store.decisions()}
+    assert (units[2].id, "support", "ben") in got and (units[0].id, "support", "ben") not in got
+    for coder in ("anna", "ben"):
+        assert {u.id for u in units} <= store.coder_unit_ids(coder)
+    # the same file again attaches to the same units, and a file whose
+    # texts differ from the session's units becomes a session of its own
+    assert import_coded(store, book, first, coder="anna").attached == ["s"]
+    changed = tmp_path / "changed.csv"
+    changed.write_text("text,codes,session\nJoo.,,s\nToinen teksti.,,s\n", encoding="utf-8")
+    assert import_coded(store, book, changed, coder="cid").sessions == ["s-2"]
+    assert len(store.segments(store.get_session("s").id)) == 3
+
+
 def test_the_codebooks_coded_units_are_the_development_sets(emessi) -> None:
     # the shipped coded units are exactly the sets the keywords were built on,
     # and none of the holdout sets the figures are reported on

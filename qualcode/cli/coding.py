@@ -251,7 +251,10 @@ def import_coded(
     project: ProjectOpt = None,
 ) -> None:
     """Import units someone already coded (e.g. earlier hand coding) as
-    sessions, units and decisions that the suggestions learn from.
+    sessions, units and decisions that the suggestions learn from. Each row
+    counts as fully coded by its coder (a unit without a code is a "no" for
+    every code). A second coder's file of the same sessions and texts lands
+    on the same units, ready for `qualcode agree`.
 
     Example: qualcode import-coded coded-2023.csv --coder anna
     """
@@ -260,7 +263,11 @@ def import_coded(
 
     with open_project(project) as p:
         report = run_import(p.store, project_codebook(p), file, coder=coder)
+    into = [f"new sessions {', '.join(report.sessions)}"] if report.sessions else []
+    if report.attached:
+        into.append(f"the units of {', '.join(report.attached)}")
     typer.echo(
         f"imported {report.n_units} coded units with {report.n_decisions} decisions into "
-        f"{', '.join(report.sessions)}; run `qualcode train` to learn from them"
+        f"{' and '.join(into)}; run `qualcode train` to learn from them"
+        + ("" if not report.attached else ", `qualcode agree` to compare the coders")
     )

@@ -12,6 +12,7 @@ deleted from the history, so an audit can replay what a coder did.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from qualcode.errors import NotFound, QualcodeError
@@ -75,6 +76,21 @@ class ReviewStore(StoreBase):
                 (segment_id, coder, status, now()),
             )
             self._log(coder, "review", segment_id, {"before": before, "after": status})
+
+    def mark_coded_elsewhere(self, pairs: Iterable[tuple[int, str]]) -> int:
+        """Record (unit, coder) pairs coded outside review (imported hand
+        coding) as ``done``: a unit the coder gave no code then counts, as
+        after review, as a "no" for every code (for training and agreement).
+        A status the coder set in review is kept; the review undo log is not
+        touched, since nothing here was done in review. Returns pairs added."""
+        at = now()
+        with self.transaction():
+            cur = self.db.executemany(
+                "INSERT INTO reviews(segment_id, coder, status, at) VALUES (?, ?, 'done', ?) "
+                "ON CONFLICT(segment_id, coder) DO NOTHING",
+                [(segment_id, coder, at) for segment_id, coder in pairs],
+            )
+            return max(cur.rowcount, 0)
 
     def review_statuses(self, coder: str) -> dict[int, str]:
         """segment id -> ``done``/``skipped`` for one coder."""
