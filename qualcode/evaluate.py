@@ -288,6 +288,8 @@ def evaluate(
     measure the suggestions on the rest, in a temporary store. ``learn=False``
     holds the same rows out but predicts from the codebook alone (the
     baseline on the same test units)."""
+    import numpy as np
+
     from qualcode.store import open_store
     from qualcode.suggest.engine import suggestable_codes
     from qualcode.suggest.workflow import load_suggester, project_options, train
@@ -322,14 +324,25 @@ def evaluate(
                 train(store, project, codebook=codebook, cross_validate=False)
             suggester, _ = load_suggester(store, project, codebook)
             threshold = project_options(project).threshold
+            # every row is scored, in file order, so a test unit is read with
+            # its neighbours; a training row's neighbours see its gold codes
+            # (as a decided unit's do in a project). Rows without a session
+            # column are scored one by one.
+            decided = np.full((len(rows), len(leaves)), np.nan, dtype=np.float32)
+            for i in train_rows if learn else []:
+                decided[i] = [float(c in rows[i].codes) for c in leaves]
+            in_sessions = any(r.session for r in rows)
             scores = suggester.score(
-                [rows[i].text for i in test_rows], [rows[i].lang for i in test_rows]
+                [r.text for r in rows],
+                [r.lang for r in rows],
+                [r.session for r in rows] if in_sessions else None,
+                decided,
             )
         finally:
             store.close()
     predicted = [
-        [c for c, s in zip(scores.codes, scores.score[k], strict=True) if s >= threshold]
-        for k in range(len(test_rows))
+        [c for c, s in zip(scores.codes, scores.score[i], strict=True) if s >= threshold]
+        for i in test_rows
     ]
     truth = [rows[i].codes for i in test_rows]
     codes, micro, macro = score_sets(truth, predicted, leaves)

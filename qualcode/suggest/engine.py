@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +31,7 @@ import numpy as np
 
 from qualcode.errors import QualcodeError
 from qualcode.suggest.classifier import DecisionClassifier
+from qualcode.suggest.options import SuggestOptions
 from qualcode.suggest.rules import KeywordRules
 from qualcode.suggest.similarity import (
     ExampleSimilarity,
@@ -42,50 +43,6 @@ from qualcode.suggest.text import detect_language, tokens
 
 if TYPE_CHECKING:
     from qualcode.codebook import Codebook, CodebookCode
-
-
-@dataclass
-class SuggestOptions:
-    """Suggestion settings (``suggest:`` in ``qualcode.yaml``).
-
-    threshold: a score at or above this counts as "suggested" (evaluate,
-        the review queue's uncertainty, the accept-all shortcut).
-    min_score: suggestions scoring below this are not stored or shown.
-    max_suggestions: at most this many suggestions per unit.
-    retrain_every: retrain automatically after this many new decisions.
-    max_accepted_examples: accepted units kept per code as examples for the
-        similarity signal (the latest ones; bounds scoring time).
-    keyword_weight, extra_keyword_weight: logit added by the first matched
-        keyword and by each further one (capped at three more).
-    similarity_weight, margin_weight: logit per unit of cosine similarity to the
-        nearest example, and per unit of its lead over the best other code.
-    vocabulary_weight, vocabulary_margin_weight: the same for the similarity
-        to the code's keyword list read as one text (catches keywords that
-        appear in a form the rules do not match, and compounds).
-    bias: logit of a code with no keyword and no similarity.
-    coded_units: learn from the codebook's own coded units (its
-        ``coded_units:`` CSV) as if they were decisions, before the project's.
-    """
-
-    threshold: float = 0.5
-    min_score: float = 0.1
-    max_suggestions: int = 5
-    retrain_every: int = 20
-    max_accepted_examples: int = 50
-    keyword_weight: float = 3.5
-    extra_keyword_weight: float = 0.6
-    similarity_weight: float = 8.5
-    margin_weight: float = 8.0
-    vocabulary_weight: float = 7.0
-    vocabulary_margin_weight: float = 13.5
-    bias: float = -4.3
-    coded_units: bool = True
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any] | None) -> SuggestOptions:
-        from qualcode.project import options_from_section
-
-        return options_from_section(cls, "suggest", config)
 
 
 def suggestable_codes(codebook: Codebook) -> list[CodebookCode]:
@@ -157,6 +114,7 @@ class Scores:
     nearest: np.ndarray
     learned: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per code: bool
     phrase_hits: dict[int, list] = field(default_factory=dict)  # unit -> phrase Hits
+    context: np.ndarray | None = None  # n x codes, log-odds from neighbouring turns
 
 
 class Suggester:
@@ -354,7 +312,17 @@ class Suggester:
         prior = 1.0 / (1.0 + np.exp(-z))
         return prior, (counts, hit_matrix, phrase_hits), (sim, nearest), signals
 
-    def score(self, texts: Sequence[str], langs: Sequence[str | None] | None = None) -> Scores:
+    def score(
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str | None] | None = None,
+        groups: Sequence[Hashable] | None = None,
+        decided: np.ndarray | None = None,
+    ) -> Scores:
+        """Scores of units; with ``groups`` (a session key per unit, units in
+        conversation order) each unit is also read in its context, where
+        ``decided`` (n x codes: 1/0 a coder's answer, NaN none) stands in
+        for decided neighbours' scores (see ``context``)."""
         if not hasattr(self, "featurizer_"):
             raise QualcodeError("the suggester is not prepared; call fit() first")
         docs, unit_langs = self.prepare(texts, langs)
@@ -371,6 +339,13 @@ class Suggester:
         if self.classifier_ is not None:
             final = self.classifier_.predict_proba(x, prior, signals)
             learned = np.array([m is not None for m in self.classifier_.models_])
+        context = None
+        o = self.options
+        if groups is not None and (o.context_previous or o.context_next):
+            from qualcode.suggest.context import context_logits, with_context
+
+            context = context_logits(final, groups, o, decided)
+            final = with_context(final, context)
         return Scores(
             self.code_ids,
             final,
@@ -383,6 +358,7 @@ class Suggester:
             nearest,
             learned,
             phrase_hits,
+            context,
         )
 
     # -- explaining ------------------------------------------------------------
@@ -409,9 +385,18 @@ class Suggester:
         sims, nearest = scores.similarity[i].tolist(), scores.nearest[i].tolist()
         prior, final = scores.prior[i].tolist(), scores.score[i].tolist()
         sources = self._sources(scores)
+        context = scores.context[i].tolist() if scores.context is not None else [0.0] * len(prior)
         return [
             self._why(
-                scores, i, explained.get(c, []), sims[c], nearest[c], sources[c], prior[c], final[c]
+                scores,
+                i,
+                explained.get(c, []),
+                sims[c],
+                nearest[c],
+                sources[c],
+                prior[c],
+                final[c],
+                context[c],
             )
             for c in codes
         ]
@@ -446,6 +431,7 @@ class Suggester:
         source: str,
         prior: float,
         final: float,
+        context: float = 0.0,
     ) -> str:
         parts = []
         if hits:
@@ -460,16 +446,26 @@ class Suggester:
                 if len(example) > 70:
                     example = example[:67].rstrip() + "…"
                 parts.append(f"like: “{example}” ({sim:.2f})")
+        alone = final
+        if context >= 0.05:
+            alone = float(1.0 / (1.0 + np.exp(-(np.log(final / (1 - final)) - context))))
         if source:
-            parts.append(f"learned from {source}: {prior:.2f} → {final:.2f}")
+            parts.append(f"learned from {source}: {prior:.2f} → {alone:.2f}")
+        if context >= 0.05:
+            parts.append(f"neighbouring turns: {alone:.2f} → {final:.2f}")
         return "; ".join(parts) or "weak similarity only"
 
     def suggest(
-        self, texts: Sequence[str], langs: Sequence[str | None] | None = None
+        self,
+        texts: Sequence[str],
+        langs: Sequence[str | None] | None = None,
+        groups: Sequence[Hashable] | None = None,
+        decided: np.ndarray | None = None,
     ) -> list[list[tuple[str, float, str]]]:
         """(code id, score, rationale) of each unit's suggestions, best first
-        (see ``parallel.suggest_in_processes`` for large batches)."""
-        scores = self.score(texts, langs)
+        (see ``score`` for ``groups`` and ``decided``, and
+        ``parallel.suggest_in_processes`` for large batches)."""
+        scores = self.score(texts, langs, groups, decided)
         return [self.top(scores, i) for i in range(len(texts))]
 
     def top(self, scores: Scores, i: int) -> list[tuple[str, float, str]]:

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from qualcode.suggest.engine import Suggester
 
 _Item = TypeVar("_Item")
@@ -60,8 +62,22 @@ def _start_worker(suggester: Suggester) -> None:
             getattr(suggester, part).threads = 1
 
 
-def _suggest_part(part: tuple[list[str], list[str | None]]) -> list:
+def _suggest_part(part: tuple) -> list:
     return _worker.suggest(*part)
+
+
+def _split_points(n: int, procs: int, groups: Sequence[Hashable] | None) -> list[int]:
+    """Where to cut a batch into ``procs`` parts: never inside a session,
+    so each unit is still read with its neighbours."""
+    step = -(-n // procs)
+    cuts = [0]
+    for lo in range(step, n, step):
+        if groups is not None:
+            while lo < n and groups[lo] == groups[lo - 1]:
+                lo += 1
+        if cuts[-1] < lo < n:
+            cuts.append(lo)
+    return cuts + [n]
 
 
 def suggest_in_processes(
@@ -69,20 +85,28 @@ def suggest_in_processes(
     texts: Sequence[str],
     langs: Sequence[str | None],
     processes: int | None = None,
+    groups: Sequence[Hashable] | None = None,
+    decided: np.ndarray | None = None,
 ) -> list[list[tuple[str, float, str]]]:
-    """``suggester.suggest(texts, langs)``, split between forked processes
-    when the batch is large enough and the platform forks (Linux)."""
+    """``suggester.suggest(texts, langs, groups, decided)``, split between
+    forked processes when the batch is large enough and the platform forks
+    (Linux)."""
     import multiprocessing
 
     procs = min(
         default_threads() if processes is None else processes, len(texts) // MIN_UNITS_PER_PROCESS
     )
     if procs < 2 or not sys.platform.startswith("linux"):
-        return suggester.suggest(texts, langs)
-    step = -(-len(texts) // procs)
+        return suggester.suggest(texts, langs, groups, decided)
+    cuts = _split_points(len(texts), procs, groups)
     parts = [
-        (list(texts[lo : lo + step]), list(langs[lo : lo + step]))
-        for lo in range(0, len(texts), step)
+        (
+            list(texts[lo:hi]),
+            list(langs[lo:hi]),
+            None if groups is None else list(groups[lo:hi]),
+            None if decided is None else decided[lo:hi],
+        )
+        for lo, hi in zip(cuts, cuts[1:], strict=False)
     ]
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(len(parts), initializer=_start_worker, initargs=(suggester,)) as pool:

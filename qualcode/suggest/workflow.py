@@ -241,6 +241,17 @@ def load_suggester(
     return fresh, "codebook"
 
 
+def decided_labels(store: Store, code_ids: list[str]) -> dict[int, np.ndarray]:
+    """Unit id -> per code 1 (coders gave it), 0 (decided against), NaN
+    (undecided), for units with decisions: a decided unit's neighbours read
+    it with the coders' answers."""
+    import numpy as np
+
+    segments, y, known = training_data(store, code_ids)
+    labels = np.where(known, y, np.nan).astype(np.float32)
+    return {seg.id or 0: labels[k] for k, seg in enumerate(segments)}
+
+
 def suggest_segments(
     store: Store,
     project: Project | None,
@@ -256,22 +267,75 @@ def suggest_segments(
         suggester, version = load_suggester(store, project)
     else:
         version = "given"
+    import numpy as np
+
     if segment_ids is not None:
-        segments = [s for s in store.segments_by_ids(segment_ids) if s.codable]
+        segments, groups, wanted = _with_neighbours(store, segment_ids)
     else:
         sid = store.get_session(session).id if session is not None else None
         segments = store.segments(sid, codable_only=True)
+        groups = [(s.session_id, 0) for s in segments]
+        wanted = None
+    decided = decided_labels(store, suggester.code_ids)
     total = 0
-    for lo in range(0, len(segments), batch):
-        part = segments[lo : lo + batch]
-        found = suggest_in_processes(suggester, [s.text for s in part], unit_languages(store, part))
+    lo = 0
+    while lo < len(segments):
+        hi = min(lo + batch, len(segments))
+        # a batch ends with a run of neighbouring units, so each is read in context
+        while hi < len(segments) and groups[hi] == groups[hi - 1]:
+            hi += 1
+        part, part_groups, lo = segments[lo:hi], groups[lo:hi], hi
+        known = np.full((len(part), len(suggester.code_ids)), np.nan, dtype=np.float32)
+        for k, seg in enumerate(part):
+            if seg.id in decided:
+                known[k] = decided[seg.id]
+        found = suggest_in_processes(
+            suggester,
+            [s.text for s in part],
+            unit_languages(store, part),
+            groups=part_groups,
+            decided=known,
+        )
+        keep = [
+            (seg, kept)
+            for seg, kept in zip(part, found, strict=True)
+            if wanted is None or seg.id in wanted
+        ]
         items = [
             Suggestion(seg.id or 0, code, score, why, version)
-            for seg, kept in zip(part, found, strict=True)
+            for seg, kept in keep
             for code, score, why in kept
         ]
-        total += store.replace_suggestions(items, [s.id or 0 for s in part])
+        total += store.replace_suggestions(items, [seg.id or 0 for seg, _ in keep])
     return total
+
+
+def _with_neighbours(
+    store: Store, segment_ids: list[int]
+) -> tuple[list[Segment], list[tuple[int, int]], set[int]]:
+    """The codable units asked for with up to two neighbours each side (they
+    are scored too, as context, but not stored), a run key per unit (units
+    that follow each other in their session share it), and the ids asked for."""
+    wanted = {s.id or 0 for s in store.segments_by_ids(segment_ids) if s.codable}
+    out: list[Segment] = []
+    groups: list[tuple[int, int]] = []
+    sessions = {s.session_id for s in store.segments_by_ids(sorted(wanted))}
+    for sid in sorted(sessions):
+        units = store.segments(sid, codable_only=True)
+        near = {
+            j
+            for i, u in enumerate(units)
+            if u.id in wanted
+            for j in range(max(i - 2, 0), min(i + 3, len(units)))
+        }
+        run, last = 0, None
+        for j in sorted(near):
+            if last is not None and j != last + 1:
+                run += 1
+            out.append(units[j])
+            groups.append((sid, run))
+            last = j
+    return out, groups, wanted
 
 
 def suggestions_for(store: Store, segment_id: int) -> list[Suggestion]:

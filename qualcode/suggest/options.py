@@ -1,0 +1,64 @@
+"""Suggestion settings: the ``suggest:`` section of ``qualcode.yaml``.
+
+Kept apart from the engine so a project's settings can be read (and checked)
+without loading the scoring code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass
+class SuggestOptions:
+    """Suggestion settings (``suggest:`` in ``qualcode.yaml``).
+
+    threshold: a score at or above this counts as "suggested" (evaluate,
+        the review queue's uncertainty, the accept-all shortcut).
+    min_score: suggestions scoring below this are not stored or shown.
+    max_suggestions: at most this many suggestions per unit.
+    retrain_every: retrain automatically after this many new decisions.
+    max_accepted_examples: accepted units kept per code as examples for the
+        similarity signal (the latest ones; bounds scoring time).
+    keyword_weight, extra_keyword_weight: logit added by the first matched
+        keyword and by each further one (capped at three more).
+    similarity_weight, margin_weight: logit per unit of cosine similarity to the
+        nearest example, and per unit of its lead over the best other code.
+    vocabulary_weight, vocabulary_margin_weight: the same for the similarity
+        to the code's keyword list read as one text (catches keywords that
+        appear in a form the rules do not match, and compounds).
+    bias: logit of a code with no keyword and no similarity.
+    coded_units: learn from the codebook's own coded units (its
+        ``coded_units:`` CSV) as if they were decisions, before the project's.
+    context_previous, context_next: log-odds a unit gains per unit of a
+        code's evidence on the turn before / after it in the same session
+        (see ``context``); 0 and 0 score every unit on its own.
+    context_far: the same for two turns away, as a fraction of the above.
+    context_shift: a neighbour's evidence is its log-odds plus this, when
+        positive (so only neighbours with some chance of the code count).
+    """
+
+    threshold: float = 0.5
+    min_score: float = 0.1
+    max_suggestions: int = 5
+    retrain_every: int = 20
+    max_accepted_examples: int = 50
+    keyword_weight: float = 3.5
+    extra_keyword_weight: float = 0.6
+    similarity_weight: float = 8.5
+    margin_weight: float = 8.0
+    vocabulary_weight: float = 7.0
+    vocabulary_margin_weight: float = 13.5
+    bias: float = -4.3
+    coded_units: bool = True
+    context_previous: float = 0.3
+    context_next: float = 0.2
+    context_far: float = 0.3
+    context_shift: float = 3.0
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any] | None) -> SuggestOptions:
+        from qualcode.project import options_from_section
+
+        return options_from_section(cls, "suggest", config)
