@@ -238,7 +238,9 @@ def speed() -> None:
 
     book = load_codebook(ROOT / "codebooks" / "emessi.yaml")
     texts, langs, y, _ = _synthesize(100_000)
-    print(f"## speed ({len(set(texts))} distinct synthesized units)")
+    # as from the store: sessions of 250 units, each unit read in its context
+    groups = [i // 250 for i in range(len(texts))]
+    print(f"## speed ({len(set(texts))} distinct synthesized units, sessions of 250)")
     t = time.perf_counter()
     suggester = Suggester(book).fit()
     print(
@@ -249,7 +251,7 @@ def speed() -> None:
     suggester.score(texts[:50], langs[:50])  # load the lemmatizer dictionaries once
     # one process: where the time goes
     t, cpu = time.perf_counter(), time.process_time()
-    scores = suggester.score(texts, langs)
+    scores = suggester.score(texts, langs, groups)
     scored = time.perf_counter() - t
     n_one = sum(len(suggester.top(scores, i)) for i in range(len(texts)))
     total, cpu = time.perf_counter() - t, time.process_time() - cpu
@@ -262,7 +264,7 @@ def speed() -> None:
     gc.collect()
     # as `qualcode suggest` runs it: the batch split between worker processes
     t = time.perf_counter()
-    found = suggest_in_processes(suggester, texts, langs)
+    found = suggest_in_processes(suggester, texts, langs, groups=groups)
     print(
         f"suggestions for {len(texts):,} units, {default_threads()} processes: "
         f"{time.perf_counter() - t:.2f} s wall ({sum(len(f) for f in found):,} suggestions)",
@@ -298,7 +300,7 @@ def speed() -> None:
     gc.collect()
     model.score(texts[:50], langs[:50])
     t = time.perf_counter()
-    found = suggest_in_processes(model, texts, langs)
+    found = suggest_in_processes(model, texts, langs, groups=groups)
     print(
         f"suggestions for {len(texts):,} units, model trained on 834 units, "
         f"{default_threads()} processes: {time.perf_counter() - t:.2f} s wall "

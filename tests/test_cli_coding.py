@@ -106,3 +106,16 @@ def test_errors_are_one_line(project, tmp_path: Path) -> None:
     assert result.exit_code == 1 and "--train-fraction" in result.output
     result = _run(project, "suggest", "--session", "nope")
     assert result.exit_code == 1 and "no session named 'nope'" in result.output
+
+
+def test_two_coders_files_imported_then_compared(project) -> None:
+    first = _run(project, "import-coded", str(DATA / "emessi-holdout5.csv"), "--coder", "writer")
+    assert first.exit_code == 0 and "new sessions" in first.output, first.output
+    second = DATA / "second-coder" / "emessi-holdout5.csv"
+    result = _run(project, "import-coded", str(second), "--coder", "second")
+    assert result.exit_code == 0, result.output
+    assert "new sessions" not in result.output and "qualcode agree" in result.output
+    agree = _run(project, "agree", "--coders", "writer", "second", "--json")
+    assert agree.exit_code == 0, agree.output
+    data = json.loads(agree.output)
+    assert data["units"] == 240 and 0.0 < data["kappa"] < 1.0

@@ -114,7 +114,7 @@ class Scores:
     nearest: np.ndarray
     learned: np.ndarray = field(default_factory=lambda: np.zeros(0))  # per code: bool
     phrase_hits: dict[int, list] = field(default_factory=dict)  # unit -> phrase Hits
-    context: np.ndarray | None = None  # n x codes, log-odds from neighbouring turns
+    alone: np.ndarray | None = None  # n x codes, the score before context (None: no context)
 
 
 class Suggester:
@@ -339,13 +339,13 @@ class Suggester:
         if self.classifier_ is not None:
             final = self.classifier_.predict_proba(x, prior, signals)
             learned = np.array([m is not None for m in self.classifier_.models_])
-        context = None
+        alone = None
         o = self.options
         if groups is not None and (o.context_previous or o.context_next):
             from qualcode.suggest.context import context_logits, with_context
 
-            context = context_logits(final, groups, o, decided)
-            final = with_context(final, context)
+            alone = final
+            final = with_context(final, context_logits(final, groups, o, decided))
         return Scores(
             self.code_ids,
             final,
@@ -358,7 +358,7 @@ class Suggester:
             nearest,
             learned,
             phrase_hits,
-            context,
+            alone,
         )
 
     # -- explaining ------------------------------------------------------------
@@ -385,7 +385,7 @@ class Suggester:
         sims, nearest = scores.similarity[i].tolist(), scores.nearest[i].tolist()
         prior, final = scores.prior[i].tolist(), scores.score[i].tolist()
         sources = self._sources(scores)
-        context = scores.context[i].tolist() if scores.context is not None else [0.0] * len(prior)
+        alone = scores.alone[i].tolist() if scores.alone is not None else final
         return [
             self._why(
                 scores,
@@ -396,7 +396,7 @@ class Suggester:
                 sources[c],
                 prior[c],
                 final[c],
-                context[c],
+                alone[c],
             )
             for c in codes
         ]
@@ -431,7 +431,7 @@ class Suggester:
         source: str,
         prior: float,
         final: float,
-        context: float = 0.0,
+        alone: float | None = None,
     ) -> str:
         parts = []
         if hits:
@@ -446,12 +446,11 @@ class Suggester:
                 if len(example) > 70:
                     example = example[:67].rstrip() + "…"
                 parts.append(f"like: “{example}” ({sim:.2f})")
-        alone = final
-        if context >= 0.05:
-            alone = float(1.0 / (1.0 + np.exp(-(np.log(final / (1 - final)) - context))))
+        if alone is None:
+            alone = final
         if source:
             parts.append(f"learned from {source}: {prior:.2f} → {alone:.2f}")
-        if context >= 0.05:
+        if final - alone >= 0.01:
             parts.append(f"neighbouring turns: {alone:.2f} → {final:.2f}")
         return "; ".join(parts) or "weak similarity only"
 
