@@ -34,3 +34,47 @@ def test_workers_suggest_what_one_process_does(monkeypatch) -> None:
     # a small batch stays in this process
     monkeypatch.setattr(parallel, "MIN_UNITS_PER_PROCESS", 5_000)
     assert parallel.suggest_in_processes(suggester, TEXTS[:3], langs[:3]) == alone[:3]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
+def test_decision_models_fitted_in_workers_are_the_ones_one_process_fits(monkeypatch) -> None:
+    import csv
+    import multiprocessing
+    import threading
+
+    import numpy as np
+
+    from qualcode.suggest import classifier
+
+    book = replace(load_codebook(EMESSI), coded_units=None)
+    path = Path(__file__).parent / "data" / "emessi-eval.csv"
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    ids = [c.id for c in book.iter_codes() if c.is_leaf]
+    texts, langs = [r["text"] for r in rows], [r["lang"] for r in rows]
+    y = np.array([[c in r["codes"].split(";") for c in ids] for r in rows], dtype=np.float32)
+    known = np.ones_like(y, dtype=bool)
+    monkeypatch.setattr(classifier, "MIN_UNITS_TO_FORK", 10**9)
+    alone = Suggester(book).fit(texts, langs, y, known)
+    seen = []
+    real = multiprocessing.get_context
+
+    def watched(method=None):
+        seen.append(method)
+        return real(method)
+
+    monkeypatch.setattr(multiprocessing, "get_context", watched)
+    monkeypatch.setattr(classifier, "MIN_UNITS_TO_FORK", 50)
+    split = Suggester(book).fit(texts, langs, y, known)
+    assert "fork" in seen
+    # at least one calibrated model (three logistic fits) came back from a worker
+    assert any(hasattr(m, "calibrated_classifiers_") for m in split.classifier_.models_ if m)
+    a, b = alone.score(TEXTS, None).score, split.score(TEXTS, None).score
+    codebook_only = Suggester(book).fit().score(TEXTS, None).score
+    assert np.array_equal(a, b) and not np.allclose(a, codebook_only)
+    # a review screen retrains in a background thread: that never forks
+    seen.clear()
+    fitted = []
+    t = threading.Thread(target=lambda: fitted.append(Suggester(book).fit(texts, langs, y, known)))
+    t.start()
+    t.join()
+    assert "fork" not in seen and np.array_equal(fitted[0].score(TEXTS, None).score, a)

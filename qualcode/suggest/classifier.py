@@ -17,6 +17,7 @@ signals, never replace them:
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import numpy as np
@@ -43,10 +44,11 @@ class DecisionClassifier:
         leave-one-set-out F1 of 0.3 within 0.1 points in 40% less time; see
         docs/benchmarks.md).
 
-    The models are fitted one after another, not in threads: liblinear draws
-    its coordinate order from one random generator shared by every thread,
-    so parallel fits made the model (and evaluate's figures) depend on
-    thread timing.
+    The models are not fitted in threads: liblinear draws its coordinate
+    order from one random generator shared by every thread, so parallel fits
+    made the model (and evaluate's figures) depend on thread timing. On a
+    large training set they are fitted in two forked processes instead,
+    each with its own generator (see ``_fit_codes``).
     """
 
     models_: list[Any | None]  # per code: its fitted model, None without enough decisions
@@ -112,9 +114,6 @@ class DecisionClassifier:
         """x: features (n x f); y: 1/0 labels (n x codes); known: which labels
         a coder decided (n x codes, bool); prior: codebook scores (n x codes);
         signals: what the codebook score is made of (n x codes x m)."""
-        from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.linear_model import LogisticRegression
-
         n_codes = y.shape[1]
         self.models_ = [None] * n_codes
         self.weights_ = np.zeros(n_codes, dtype=np.float32)
@@ -123,36 +122,54 @@ class DecisionClassifier:
         x = x.tocsr()
         # sorted once here rather than in every code's design matrix
         x.sort_indices()
+        todo = []
         for c in range(n_codes):
-            rows = np.flatnonzero(known[:, c])
-            labels = y[rows, c].astype(int)
-            pos = int(labels.sum())
+            labels = y[known[:, c], c]
+            pos = int((labels > 0).sum())
             neg = len(labels) - pos
             self.n_positive_[c], self.n_negative_[c] = pos, neg
             if pos < self.min_positive or neg < self.min_negative:
                 continue
-            design = self._design(
-                x[rows], prior[rows, c], None if signals is None else signals[rows, c]
-            )
-            # dual liblinear: fast when features (hashed n-grams) far outnumber units
-            base = LogisticRegression(
-                C=self.C,
-                solver="liblinear",
-                dual=True,
-                class_weight="balanced",
-                tol=self.tol,
-                max_iter=1000,
-                random_state=0,  # liblinear shuffles: the same decisions, the same model
-            )
-            if min(pos, neg) >= self.calibrate_min:
-                model: Any = CalibratedClassifierCV(base, method="sigmoid", cv=3)
-            else:
-                model = base
-            # fitted right away: one code's design matrix in memory at a time
-            self.models_[c] = model.fit(design, labels)
+            todo.append(c)
             n = min(pos, neg) * 2
             self.weights_[c] = n / (n + self.blend_half)
+        for c, model in _fit_codes(self, todo, (x, y, known, prior, signals)):
+            self.models_[c] = model
         return self
+
+    def _fit_code(
+        self,
+        c: int,
+        x: Any,
+        y: np.ndarray,
+        known: np.ndarray,
+        prior: np.ndarray,
+        signals: np.ndarray | None,
+    ) -> Any:
+        """Code ``c``'s model, from the units a coder decided on it."""
+        from sklearn.calibration import CalibratedClassifierCV
+        from sklearn.linear_model import LogisticRegression
+
+        rows = np.flatnonzero(known[:, c])
+        labels = (y[rows, c] > 0).astype(int)
+        sig = None if signals is None else signals[rows, c]
+        design = self._design(x[rows], prior[rows, c], sig)
+        # dual liblinear: fast when features (hashed n-grams) far outnumber units
+        base = LogisticRegression(
+            C=self.C,
+            solver="liblinear",
+            dual=True,
+            class_weight="balanced",
+            tol=self.tol,
+            max_iter=1000,
+            random_state=0,  # liblinear shuffles: the same decisions, the same model
+        )
+        pos = int(labels.sum())
+        if min(pos, len(labels) - pos) >= self.calibrate_min:
+            model: Any = CalibratedClassifierCV(base, method="sigmoid", cv=3)
+        else:
+            model = base
+        return model.fit(design, labels)
 
     def predict_proba(
         self, x: Any, prior: np.ndarray, signals: np.ndarray | None = None
@@ -224,6 +241,56 @@ class DecisionClassifier:
         except (AttributeError, ValueError):
             return None
         return out
+
+
+# below this many decided units the models are fitted in this process:
+# starting workers costs more than it saves
+MIN_UNITS_TO_FORK = 2_000
+_job: Any = None
+
+
+def _fit_in_worker(c: int) -> tuple[int, Any]:
+    clf, data = _job
+    # sparse but lossless: the same model as one fitted here, in a fraction
+    # of the bytes sent back
+    return c, _map_linear(clf._fit_code(c, *data), _pack_exact)
+
+
+def _fit_codes(clf: DecisionClassifier, codes: list[int], data: tuple) -> list[tuple[int, Any]]:
+    """(code, fitted model) for each of ``codes``, split between two forked
+    processes where that pays: each process seeds liblinear's generator
+    for each fit, so the models are the ones a single process would fit
+    (threads would share the generator). Only from the main thread, so a
+    review screen's background retraining never forks a threaded app."""
+    import threading
+
+    from qualcode.suggest.parallel import default_threads
+
+    procs = min(default_threads(), len(codes))
+    if (
+        procs < 2
+        or data[0].shape[0] < MIN_UNITS_TO_FORK
+        or not sys.platform.startswith("linux")
+        or threading.current_thread() is not threading.main_thread()
+    ):
+        return [(c, clf._fit_code(c, *data)) for c in codes]
+    import multiprocessing
+
+    global _job
+    _job = (clf, data)
+    try:
+        with multiprocessing.get_context("fork").Pool(procs) as pool:
+            # one code at a time: the codes' costs differ
+            done = pool.map(_fit_in_worker, codes, chunksize=1)
+    finally:
+        _job = None
+    return [(c, _map_linear(model, _unpack)) for c, model in done]
+
+
+def _pack_exact(coef: Any) -> Any:
+    from scipy import sparse
+
+    return sparse.csr_matrix(np.asarray(coef))
 
 
 def _pack(coef: Any) -> Any:
