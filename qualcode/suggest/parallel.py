@@ -3,7 +3,7 @@
 scipy's sparse products and numpy release the GIL, so plain threads use a
 multi-core machine without pickling matrices to processes. (liblinear does
 too, but its random generator is shared between threads: the decision
-models are fitted one at a time, see ``classifier``.)
+models are fitted in forked processes instead, see ``classifier``.)
 Two threads are enough: the measured machines have two cores, and more
 threads only add memory for the per-chunk results.
 
