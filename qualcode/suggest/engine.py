@@ -450,7 +450,7 @@ class Suggester:
             alone = final
         if source:
             parts.append(f"learned from {source}: {prior:.2f} → {alone:.2f}")
-        if final - alone >= 0.01:
+        if abs(final - alone) >= 0.01:  # raised by the theme next door, or lowered by another
             parts.append(f"neighbouring turns: {alone:.2f} → {final:.2f}")
         return "; ".join(parts) or "weak similarity only"
 

@@ -37,6 +37,9 @@ class SuggestOptions:
     context_far: the same for two turns away, as a fraction of the above.
     context_shift: a neighbour's evidence is its log-odds plus this, when
         positive (so only neighbours with some chance of the code count).
+    context_cross: a neighbour's evidence for the other codes lowers a
+        code, as a fraction of what the same evidence for the code adds
+        (talk stays on one theme for a while); 0 only raises.
     """
 
     threshold: float = 0.5
@@ -56,6 +59,7 @@ class SuggestOptions:
     context_next: float = 0.2
     context_far: float = 0.3
     context_shift: float = 3.0
+    context_cross: float = 0.2
 
     @classmethod
     def from_config(cls, config: dict[str, Any] | None) -> SuggestOptions:
