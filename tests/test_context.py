@@ -42,18 +42,18 @@ def test_neighbours_raise_a_code_but_never_lower_it() -> None:
     assert (raised >= score - 1e-6).all() and raised[1, 0] > 0.5
 
 
-def test_a_neighbour_on_another_theme_lowers_a_code_a_little() -> None:
-    o = SuggestOptions()
+def test_a_neighbour_on_another_theme_lowers_a_code_when_asked() -> None:
+    o = replace(SuggestOptions(), context_cross=0.1)
     # two codes: the turn before is clearly about the first, this one is vague
     score = np.array([[0.95, 0.01], [0.3, 0.3]])
     added = context_logits(score, ["s", "s"], o)
     evidence = np.log(0.95 / 0.05) + o.context_shift
     assert added[1, 0] == pytest.approx(o.context_previous * evidence)
-    assert added[1, 1] == pytest.approx(-o.context_cross * o.context_previous * evidence)
+    assert added[1, 1] == pytest.approx(-0.1 * o.context_previous * evidence)
     after = with_context(score, added)
     assert after[1, 0] > 0.5 > 0.3 > after[1, 1]
-    # switched off, the other theme's evidence changes nothing
-    plain = context_logits(score, ["s", "s"], replace(o, context_cross=0.0))
+    # by default the other theme's evidence changes nothing
+    plain = context_logits(score, ["s", "s"], SuggestOptions())
     assert plain[1, 1] == 0.0 and plain[1, 0] == pytest.approx(added[1, 0])
 
 

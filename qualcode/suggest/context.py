@@ -10,12 +10,13 @@ avoids topic words (recall, not precision, was the weakness).
 So after each unit is scored on its own, a code that is likely on the turns
 just before and after a unit (in the same session) raises that unit's score
 for the code. Only a neighbour's evidence counts, never its absence: a code
-that is unlikely next door does not lower a unit that clearly has it. But
-evidence next door for *another* code lowers a code a little (a fraction,
-``context_cross``, of what it would add): when the turns around are about
-funding, a vague turn is more likely about funding than about volunteers.
-That kept precision where the raise alone traded it for recall (1 point of
-micro-F1 on the fresh writers' sets). A neighbour a coder has decided
+that is unlikely next door does not lower a unit that clearly has it.
+Optionally (``context_cross``), evidence next door for *another* code lowers
+a code a little: with a few broad themes, a vague turn among turns about
+funding is more likely about funding than about volunteers. That gained
+about a point on the emessi sets but lost 1-3 points on a real study of
+22 fine codes, whose neighbouring highlights often carry different codes,
+so it is off unless a project turns it on. A neighbour a coder has decided
 counts with the coder's answer instead of its score. The added log-odds are
 kept so the rationale can say how much the neighbouring turns contributed.
 

@@ -39,7 +39,9 @@ class SuggestOptions:
         positive (so only neighbours with some chance of the code count).
     context_cross: a neighbour's evidence for the other codes lowers a
         code, as a fraction of what the same evidence for the code adds
-        (talk stays on one theme for a while); 0 only raises.
+        (talk stays on one theme for a while); 0 (the default) only raises.
+        0.1 suits a codebook of a few broad themes like emessi, not one of
+        many fine codes that follow each other (docs/benchmarks.md).
     """
 
     threshold: float = 0.5
@@ -59,7 +61,7 @@ class SuggestOptions:
     context_next: float = 0.2
     context_far: float = 0.3
     context_shift: float = 3.0
-    context_cross: float = 0.2
+    context_cross: float = 0.0
 
     @classmethod
     def from_config(cls, config: dict[str, Any] | None) -> SuggestOptions:
