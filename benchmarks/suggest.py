@@ -4,6 +4,7 @@
     python benchmarks/suggest.py quality    # learning curve + Taguette check
     python benchmarks/suggest.py speed      # 100,000 units, 5,000 decisions
     python benchmarks/suggest.py agreement  # a second coder on the holdout sets
+    python benchmarks/suggest.py loso [KEY=VALUE ...]  # leave-one-set-out
 
 Quality: the emessi learning curve (micro-F1 at train fraction 0, 0.1, 0.25,
 0.5; mean over seeds 0-2) on the three holdout sets in tests/data/ (see
@@ -11,6 +12,11 @@ tests/data/README.md), the codebook without its coded units on the sets the
 keywords were built on, and a generalisation
 check on a real study coded by others with a different codebook (Taguette
 usability data: codes with labels and descriptions only, no keywords).
+Leave-one-set-out (how settings were chosen, never on the holdout sets):
+each development set is measured with the codebook's coded units minus that
+set, codebook only and at train fraction 0.5 (seed 0), then the Taguette
+study's learning curve; KEY=VALUE pairs override ``suggest:`` settings
+(e.g. ``context_cross=0.1``) to compare.
 Speed: units are synthesized from the evaluation set (sentences recombined,
 so texts are distinct) and scored with rationale; training uses 5,000 decided
 units built the same way.
@@ -27,7 +33,7 @@ import tempfile
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -318,6 +324,66 @@ def speed() -> None:
     )
 
 
+def _override(pair: str) -> tuple[str, object]:
+    key, _, value = pair.partition("=")
+    return key, yaml.safe_load(value)
+
+
+def leave_one_set_out(pairs: list[str]) -> None:
+    """Each development set measured with a model that never saw it."""
+    from types import SimpleNamespace
+
+    from qualcode.codebook import load_codebook
+    from qualcode.evaluate import evaluate
+
+    overrides = dict(_override(p) for p in pairs)
+    # evaluate reads the suggest: settings from the project's config only
+    project: Any = SimpleNamespace(config=SimpleNamespace(suggest=overrides))
+    book = load_codebook(ROOT / "codebooks" / "emessi.yaml")
+    rows = {
+        name: list(csv.DictReader((DATA / f"{name}.csv").open(encoding="utf-8")))
+        for name in DEV_SETS
+    }
+    print(
+        f"## leave-one-set-out over {len(DEV_SETS)} development sets, "
+        f"settings {overrides or 'as shipped'}"
+    )
+    print("| set | codebook only | half as decisions (seed 0) |")
+    print("|---|---|---|")
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in DEV_SETS:
+            coded = Path(tmp) / f"without-{name}.csv"
+            with coded.open("w", encoding="utf-8", newline="") as f:
+                out = csv.writer(f)
+                out.writerow(["id", "text", "codes", "lang"])
+                for other, items in rows.items():
+                    if other != name:
+                        out.writerows([r["id"], r["text"], r["codes"], r["lang"]] for r in items)
+            without = replace(book, coded_units=coded)
+            path = DATA / f"{name}.csv"
+            f0 = evaluate(path, without, project=project).micro_f1
+            f5 = evaluate(path, without, train_fraction=0.5, seed=0, project=project).micro_f1
+            results.append((f0, f5))
+            print(f"| {name} | {f0:.4f} | {f5:.4f} |", flush=True)
+    mean = np.mean(results, axis=0)
+    newest = np.mean(results[-8:], axis=0)
+    print(f"| mean | {mean[0]:.4f} | {mean[1]:.4f} |")
+    print(f"| mean of the newest eight ({DEV_SETS[-8]}-) | {newest[0]:.4f} | {newest[1]:.4f} |")
+    # a setting must not only suit the emessi codebook: the real study too
+    with tempfile.TemporaryDirectory() as tmp:
+        book_path, gold = taguette_files(TAGUETTE, Path(tmp))
+        tbook = load_codebook(book_path)
+        curve = [
+            evaluate(gold, tbook, train_fraction=f, seed=0, project=project).micro_f1
+            for f in (0.0, 0.1, 0.25, 0.5)
+        ]
+    print(
+        "Taguette study, micro-F1 at 0 / 0.1 / 0.25 / 0.5 (seed 0): "
+        + " / ".join(f"{x:.3f}" for x in curve)
+    )
+
+
 if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "all"
     if what in ("all", "quality"):
@@ -326,3 +392,5 @@ if __name__ == "__main__":
         agreement()
     if what in ("all", "speed"):
         speed()
+    if what == "loso":
+        leave_one_set_out(sys.argv[2:])
