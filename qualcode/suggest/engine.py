@@ -224,8 +224,10 @@ class Suggester:
             known = np.vstack([np.ones_like(units.y, dtype=bool), given_known])
         ex_docs, ex_langs, ex_codes, ex_texts = self._examples()
         docs, unit_langs = self.prepare(texts, langs) if len(texts) else ([], [])
-        self.featurizer_ = TextFeaturizer().fit(ex_docs + docs, ex_langs + unit_langs)
-        ex_x = self.featurizer_.combined(self.featurizer_.transform(ex_docs, ex_langs))
+        self.featurizer_ = TextFeaturizer()
+        chars, lems = self.featurizer_.fit_transform(ex_docs + docs, ex_langs + unit_langs)
+        n_ex = len(ex_docs)
+        ex_x = self.featurizer_.combined((chars[:n_ex], lems[:n_ex]))
         n_codes = len(self._codes)
         self.fingerprint_ = codebook_fingerprint(self._codes, units.digest if units else "")
         self.n_coded_units_ = len(units.texts) if units else 0
@@ -247,7 +249,7 @@ class Suggester:
         y = np.asarray(y, dtype=np.float32)
         known = np.asarray(known if known is not None else np.ones_like(y), dtype=bool)
         index = index_words(docs)
-        x = self.featurizer_.combined(self.featurizer_.transform(docs, unit_langs, index))
+        x = self.featurizer_.combined((chars[n_ex:], lems[n_ex:]))
         pos_rows, pos_codes = np.nonzero((y > 0) & known)
         # nearest-neighbour cost grows with the examples: keep the latest per code
         cap = self.options.max_accepted_examples

@@ -108,11 +108,21 @@ class TextFeaturizer:
         return chars, lems
 
     def fit(self, docs: Sequence[list[str]], langs: Sequence[str]) -> TextFeaturizer:
-        chars, lems = self._counts(docs, langs)
+        self._fit_counts(*self._counts(docs, langs))
+        return self
+
+    def fit_transform(self, docs: Sequence[list[str]], langs: Sequence[str]) -> tuple[Any, Any]:
+        """``fit`` then ``transform`` of the same docs, counting their
+        n-grams once (training counts every coded unit's words: the second
+        pass was a tenth of the training time)."""
+        counts = self._counts(docs, langs)
+        self._fit_counts(*counts)
+        return self._weigh(*counts)
+
+    def _fit_counts(self, chars: Any, lems: Any) -> None:
         n = max(chars.shape[0], 1)
         self.idf_char_ = self._idf(chars, n)
         self.idf_lemma_ = self._idf(lems, n)
-        return self
 
     @staticmethod
     def _idf(m: Any, n: int) -> np.ndarray:
@@ -128,16 +138,20 @@ class TextFeaturizer:
         """(character part, lemma part), each row L2-normalized. ``index``:
         the docs' (units x words) matrix and words, when already computed."""
         from scipy import sparse
-        from sklearn.preprocessing import normalize
 
         if not len(docs):
             empty = sparse.csr_matrix((0, self.n_features), dtype=np.float32)
             return empty, empty.copy()
-        chars, lems = self._counts(docs, langs, index)
+        return self._weigh(*self._counts(docs, langs, index))
+
+    def _weigh(self, chars: Any, lems: Any) -> tuple[Any, Any]:
+        """Counts to sublinear tf x idf, each row L2-normalized."""
+        from sklearn.preprocessing import normalize
+
         out = []
         for m, idf in ((chars, self.idf_char_), (lems, self.idf_lemma_)):
             m = m.tocsr()
-            m.data = np.log1p(m.data) * idf[m.indices]  # sublinear tf x idf
+            m.data = np.log1p(m.data) * idf[m.indices]
             out.append(normalize(m, copy=False))
         return out[0], out[1]
 
