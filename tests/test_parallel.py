@@ -28,8 +28,11 @@ def test_workers_suggest_what_one_process_does(monkeypatch) -> None:
     langs = [None] * len(TEXTS)
     alone = suggester.suggest(TEXTS, langs)
     monkeypatch.setattr(parallel, "MIN_UNITS_PER_PROCESS", 4)
+    threads = suggester.similarity_.threads
     split = parallel.suggest_in_processes(suggester, TEXTS, langs, processes=2)
     assert split == alone and len(split) == len(TEXTS)
+    # this process scored the first part on one core, then got its threads back
+    assert suggester.similarity_.threads == threads
     assert any(codes for codes in split)  # something was suggested at all
     # a small batch stays in this process
     monkeypatch.setattr(parallel, "MIN_UNITS_PER_PROCESS", 5_000)

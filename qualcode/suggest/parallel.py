@@ -8,9 +8,10 @@ Two threads are enough: the measured machines have two cores, and more
 threads only add memory for the per-chunk results.
 
 Tokenizing, keyword lookup and writing rationales are Python and hold the
-GIL: a large batch of units is split between forked worker processes
-instead (they inherit the fitted suggester without pickling it, and send
-back only the suggestions).
+GIL: a large batch of units is split between this process and forked
+workers instead (they inherit the fitted suggester without pickling it, and
+send back only the suggestions; this process scores the first part itself
+rather than wait, which made 100,000 units about a second faster).
 """
 
 from __future__ import annotations
@@ -54,12 +55,20 @@ MIN_UNITS_PER_PROCESS = 5_000
 _worker: Any = None
 
 
+def _one_core(suggester: Suggester, threads: int = 1) -> list[int]:
+    """Set the suggester's similarity threads; returns what they were."""
+    before = []
+    for part in ("similarity_", "vocabulary_"):
+        if hasattr(suggester, part):
+            before.append(getattr(suggester, part).threads)
+            getattr(suggester, part).threads = threads
+    return before
+
+
 def _start_worker(suggester: Suggester) -> None:
     global _worker
     _worker = suggester
-    for part in ("similarity_", "vocabulary_"):  # one core per worker already
-        if hasattr(suggester, part):
-            getattr(suggester, part).threads = 1
+    _one_core(suggester)  # one core per worker already
 
 
 def _suggest_part(part: tuple) -> list:
@@ -109,6 +118,15 @@ def suggest_in_processes(
         for lo, hi in zip(cuts, cuts[1:], strict=False)
     ]
     ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(len(parts), initializer=_start_worker, initargs=(suggester,)) as pool:
-        done = pool.map(_suggest_part, parts)
+    # this process takes the first part itself rather than wait idle: one
+    # fork and one batch of results fewer to send back
+    with ctx.Pool(len(parts) - 1, initializer=_start_worker, initargs=(suggester,)) as pool:
+        others = pool.map_async(_suggest_part, parts[1:], chunksize=1)
+        before = _one_core(suggester)
+        try:
+            first = suggester.suggest(*parts[0])
+        finally:
+            for part, threads in zip(("similarity_", "vocabulary_"), before, strict=False):
+                getattr(suggester, part).threads = threads
+        done = [first, *others.get()]
     return [row for part in done for row in part]
