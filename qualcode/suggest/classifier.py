@@ -48,8 +48,8 @@ class DecisionClassifier:
     The models are not fitted in threads: liblinear draws its coordinate
     order from one random generator shared by every thread, so parallel fits
     made the model (and evaluate's figures) depend on thread timing. On a
-    large training set they are fitted in two forked processes instead,
-    each with its own generator (see ``_fit_codes``).
+    large training set they are fitted in this process and a forked one
+    instead, each with its own generator (see ``_fit_codes``).
     """
 
     models_: list[Any | None]  # per code: its fitted model, None without enough decisions
@@ -264,11 +264,12 @@ def _fit_in_worker(c: int) -> tuple[int, Any]:
 
 
 def _fit_codes(clf: DecisionClassifier, codes: list[int], data: tuple) -> list[tuple[int, Any]]:
-    """(code, fitted model) for each of ``codes``, split between two forked
-    processes where that pays: each process seeds liblinear's generator
-    for each fit, so the models are the ones a single process would fit
-    (threads would share the generator). Only from the main thread, so a
-    review screen's background retraining never forks a threaded app."""
+    """(code, fitted model) for each of ``codes``, split between this
+    process and a forked worker where that pays: each process seeds
+    liblinear's generator for each fit, so the models are the ones a single
+    process would fit (threads would share the generator). Only from the
+    main thread, so a review screen's background retraining never forks a
+    threaded app."""
     import threading
 
     from qualcode.suggest.parallel import default_threads
@@ -283,15 +284,22 @@ def _fit_codes(clf: DecisionClassifier, codes: list[int], data: tuple) -> list[t
         return [(c, clf._fit_code(c, *data)) for c in codes]
     import multiprocessing
 
+    from threadpoolctl import threadpool_limits
+
     global _job
     _job = (clf, data)
+    # the workers take every other code and this process the rest, rather
+    # than wait idle (one code at a time: the codes' costs differ)
+    theirs, mine = codes[1::procs], [c for i, c in enumerate(codes) if i % procs != 1]
     try:
-        with multiprocessing.get_context("fork").Pool(procs) as pool:
-            # one code at a time: the codes' costs differ
-            done = pool.map(_fit_in_worker, codes, chunksize=1)
+        with multiprocessing.get_context("fork").Pool(procs - 1) as pool:
+            pending = pool.map_async(_fit_in_worker, theirs, chunksize=1)
+            with threadpool_limits(1):
+                done = [(c, clf._fit_code(c, *data)) for c in mine]
+            done += [(c, _map_linear(model, _unpack)) for c, model in pending.get()]
     finally:
         _job = None
-    return [(c, _map_linear(model, _unpack)) for c, model in done]
+    return sorted(done, key=lambda item: item[0])
 
 
 def _pack_exact(coef: Any) -> Any:
