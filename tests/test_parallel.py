@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -31,8 +32,10 @@ def test_workers_suggest_what_one_process_does(monkeypatch) -> None:
     threads = suggester.similarity_.threads
     split = parallel.suggest_in_processes(suggester, TEXTS, langs, processes=2)
     assert split == alone and len(split) == len(TEXTS)
-    # this process scored the first part on one core, then got its threads back
+    # this process scored the first part on one core, then got its threads
+    # back, and its objects went back under garbage collection
     assert suggester.similarity_.threads == threads
+    assert gc.get_freeze_count() == 0
     assert any(codes for codes in split)  # something was suggested at all
     # a small batch stays in this process
     monkeypatch.setattr(parallel, "MIN_UNITS_PER_PROCESS", 5_000)
