@@ -124,6 +124,10 @@ async def _main_screen_snapshot(proj):
     )
     app = make_app(proj)
     async with app.run_test(size=SIZE) as pilot:
+        # settle before the picture: on a busy machine (a full test run) one
+        # pause once caught the screen before its styles were final
+        await pilot.pause()
+        await pilot.wait_for_scheduled_animations()
         await pilot.pause()
         svg = app.export_screenshot(title="qualcode review")
     if os.environ.get("QUALCODE_UPDATE_SNAPSHOTS") or not SNAPSHOT.exists():
