@@ -70,20 +70,22 @@ MIN_UNITS_PER_PROCESS = 5_000
 _worker: Any = None
 
 
-def _one_core(suggester: Suggester, threads: int = 1) -> list[int]:
-    """Set the suggester's similarity threads; returns what they were."""
-    before = []
+def _set_threads(suggester: Suggester, threads: int | dict[str, int]) -> dict[str, int]:
+    """Set the threads of the suggester's similarity parts (one number for
+    all, or per part as this returned before); returns what they were."""
+    before = {}
     for part in ("similarity_", "vocabulary_"):
         if hasattr(suggester, part):
-            before.append(getattr(suggester, part).threads)
-            getattr(suggester, part).threads = threads
+            scorer = getattr(suggester, part)
+            before[part] = scorer.threads
+            scorer.threads = threads if isinstance(threads, int) else threads[part]
     return before
 
 
 def _start_worker(suggester: Suggester) -> None:
     global _worker
     _worker = suggester
-    _one_core(suggester)  # one core per worker already
+    _set_threads(suggester, 1)  # one core per worker already
 
 
 def _suggest_part(part: tuple) -> list:
@@ -140,11 +142,10 @@ def suggest_in_processes(
         ctx.Pool(len(parts) - 1, initializer=_start_worker, initargs=(suggester,)) as pool,
     ):
         others = pool.map_async(_suggest_part, parts[1:], chunksize=1)
-        before = _one_core(suggester)
+        before = _set_threads(suggester, 1)
         try:
             first = suggester.suggest(*parts[0])
         finally:
-            for part, threads in zip(("similarity_", "vocabulary_"), before, strict=False):
-                getattr(suggester, part).threads = threads
+            _set_threads(suggester, before)
         done = [first, *others.get()]
     return [row for part in done for row in part]
