@@ -288,11 +288,11 @@ def _fit_codes(clf: DecisionClassifier, codes: list[int], data: tuple) -> list[t
 
     global _job
     _job = (clf, data)
-    # the workers take every other code and this process the rest, rather
+    # the worker takes every other code and this process the rest, rather
     # than wait idle (one code at a time: the codes' costs differ)
-    theirs, mine = codes[1::procs], [c for i, c in enumerate(codes) if i % procs != 1]
+    mine, theirs = codes[0::2], codes[1::2]
     try:
-        with multiprocessing.get_context("fork").Pool(procs - 1) as pool:
+        with multiprocessing.get_context("fork").Pool(1) as pool:
             pending = pool.map_async(_fit_in_worker, theirs, chunksize=1)
             with threadpool_limits(1):
                 done = [(c, clf._fit_code(c, *data)) for c in mine]
