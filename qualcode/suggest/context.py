@@ -81,8 +81,10 @@ def context_logits(
         -2: options.context_previous * options.context_far,
         2: options.context_next * options.context_far,
     }
-    # each code's evidence minus the evidence for the other codes, scaled
-    net = evidence - options.context_cross * (evidence.sum(axis=1, keepdims=True) - evidence)
+    net = evidence
+    if options.context_cross:  # off by default: no pass over the scores then
+        others = evidence.sum(axis=1, keepdims=True) - evidence
+        net = evidence - options.context_cross * others
     for offset, weight in weights.items():
         k = abs(offset)
         if weight == 0 or k >= n:
