@@ -16,7 +16,7 @@ Leave-one-set-out (how settings were chosen, never on the holdout sets):
 each development set is measured with the codebook's coded units minus that
 set, codebook only and at train fraction 0.5 (seed 0), then the Taguette
 study's learning curve; KEY=VALUE pairs override ``suggest:`` settings
-(e.g. ``context_cross=0.1``) to compare.
+(e.g. ``context_stay=0.4``) to compare.
 Speed: units are synthesized from the evaluation set (sentences recombined,
 so texts are distinct) and scored with rationale; training uses 5,000 decided
 units built the same way.
@@ -356,10 +356,12 @@ def leave_one_set_out(pairs: list[str]) -> None:
             coded = Path(tmp) / f"without-{name}.csv"
             with coded.open("w", encoding="utf-8", newline="") as f:
                 out = csv.writer(f)
-                out.writerow(["id", "text", "codes", "lang"])
+                out.writerow(["id", "text", "codes", "lang", "session"])
                 for other, items in rows.items():
                     if other != name:
-                        out.writerows([r["id"], r["text"], r["codes"], r["lang"]] for r in items)
+                        out.writerows(
+                            [r["id"], r["text"], r["codes"], r["lang"], r["session"]] for r in items
+                        )
             without = replace(book, coded_units=coded)
             path = DATA / f"{name}.csv"
             f0 = evaluate(path, without, project=project).micro_f1

@@ -13,7 +13,19 @@ from qualcode.evaluate import read_gold, score_sets
 from qualcode.models import Decision, Session, Transcript, Utterance
 from qualcode.segment import segment_session
 from qualcode.suggest import suggest_segments, suggestions_for
-from qualcode.suggest.context import context_logits, group_ids, with_context
+from qualcode.suggest.context import (
+    PRIOR_PAIRS,
+    PRIOR_STAY,
+    PRIOR_UNITS,
+    RATE_SCALE,
+    STAY_SCALE,
+    ThemeChain,
+    chain_for,
+    context_logits,
+    fit_chain,
+    group_ids,
+    with_context,
+)
 from qualcode.suggest.engine import Suggester, SuggestOptions, suggestable_codes
 from qualcode.suggest.parallel import _split_points
 
@@ -21,55 +33,129 @@ DATA = Path(__file__).parent / "data"
 EMESSI = Path(__file__).parent.parent / "codebooks" / "emessi.yaml"
 
 
-def test_neighbours_raise_a_code_but_never_lower_it() -> None:
-    o = SuggestOptions()
-    # one code; units 0-2 in session a, 3-4 in session b
-    score = np.array([[0.9], [0.1], [0.9], [0.9], [0.001]])
-    added = context_logits(score, ["a", "a", "a", "b", "b"], o)
-    shift = o.context_shift
-    evidence = max(np.log(9) + shift, 0)
-    # unit 1 sits between two likely turns; unit 0 has unit 1 next and unit 2
-    # two turns on; the sessions do not mix
-    assert added[1, 0] == pytest.approx((o.context_previous + o.context_next) * evidence)
-    unit1 = max(np.log(0.1 / 0.9) + shift, 0)
-    assert added[0, 0] == pytest.approx(
-        o.context_next * unit1 + o.context_next * o.context_far * evidence
-    )
-    assert added[4, 0] == pytest.approx(o.context_previous * evidence)
-    assert added[3, 0] == 0.0  # its only neighbour is very unlikely: no evidence, no penalty
-    assert (added >= 0).all()
-    raised = with_context(score, added)
-    assert (raised >= score - 1e-6).all() and raised[1, 0] > 0.5
+CHAIN = ThemeChain(base=0.12, stay=0.5)
 
 
-def test_a_neighbour_on_another_theme_lowers_a_code_when_asked() -> None:
-    o = replace(SuggestOptions(), context_cross=0.1)
-    # two codes: the turn before is clearly about the first, this one is vague
-    score = np.array([[0.95, 0.01], [0.3, 0.3]])
-    added = context_logits(score, ["s", "s"], o)
-    evidence = np.log(0.95 / 0.05) + o.context_shift
-    assert added[1, 0] == pytest.approx(o.context_previous * evidence)
-    assert added[1, 1] == pytest.approx(-0.1 * o.context_previous * evidence)
-    after = with_context(score, added)
-    assert after[1, 0] > 0.5 > 0.3 > after[1, 1]
-    # by default the other theme's evidence changes nothing
-    plain = context_logits(score, ["s", "s"], SuggestOptions())
-    assert plain[1, 1] == 0.0 and plain[1, 0] == pytest.approx(added[1, 0])
+def _exact(score: np.ndarray, chain: ThemeChain, decided: np.ndarray | None = None) -> np.ndarray:
+    """Forward-backward over one whole session, state by state, with no
+    windows: what context_logits must give (as scores)."""
+    stay, base = chain.stay, chain.base
+    q = (1 - stay) * base / (1 - base)
+    trans = np.array([[stay, 1 - stay], [q, 1 - q]])
+    lb = np.log(base / (1 - base))
+    own = np.log(score / (1 - score))
+    z = own
+    if decided is not None:  # a decision reads as a score of 0.95 or 0.02
+        sure = np.where(decided > 0, 0.95, 0.02)
+        z = np.where(np.isnan(decided), own, np.log(sure / (1 - sure)))
+    out = np.zeros(score.shape)
+    for c in range(score.shape[1]):
+        e = np.exp(np.maximum(z[:, c] - lb, chain.floor))
+        n = len(e)
+        fwd = np.zeros((n, 2))  # before t's own evidence
+        p = np.array([base, 1 - base])
+        for t in range(n):
+            fwd[t] = p
+            p = (p * [e[t], 1.0]) @ trans
+            p /= p.sum()
+        bwd = np.ones((n, 2))
+        for t in range(n - 2, -1, -1):
+            bwd[t] = trans @ (np.array([e[t + 1], 1.0]) * bwd[t + 1])
+            bwd[t] /= bwd[t].sum()
+        own_e = np.exp(np.maximum(own[:, c] - lb, chain.floor))
+        post = fwd * bwd * np.stack([own_e, np.ones(n)], 1)
+        out[:, c] = post[:, 0] / post.sum(1)
+    return out
+
+
+def test_context_is_the_whole_sessions_forward_backward() -> None:
+    # long sessions run in overlapping windows: the same as one pass over
+    # the session, and sessions never mix
+    rng = np.random.default_rng(0)
+    score = rng.beta(0.4, 2.5, size=(700, 3)).clip(1e-4, 1 - 1e-4)
+    groups = ["long"] * 450 + ["one"] + ["short"] * 9 + ["mid"] * 240
+    for chain in (CHAIN, ThemeChain(base=0.05, stay=0.2), ThemeChain(base=0.2, stay=0.9)):
+        got = with_context(score, context_logits(score, groups, chain))
+        bounds = [0, 450, 451, 460, 700]
+        for lo, hi in zip(bounds, bounds[1:], strict=False):
+            assert got[lo:hi] == pytest.approx(_exact(score[lo:hi], chain), abs=1e-6)
+    # how far a rescored unit must be read: the more the talk stays, the further
+    assert ThemeChain(0.05, 0.2).reach() < CHAIN.reach() < 40 < ThemeChain(0.2, 0.9).reach()
+
+
+def test_a_theme_carries_through_vague_turns_and_fades() -> None:
+    # two vague replies with no words of their own between two clear turns
+    score = np.array([[0.9], [0.12], [0.12], [0.9]])
+    after = with_context(score, context_logits(score, ["s"] * 4, CHAIN))[:, 0]
+    assert after[1] > 0.5 and after[2] > 0.5
+    # after one clear turn the lift fades turn by turn
+    score = np.array([[0.97]] + [[0.12]] * 12)
+    after = with_context(score, context_logits(score, ["s"] * 13, CHAIN))[:, 0]
+    lifted = after[1:] - score[1:, 0]
+    assert lifted[0] > 0.3 and (np.diff(lifted) < 0).all() and lifted[-1] < 0.01
+    # a clear turn stays suggested among unlikely ones, a little less sure
+    clear = np.array([[0.001], [0.9], [0.001]])
+    mid = with_context(clear, context_logits(clear, ["s"] * 3, CHAIN))[1, 0]
+    assert 0.5 < mid < 0.9
+    # a turn alone in its session keeps its own score
+    assert context_logits(np.array([[0.3]]), ["x"], CHAIN)[0, 0] == pytest.approx(0.0)
 
 
 def test_a_decided_neighbour_counts_with_the_coders_answer() -> None:
-    o = SuggestOptions()
-    score = np.array([[0.5], [0.1], [0.5]])
-    none = context_logits(score, ["s"] * 3, o)
-    decided = np.array([[0.0], [np.nan], [1.0]])
-    with_decisions = context_logits(score, ["s"] * 3, o, decided)
-    # the unit before was decided against (no evidence), the one after for it
-    assert with_decisions[1, 0] == pytest.approx(
-        o.context_next * (np.log(0.95 / 0.05) + o.context_shift)
+    score = np.array([[0.5], [0.3], [0.5]])
+    none = with_context(score, context_logits(score, ["s"] * 3, CHAIN))
+    yes = np.array([[1.0], [np.nan], [1.0]])
+    no = np.array([[0.0], [np.nan], [0.0]])
+    raised = with_context(score, context_logits(score, ["s"] * 3, CHAIN, yes))
+    lowered = with_context(score, context_logits(score, ["s"] * 3, CHAIN, no))
+    assert lowered[1, 0] < none[1, 0] < raised[1, 0]
+    assert raised[1, 0] == pytest.approx(_exact(score, CHAIN, yes)[1, 0], abs=1e-6)
+    assert not context_logits(score, ["s"] * 3, None).any()
+
+
+def test_how_talk_moves_between_themes_is_learned_from_labelled_sessions() -> None:
+    # code 0 comes in runs of three, code 1 never follows itself
+    y = np.zeros((60, 2))
+    y[[k for k in range(60) if k % 6 < 3], 0] = 1
+    y[1::4, 1] = 1
+    known = np.ones_like(y, dtype=bool)
+    where = [("s", k) for k in range(60)]
+    rate, stay, labels, pairs = fit_chain(y, known, where)
+    positive = 30 + 15
+    assert labels == 120
+    assert rate == pytest.approx((positive + PRIOR_UNITS) / (120 + 2 * PRIOR_UNITS))
+    # code 0: 30 units on, each followed by its run 20 times; code 1: 15, never
+    assert pairs == 30 + 15
+    assert stay == pytest.approx((20 + PRIOR_STAY * PRIOR_PAIRS) / (45 + PRIOR_PAIRS))
+    # units not next to each other (another session, a gap, unknown) are no pair
+    apart = [("s", 2 * k) for k in range(30)] + [(f"t{k}", 0) for k in range(30)]
+    assert fit_chain(y, known, apart)[3] == 0
+    assert fit_chain(y, known, [None] * 60)[1] == pytest.approx(PRIOR_STAY)
+    # what the suggestions use: scaled, a project's settings first, off
+    # where a theme would be no more likely to stay than to start
+    chain = chain_for(SuggestOptions(), (rate, stay), 2)
+    assert chain == ThemeChain(RATE_SCALE * rate, STAY_SCALE * stay)
+    assert chain_for(SuggestOptions(), None, 4) == ThemeChain(
+        RATE_SCALE * 0.25, STAY_SCALE * PRIOR_STAY
     )
-    assert with_decisions[1, 0] != pytest.approx(none[1, 0])
-    off = replace(o, context_previous=0.0, context_next=0.0)
-    assert not context_logits(score, ["s"] * 3, off).any()
+    set_by_hand = replace(SuggestOptions(), context_stay=0.6, context_base=0.1)
+    assert chain_for(set_by_hand, (rate, stay), 2) == ThemeChain(0.1, 0.6)
+    assert chain_for(SuggestOptions(), (0.3, 0.2), 2) is None
+    assert chain_for(replace(SuggestOptions(), context=False), (rate, stay), 2) is None
+
+
+def test_the_codebooks_coded_sessions_teach_how_long_talk_stays_on_a_theme() -> None:
+    book = load_codebook(EMESSI)
+    model = Suggester(book).fit()
+    rate, stay = model.context_
+    # six broad themes: about one unit in six has each, and a theme usually
+    # goes on to the next turn (the prior would say 0.35)
+    assert 0.12 < rate < 0.2 and stay > 0.5
+    chain = model.chain()
+    assert chain is not None and chain.stay == pytest.approx(STAY_SCALE * stay)
+    without_sessions = Suggester(replace(book, coded_units=None)).fit()
+    assert without_sessions.context_ is None
+    assert without_sessions.chain() == chain_for(SuggestOptions(), None, len(model.code_ids))
 
 
 def test_runs_and_process_splits_follow_sessions() -> None:
@@ -128,8 +214,10 @@ def test_units_rescored_after_retraining_keep_their_context(project) -> None:
     for u in units:
         got = [(s.code_id, round(s.score, 6)) for s in suggestions_for(store, u.id)]
         assert got == whole[u.id]
-    third = suggestions_for(store, units[2].id)
-    assert third[0].code_id == "volunteers" and "neighbouring turns" in third[0].rationale
+    # "Same here. And they're getting tired too." is about volunteers only
+    # through the turns before it
+    third = {s.code_id: s for s in suggestions_for(store, units[2].id)}
+    assert "neighbouring turns" in third["volunteers"].rationale
     # a coder's answer on a neighbour now stands in for its score
     store.record_decision(Decision(units[1].id, "volunteers", "anna", "rejected"))
     store.mark_reviewed(units[1].id, "anna")

@@ -31,6 +31,7 @@ import numpy as np
 
 from qualcode.errors import QualcodeError
 from qualcode.suggest.classifier import DecisionClassifier
+from qualcode.suggest.context import ThemeChain, chain_for, fit_chain
 from qualcode.suggest.options import SuggestOptions
 from qualcode.suggest.rules import KeywordRules
 from qualcode.suggest.similarity import (
@@ -65,6 +66,9 @@ class CodedUnits:
     langs: list[str | None]
     y: np.ndarray  # units x leaf codes, 1 where the unit has the code
     digest: str
+    # (session, index in it) per unit where the file has a session column:
+    # how talk moves between themes is learned from neighbouring units
+    positions: list[tuple[str, int] | None] = field(default_factory=list)
 
 
 @lru_cache(maxsize=4)
@@ -79,9 +83,27 @@ def _coded_units(
     y = np.array([[c in r.codes for c in leaves] for r in rows], dtype=np.float32)
     y = y.reshape(len(rows), len(leaves))
     # what the model depends on: a change to another column needs no refit
-    learned = [[r.text, r.codes, r.lang] for r in rows]
+    learned = [[r.text, r.codes, r.lang, r.session] for r in rows]
     digest = hashlib.sha256(json.dumps(learned).encode()).hexdigest()[:16]
-    return CodedUnits([r.text for r in rows], [r.lang for r in rows], y, digest)
+    return CodedUnits([r.text for r in rows], [r.lang for r in rows], y, digest, positions(rows))
+
+
+def _within(source: str, position: tuple[Hashable, int] | None) -> tuple[Hashable, int] | None:
+    return None if position is None else ((source, position[0]), position[1])
+
+
+def positions(rows: Sequence[Any]) -> list[tuple[str, int] | None]:
+    """(session, index within it) of rows in conversation order, None for
+    rows without a session."""
+    seen: dict[str, int] = {}
+    out: list[tuple[str, int] | None] = []
+    for r in rows:
+        if not r.session:
+            out.append(None)
+            continue
+        seen[r.session] = seen.get(r.session, -1) + 1
+        out.append((r.session, seen[r.session]))
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -200,12 +222,16 @@ class Suggester:
         langs: Sequence[str | None] | None = None,
         y: np.ndarray | None = None,
         known: np.ndarray | None = None,
+        positions: Sequence[tuple[Hashable, int] | None] | None = None,
     ) -> Suggester:
         """Learn from decided units: ``y`` (n x codes) 1 where a coder gave the
         code, 0 where one rejected it or reviewed the unit without it;
-        ``known`` marks which of those labels exist. With no units this
-        prepares the codebook-only suggester."""
+        ``known`` marks which of those labels exist; ``positions`` a
+        (session, index among its codable units) per unit, to learn how
+        talk moves between themes. With no units this prepares the
+        codebook-only suggester."""
         units = self.coded_units()
+        where: list = list(positions) if positions is not None else [None] * len(texts)
         if units is not None:
             # the codebook's coded units come first: where the cap on accepted
             # examples bites, the project's own (later) decisions are kept
@@ -222,6 +248,10 @@ class Suggester:
             langs = units.langs + given_langs[: len(given_y)]
             y = np.vstack([units.y, given_y])
             known = np.vstack([np.ones_like(units.y, dtype=bool), given_known])
+            # the codebook's sessions and the project's never meet
+            where = [_within("codebook", p) for p in units.positions] + [
+                _within("project", p) for p in where[: len(given_y)]
+            ]
         ex_docs, ex_langs, ex_codes, ex_texts = self._examples()
         docs, unit_langs = self.prepare(texts, langs) if len(texts) else ([], [])
         self.featurizer_ = TextFeaturizer()
@@ -241,6 +271,8 @@ class Suggester:
         vocab_x = self.featurizer_.combined(self.featurizer_.transform(vocab_docs, vocab_langs))
         self.vocabulary_ = ExampleSimilarity().fit(vocab_x, vocab_codes, vocab_langs, n_codes)
         self.classifier_: DecisionClassifier | None = None
+        # (rate, stay) of the codes in the labelled units' sessions
+        self.context_: tuple[float, float] | None = None
         if not len(texts) or y is None:
             self.similarity_ = ExampleSimilarity().fit(ex_x, ex_codes, ex_texts, n_codes, ex_langs)
             return self
@@ -248,6 +280,7 @@ class Suggester:
 
         y = np.asarray(y, dtype=np.float32)
         known = np.asarray(known if known is not None else np.ones_like(y), dtype=bool)
+        self.context_ = fit_chain(y, known, where)[:2]
         index = index_words(docs)
         x = self.featurizer_.combined((chars[n_ex:], lems[n_ex:]))
         pos_rows, pos_codes = np.nonzero((y > 0) & known)
@@ -342,12 +375,12 @@ class Suggester:
             final = self.classifier_.predict_proba(x, prior, signals)
             learned = np.array([m is not None for m in self.classifier_.models_])
         alone = None
-        o = self.options
-        if groups is not None and (o.context_previous or o.context_next):
+        chain = self.chain()
+        if groups is not None and chain is not None:
             from qualcode.suggest.context import context_logits, with_context
 
             alone = final
-            final = with_context(final, context_logits(final, groups, o, decided))
+            final = with_context(final, context_logits(final, groups, chain, decided))
         return Scores(
             self.code_ids,
             final,
@@ -362,6 +395,11 @@ class Suggester:
             phrase_hits,
             alone,
         )
+
+    def chain(self) -> ThemeChain | None:
+        """How talk moves between themes, as the suggestions read a session
+        (None: every unit on its own)."""
+        return chain_for(self.options, getattr(self, "context_", None), len(self._codes))
 
     # -- explaining ------------------------------------------------------------
 

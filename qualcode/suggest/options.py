@@ -31,17 +31,15 @@ class SuggestOptions:
     bias: logit of a code with no keyword and no similarity.
     coded_units: learn from the codebook's own coded units (its
         ``coded_units:`` CSV) as if they were decisions, before the project's.
-    context_previous, context_next: log-odds a unit gains per unit of a
-        code's evidence on the turn before / after it in the same session
-        (see ``context``); 0 and 0 score every unit on its own.
-    context_far: the same for two turns away, as a fraction of the above.
-    context_shift: a neighbour's evidence is its log-odds plus this, when
-        positive (so only neighbours with some chance of the code count).
-    context_cross: a neighbour's evidence for the other codes lowers a
-        code, as a fraction of what the same evidence for the code adds
-        (talk stays on one theme for a while); 0 (the default) only raises.
-        0.1 suits a codebook of a few broad themes like emessi, not one of
-        many fine codes that follow each other (docs/benchmarks.md).
+    context: read each unit in its session, with the turns around it (see
+        ``context``); false scores every unit on its own.
+    context_base, context_stay: the chance that a turn takes up a code's
+        theme, and that the next turn stays on it; unset (the default),
+        they are learned from the codebook's coded units and the coders'
+        decisions in their sessions.
+    context_floor: the most a unit's own low score counts against a theme,
+        in log-odds (negative): lower trusts a unit's own score more against
+        the turns around it.
     """
 
     threshold: float = 0.5
@@ -57,11 +55,10 @@ class SuggestOptions:
     vocabulary_margin_weight: float = 13.5
     bias: float = -4.3
     coded_units: bool = True
-    context_previous: float = 0.3
-    context_next: float = 0.2
-    context_far: float = 0.3
-    context_shift: float = 3.0
-    context_cross: float = 0.0
+    context: bool = True
+    context_base: float | None = None
+    context_stay: float | None = None
+    context_floor: float = -3.0
 
     @classmethod
     def from_config(cls, config: dict[str, Any] | None) -> SuggestOptions:

@@ -67,6 +67,17 @@ def unit_languages(store: Store, segments: list[Segment]) -> list[str | None]:
     return [langs.get(s.session_id) for s in segments]
 
 
+def unit_positions(store: Store, segments: list[Segment]) -> list[tuple[int, int] | None]:
+    """(session, index among its codable units) per unit: which decided
+    units are next to each other (how talk moves between themes is learned
+    from them)."""
+    index: dict[int, int] = {}
+    for sid in sorted({s.session_id for s in segments}):
+        for k, unit in enumerate(store.segments(sid, codable_only=True)):
+            index[unit.id or 0] = k
+    return [(s.session_id, index[s.id or 0]) if (s.id or 0) in index else None for s in segments]
+
+
 def training_data(
     store: Store, code_ids: list[str]
 ) -> tuple[list[Segment], np.ndarray, np.ndarray]:
@@ -119,7 +130,8 @@ def fit_suggester(
     if len(segments) == 0:
         return suggester.fit(), 0
     texts = [s.text for s in segments]
-    return suggester.fit(texts, unit_languages(store, segments), y, known), len(segments)
+    langs, where = unit_languages(store, segments), unit_positions(store, segments)
+    return suggester.fit(texts, langs, y, known, where), len(segments)
 
 
 def _cross_validate(
@@ -135,13 +147,18 @@ def _cross_validate(
         return {}, None
     texts = [s.text for s in segments]
     langs = unit_languages(store, segments)
+    where = unit_positions(store, segments)
     order = np.random.default_rng(0).permutation(len(segments))
     pred = np.zeros_like(y)
     for f in range(folds):
         test = order[f::folds]
         train = np.setdiff1d(order, test)
         model = Suggester(codebook, probe.options).fit(
-            [texts[i] for i in train], [langs[i] for i in train], y[train], known[train]
+            [texts[i] for i in train],
+            [langs[i] for i in train],
+            y[train],
+            known[train],
+            [where[i] for i in train],
         )
         scores = model.score([texts[i] for i in test], [langs[i] for i in test])
         pred[test] = scores.score >= probe.options.threshold
@@ -270,7 +287,9 @@ def suggest_segments(
     import numpy as np
 
     if segment_ids is not None:
-        segments, groups, wanted = _with_neighbours(store, segment_ids)
+        chain = suggester.chain()
+        reach = chain.reach() if chain is not None else 0
+        segments, groups, wanted = _with_neighbours(store, segment_ids, reach)
     else:
         sid = store.get_session(session).id if session is not None else None
         segments = store.segments(sid, codable_only=True)
@@ -311,11 +330,12 @@ def suggest_segments(
 
 
 def _with_neighbours(
-    store: Store, segment_ids: list[int]
+    store: Store, segment_ids: list[int], reach: int
 ) -> tuple[list[Segment], list[tuple[int, int]], set[int]]:
-    """The codable units asked for with up to two neighbours each side (they
-    are scored too, as context, but not stored), a run key per unit (units
-    that follow each other in their session share it), and the ids asked for."""
+    """The codable units asked for with up to ``reach`` neighbours each side
+    (they are scored too, as context, but not stored), a run key per unit
+    (units that follow each other in their session share it), and the ids
+    asked for."""
     wanted = {s.id or 0 for s in store.segments_by_ids(segment_ids) if s.codable}
     out: list[Segment] = []
     groups: list[tuple[int, int]] = []
@@ -326,7 +346,7 @@ def _with_neighbours(
             j
             for i, u in enumerate(units)
             if u.id in wanted
-            for j in range(max(i - 2, 0), min(i + 3, len(units)))
+            for j in range(max(i - reach, 0), min(i + reach + 1, len(units)))
         }
         run, last = 0, None
         for j in sorted(near):
