@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from qualcode.codebook import load_codebook
-from qualcode.evaluate import read_gold, score_sets
+from qualcode.evaluate import GoldUnit, read_gold, score_sets
 from qualcode.models import Decision, Session, Transcript, Utterance
 from qualcode.segment import segment_session
 from qualcode.suggest import suggest_segments, suggestions_for
@@ -26,7 +26,7 @@ from qualcode.suggest.context import (
     group_ids,
     with_context,
 )
-from qualcode.suggest.engine import Suggester, SuggestOptions, suggestable_codes
+from qualcode.suggest.engine import Suggester, SuggestOptions, positions, suggestable_codes
 from qualcode.suggest.parallel import _split_points
 
 DATA = Path(__file__).parent / "data"
@@ -142,6 +142,15 @@ def test_how_talk_moves_between_themes_is_learned_from_labelled_sessions() -> No
     assert chain_for(set_by_hand, (rate, stay), 2) == ThemeChain(0.1, 0.6)
     assert chain_for(SuggestOptions(), (0.3, 0.2), 2) is None
     assert chain_for(replace(SuggestOptions(), context=False), (rate, stay), 2) is None
+
+
+def test_coded_rows_are_neighbours_only_next_to_each_other_in_their_session() -> None:
+    rows = [GoldUnit("t", [], k, session=s) for k, s in enumerate(["a", "a", "b", "a", "", "a"])]
+    got = positions(rows)
+    assert got[0] == (got[1][0], 0) and got[1][1] == 1
+    # "a" again after "b" (and after a row without a session) starts a new run
+    assert got[3][0] not in (got[0][0], got[5][0]) and got[4] is None
+    assert [g[1] for g in got if g is not None] == [0, 1, 0, 0, 0]
 
 
 def test_the_codebooks_coded_sessions_teach_how_long_talk_stays_on_a_theme() -> None:

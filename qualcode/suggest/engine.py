@@ -66,9 +66,9 @@ class CodedUnits:
     langs: list[str | None]
     y: np.ndarray  # units x leaf codes, 1 where the unit has the code
     digest: str
-    # (session, index in it) per unit where the file has a session column:
-    # how talk moves between themes is learned from neighbouring units
-    positions: list[tuple[str, int] | None] = field(default_factory=list)
+    # (run of a session, index in it) per unit where the file has a session
+    # column: how talk moves between themes is learned from neighbouring units
+    positions: list[tuple[Hashable, int] | None] = field(default_factory=list)
 
 
 @lru_cache(maxsize=4)
@@ -92,17 +92,23 @@ def _within(source: str, position: tuple[Hashable, int] | None) -> tuple[Hashabl
     return None if position is None else ((source, position[0]), position[1])
 
 
-def positions(rows: Sequence[Any]) -> list[tuple[str, int] | None]:
-    """(session, index within it) of rows in conversation order, None for
-    rows without a session."""
-    seen: dict[str, int] = {}
-    out: list[tuple[str, int] | None] = []
+def positions(rows: Sequence[Any]) -> list[tuple[Hashable, int] | None]:
+    """(run, index within it) of rows in conversation order: a run is a
+    session's rows next to each other in the file (rows of one session
+    elsewhere in the file are not their neighbours); None for rows without
+    a session."""
+    out: list[tuple[Hashable, int] | None] = []
+    run, index, prev = 0, 0, None
     for r in rows:
         if not r.session:
             out.append(None)
+            prev = None
             continue
-        seen[r.session] = seen.get(r.session, -1) + 1
-        out.append((r.session, seen[r.session]))
+        if r.session == prev:
+            index += 1
+        else:
+            run, index, prev = run + 1, 0, r.session
+        out.append(((run, r.session), index))
     return out
 
 
