@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from qualcode.suggest.hashing import hash_features
 from qualcode.suggest.parallel import default_threads, run_all
 from qualcode.suggest.text import lemma
 
@@ -61,13 +62,6 @@ class TextFeaturizer:
         self.n_features = n_features
         self.lemma_weight = lemma_weight
 
-    def _hasher(self, **kw: Any) -> Any:
-        from sklearn.feature_extraction.text import HashingVectorizer
-
-        return HashingVectorizer(
-            n_features=self.n_features, alternate_sign=False, norm=None, dtype=np.float32, **kw
-        )
-
     def _counts(
         self,
         docs: Sequence[list[str]],
@@ -79,19 +73,18 @@ class TextFeaturizer:
         units, words = index if index is not None else index_words(docs)
         if not words:
             words = [""]
-        grams = self._hasher(analyzer="char_wb", ngram_range=self.ngram_range).transform(words)
+        grams = hash_features(words, self.n_features, self.ngram_range)
         # the character product releases the GIL: it runs beside the lemma part
         from concurrent.futures import ThreadPoolExecutor
 
         pool = ThreadPoolExecutor(1)
         chars_future = pool.submit(lambda: units @ grams)
         # a word's lemma depends on the unit's language: one word->lemma map per language
-        lemma_hasher = self._hasher(analyzer=_single)
         lang_arr = np.asarray(langs)
         parts, order = [], []
         for lang in sorted(set(langs)):
             rows = np.flatnonzero(lang_arr == lang)
-            to_lemma = lemma_hasher.transform([lemma(w, lang) for w in words])
+            to_lemma = hash_features([lemma(w, lang) for w in words], self.n_features)
             parts.append(units[rows] @ to_lemma if len(rows) < len(langs) else units @ to_lemma)
             order.append(rows)
         if len(parts) == 1:
@@ -174,10 +167,6 @@ def row_scale(parts: tuple[Any, Any], lemma_weight: float) -> np.ndarray:
     has_l = (np.diff(lems.indptr) > 0).astype(np.float32)
     norm = np.sqrt(has_c + has_l * lemma_weight**2)
     return np.divide(1.0, norm, out=np.zeros_like(norm), where=norm > 0)
-
-
-def _single(word: str) -> list[str]:
-    return [word]
 
 
 class SplitRows:
