@@ -158,8 +158,8 @@ def test_the_codebooks_coded_sessions_teach_how_long_talk_stays_on_a_theme() -> 
     model = Suggester(book).fit()
     rate, stay = model.context_
     # six broad themes: about one unit in six has each, and a theme usually
-    # goes on to the next turn (the prior would say 0.35)
-    assert 0.12 < rate < 0.2 and stay > 0.5
+    # goes on to the next turn
+    assert 0.12 < rate < 0.2 and 0.55 < stay < 0.7
     chain = model.chain()
     assert chain is not None and chain.stay == pytest.approx(STAY_SCALE * stay)
     without_sessions = Suggester(replace(book, coded_units=None)).fit()
