@@ -13,6 +13,7 @@ from qualcode.evaluate import GoldUnit, read_gold, score_sets
 from qualcode.models import Decision, Session, Transcript, Utterance
 from qualcode.segment import segment_session
 from qualcode.suggest import suggest_segments, suggestions_for
+from qualcode.suggest.coded import positions
 from qualcode.suggest.context import (
     PRIOR_PAIRS,
     PRIOR_STAY,
@@ -26,7 +27,7 @@ from qualcode.suggest.context import (
     group_ids,
     with_context,
 )
-from qualcode.suggest.engine import Suggester, SuggestOptions, positions, suggestable_codes
+from qualcode.suggest.engine import Suggester, SuggestOptions, suggestable_codes
 from qualcode.suggest.parallel import _split_points
 
 DATA = Path(__file__).parent / "data"

@@ -24,13 +24,13 @@ import json
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qualcode.errors import QualcodeError
 from qualcode.suggest.classifier import DecisionClassifier
+from qualcode.suggest.coded import CodedUnits, load_coded_units, within
 from qualcode.suggest.context import ThemeChain, chain_for, fit_chain
 from qualcode.suggest.options import SuggestOptions
 from qualcode.suggest.rules import KeywordRules
@@ -56,60 +56,6 @@ def codebook_fingerprint(codes: Sequence[CodebookCode], extra: str = "") -> str:
     if extra:  # without coded units: the same fingerprint as models trained before them
         payload.append([extra])
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
-
-
-@dataclass
-class CodedUnits:
-    """A codebook's coded units, read once per file version."""
-
-    texts: list[str]
-    langs: list[str | None]
-    y: np.ndarray  # units x leaf codes, 1 where the unit has the code
-    digest: str
-    # (run of a session, index in it) per unit where the file has a session
-    # column: how talk moves between themes is learned from neighbouring units
-    positions: list[tuple[Hashable, int] | None] = field(default_factory=list)
-
-
-@lru_cache(maxsize=4)
-def _coded_units(
-    path: Path, mtime_ns: int, leaves: tuple[str, ...], parents: tuple[str, ...]
-) -> CodedUnits:
-    """The rows as the suggester learns from them (``mtime_ns``: a new
-    version of the file is read again)."""
-    from qualcode.evaluate import read_coded_units
-
-    rows = read_coded_units(path, leaves, parents)
-    y = np.array([[c in r.codes for c in leaves] for r in rows], dtype=np.float32)
-    y = y.reshape(len(rows), len(leaves))
-    # what the model depends on: a change to another column needs no refit
-    learned = [[r.text, r.codes, r.lang, r.session] for r in rows]
-    digest = hashlib.sha256(json.dumps(learned).encode()).hexdigest()[:16]
-    return CodedUnits([r.text for r in rows], [r.lang for r in rows], y, digest, positions(rows))
-
-
-def _within(source: str, position: tuple[Hashable, int] | None) -> tuple[Hashable, int] | None:
-    return None if position is None else ((source, position[0]), position[1])
-
-
-def positions(rows: Sequence[Any]) -> list[tuple[Hashable, int] | None]:
-    """(run, index within it) of rows in conversation order: a run is a
-    session's rows next to each other in the file (rows of one session
-    elsewhere in the file are not their neighbours); None for rows without
-    a session."""
-    out: list[tuple[Hashable, int] | None] = []
-    run, index, prev = 0, 0, None
-    for r in rows:
-        if not r.session:
-            out.append(None)
-            prev = None
-            continue
-        if r.session == prev:
-            index += 1
-        else:
-            run, index, prev = run + 1, 0, r.session
-        out.append(((run, r.session), index))
-    return out
 
 
 @lru_cache(maxsize=4096)
@@ -176,7 +122,7 @@ class Suggester:
         if path is None or not self.options.coded_units:
             return None
         parents = tuple(c.id for c in self.codebook.iter_codes() if not c.is_leaf)
-        return _coded_units(path, path.stat().st_mtime_ns, tuple(self.code_ids), parents)
+        return load_coded_units(path, path.stat().st_mtime_ns, tuple(self.code_ids), parents)
 
     def expected_fingerprint(self) -> str:
         """What ``fingerprint_`` is when fitted on the current codebook files."""
@@ -255,8 +201,8 @@ class Suggester:
             y = np.vstack([units.y, given_y])
             known = np.vstack([np.ones_like(units.y, dtype=bool), given_known])
             # the codebook's sessions and the project's never meet
-            where = [_within("codebook", p) for p in units.positions] + [
-                _within("project", p) for p in where[: len(given_y)]
+            where = [within("codebook", p) for p in units.positions] + [
+                within("project", p) for p in where[: len(given_y)]
             ]
         ex_docs, ex_langs, ex_codes, ex_texts = self._examples()
         docs, unit_langs = self.prepare(texts, langs) if len(texts) else ([], [])
