@@ -250,17 +250,27 @@ MIN_UNITS_TO_FORK = 2_000
 _job: Any = None
 
 
-def _fit_in_worker(c: int) -> tuple[int, Any]:
+def _take(todo: list[int], taken: Any) -> int | None:
+    """The next code nobody has started, from a counter both processes share."""
+    with taken.get_lock():
+        k = taken.value
+        taken.value += 1
+    return todo[k] if k < len(todo) else None
+
+
+def _fit_in_worker(_: int) -> list[tuple[int, Any]]:
     from threadpoolctl import threadpool_limits
 
-    clf, data = _job
+    clf, data, todo, taken = _job
+    done = []
     # one BLAS/OpenMP thread per worker: two workers with a pool of threads
     # each oversubscribed the cores (training took a fifth longer)
     with threadpool_limits(1):
-        model = clf._fit_code(c, *data)
-    # sparse but lossless: the same model as one fitted here, in a fraction
-    # of the bytes sent back
-    return c, _map_linear(model, _pack_exact)
+        while (c := _take(todo, taken)) is not None:
+            # sparse but lossless: the same model as one fitted here, in a
+            # fraction of the bytes sent back
+            done.append((c, _map_linear(clf._fit_code(c, *data), _pack_exact)))
+    return done
 
 
 def _fit_codes(clf: DecisionClassifier, codes: list[int], data: tuple) -> list[tuple[int, Any]]:
@@ -287,15 +297,19 @@ def _fit_codes(clf: DecisionClassifier, codes: list[int], data: tuple) -> list[t
     from threadpoolctl import threadpool_limits
 
     global _job
-    _job = (clf, data)
-    # the worker takes every other code and this process the rest, rather
-    # than wait idle (one code at a time: the codes' costs differ)
-    mine, theirs = codes[0::2], codes[1::2]
+    # this process and the worker each take the next code not yet started
+    # until none is left: the codes' costs differ (0.7-1.0 s each on the
+    # emessi coded units), so taking turns left one side idle at the end
+    ctx = multiprocessing.get_context("fork")
+    taken = ctx.Value("i", 0)
+    _job = (clf, data, codes, taken)
     try:
-        with multiprocessing.get_context("fork").Pool(1) as pool:
-            pending = pool.map_async(_fit_in_worker, theirs, chunksize=1)
+        with ctx.Pool(1) as pool:
+            pending = pool.apply_async(_fit_in_worker, (0,))
+            done = []
             with threadpool_limits(1):
-                done = [(c, clf._fit_code(c, *data)) for c in mine]
+                while (c := _take(codes, taken)) is not None:
+                    done.append((c, clf._fit_code(c, *data)))
             done += [(c, _map_linear(model, _unpack)) for c, model in pending.get()]
     finally:
         _job = None
