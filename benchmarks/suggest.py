@@ -94,7 +94,7 @@ HOLDOUTS = [f"emessi-holdout{i}" for i in ("", "2", "3", "4", "5", "6", "7")]
 # the sets the keywords were improved on; they are the codebook's coded
 # units (codebooks/emessi-coded.csv), so only the codebook without them can
 # be measured on them
-DEV_SETS = ["emessi-eval"] + [f"emessi-dev{i}" for i in range(2, 35)]
+DEV_SETS = ["emessi-eval"] + [f"emessi-dev{i}" for i in range(2, 39)]
 
 
 def learning_curve(name: str, book: Codebook, lexical: Codebook) -> None:
