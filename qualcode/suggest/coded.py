@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,14 @@ class CodedUnits:
     # (run of a session, index in it) per unit where the file has a session
     # column: how talk moves between themes is learned from neighbouring units
     positions: list[tuple[Hashable, int] | None] = field(default_factory=list)
+
+    @cached_property
+    def prepared(self) -> tuple[list[list[str]], list[str]]:
+        """Tokens and language per unit, computed on first use (shared:
+        callers must not change them)."""
+        from qualcode.suggest.text import prepare
+
+        return prepare(self.texts, self.langs)
 
 
 @lru_cache(maxsize=4)

@@ -40,7 +40,7 @@ from qualcode.suggest.similarity import (
     TextFeaturizer,
     index_words,
 )
-from qualcode.suggest.text import detect_language, tokens
+from qualcode.suggest.text import prepare, tokens
 
 if TYPE_CHECKING:
     from qualcode.codebook import Codebook, CodebookCode
@@ -158,13 +158,7 @@ class Suggester:
         texts: Sequence[str], langs: Sequence[str | None] | None = None
     ) -> tuple[list[list[str]], list[str]]:
         """Tokens and a language per unit (detected where not given)."""
-        docs = [tokens(t) for t in texts]
-        given = list(langs) if langs is not None else [None] * len(docs)
-        out = [
-            lang if lang and lang not in ("auto", "xx") else detect_language(words)
-            for words, lang in zip(docs, given, strict=True)
-        ]
-        return docs, out
+        return prepare(texts, langs)
 
     # -- fitting ---------------------------------------------------------------
 
@@ -196,8 +190,12 @@ class Suggester:
                 else np.ones_like(given_y, dtype=bool)
             )
             given_langs = list(langs) if langs is not None else [None] * len(texts)
+            own_docs, own_langs = prepare(texts[: len(given_y)], given_langs[: len(given_y)])
+            # the coded units' tokens are read once per process (a review
+            # screen retrains many times)
+            docs, unit_langs = units.prepared
+            docs, unit_langs = docs + own_docs, unit_langs + own_langs
             texts = units.texts + list(texts[: len(given_y)])
-            langs = units.langs + given_langs[: len(given_y)]
             y = np.vstack([units.y, given_y])
             known = np.vstack([np.ones_like(units.y, dtype=bool), given_known])
             # the codebook's sessions and the project's never meet
@@ -205,7 +203,8 @@ class Suggester:
                 within("project", p) for p in where[: len(given_y)]
             ]
         ex_docs, ex_langs, ex_codes, ex_texts = self._examples()
-        docs, unit_langs = self.prepare(texts, langs) if len(texts) else ([], [])
+        if units is None:
+            docs, unit_langs = prepare(texts, langs) if len(texts) else ([], [])
         self.featurizer_ = TextFeaturizer()
         chars, lems = self.featurizer_.fit_transform(ex_docs + docs, ex_langs + unit_langs)
         n_ex = len(ex_docs)

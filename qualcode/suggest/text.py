@@ -10,7 +10,7 @@ per (language, word) and a batch only looks up the words it has not seen.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 TOKEN = re.compile(r"[^\W\d_](?:[\w'’-]*\w)?", re.UNICODE)
@@ -64,6 +64,19 @@ def detect_language(words: Iterable[str], default: str = "fi") -> str:
     if fi == en:
         return default
     return "fi" if fi > en else "en"
+
+
+def prepare(
+    texts: Sequence[str], langs: Sequence[str | None] | None = None
+) -> tuple[list[list[str]], list[str]]:
+    """Tokens and a language per unit (detected where not given)."""
+    docs = [tokens(t) for t in texts]
+    given = list(langs) if langs is not None else [None] * len(docs)
+    out = [
+        lang if lang and lang not in ("auto", "xx") else detect_language(words)
+        for words, lang in zip(docs, given, strict=True)
+    ]
+    return docs, out
 
 
 @lru_cache(maxsize=200_000)
