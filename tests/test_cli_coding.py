@@ -73,7 +73,7 @@ def test_import_coded_train_and_evaluate(project, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["version"] == 1 and report["decisions"] == 8
-    assert report["coded_units"] == 9107
+    assert report["coded_units"] == 8147
 
     result = _run(
         project, "evaluate", str(DATA / "emessi-eval.csv"), "--train-fraction", "0.25", "--json"
