@@ -258,7 +258,7 @@ def _take(todo: list[int], taken: Any) -> int | None:
     return todo[k] if k < len(todo) else None
 
 
-def _fit_in_worker(_: int) -> list[tuple[int, Any]]:
+def _fit_in_worker() -> list[tuple[int, Any]]:
     from threadpoolctl import threadpool_limits
 
     clf, data, todo, taken = _job
@@ -305,7 +305,7 @@ def _fit_codes(clf: DecisionClassifier, codes: list[int], data: tuple) -> list[t
     _job = (clf, data, codes, taken)
     try:
         with ctx.Pool(1) as pool:
-            pending = pool.apply_async(_fit_in_worker, (0,))
+            pending = pool.apply_async(_fit_in_worker)
             done = []
             with threadpool_limits(1):
                 while (c := _take(codes, taken)) is not None:

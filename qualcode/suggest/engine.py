@@ -153,13 +153,6 @@ class Suggester:
                     texts.append(text.strip(". "))
         return docs, langs, codes, texts
 
-    @staticmethod
-    def prepare(
-        texts: Sequence[str], langs: Sequence[str | None] | None = None
-    ) -> tuple[list[list[str]], list[str]]:
-        """Tokens and a language per unit (detected where not given)."""
-        return prepare(texts, langs)
-
     # -- fitting ---------------------------------------------------------------
 
     def fit(
@@ -202,9 +195,9 @@ class Suggester:
             where = [within("codebook", p) for p in units.positions] + [
                 within("project", p) for p in where[: len(given_y)]
             ]
-        ex_docs, ex_langs, ex_codes, ex_texts = self._examples()
-        if units is None:
+        else:
             docs, unit_langs = prepare(texts, langs) if len(texts) else ([], [])
+        ex_docs, ex_langs, ex_codes, ex_texts = self._examples()
         self.featurizer_ = TextFeaturizer()
         chars, lems = self.featurizer_.fit_transform(ex_docs + docs, ex_langs + unit_langs)
         n_ex = len(ex_docs)
@@ -311,7 +304,7 @@ class Suggester:
         for decided neighbours' scores (see ``context``)."""
         if not hasattr(self, "featurizer_"):
             raise QualcodeError("the suggester is not prepared; call fit() first")
-        docs, unit_langs = self.prepare(texts, langs)
+        docs, unit_langs = prepare(texts, langs)
         index = index_words(docs)
         parts = self.featurizer_.transform(docs, unit_langs, index)
         # similarity and the classifier work on the two parts: stacking the

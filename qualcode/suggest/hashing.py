@@ -85,8 +85,9 @@ def hash_features(
         texts = [f" {s} " if s else "" for s in strings]
         sizes = range(ngram_range[0], ngram_range[1] + 1)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
-    points = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
-    data = np.frombuffer("".join(texts).encode("utf-8"), dtype=np.uint8)
+    joined = "".join(texts)
+    points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+    data = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8)
     # where each character's UTF-8 bytes start (one past the end last)
     width = 1 + (points >= 0x80) + (points >= 0x800) + (points >= 0x10000)
     byte_at = np.zeros(len(points) + 1, dtype=np.int64)
