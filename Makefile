@@ -35,4 +35,4 @@ demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-project
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-project demo-report.xlsx demo-counts.png demo.qdpx

@@ -56,7 +56,7 @@ def transcribe(
     model: Annotated[
         str | None,
         typer.Option(
-            help="tiny.en, base, small, medium, large-v3 or a model folder "
+            help="tiny, tiny.en, base, small, medium, large-v3 or a model folder "
             "(default: the project's, see qualcode.yaml)."
         ),
     ] = None,
