@@ -333,7 +333,7 @@ class _Parser:
         if not path.is_file():
             self.problem(node, f"coded_units: no file {path}; put the CSV there or remove the key")
             return None
-        from qualcode.evaluate import read_coded_units
+        from qualcode.gold import read_coded_units
 
         every = [c for top in codes for c in _walk(top)]
         try:  # its codes must be this codebook's: a rename leaves the CSV behind

@@ -14,17 +14,15 @@ The same CSV shape (plus ``coder``) brings earlier hand coding into a project
 
 from __future__ import annotations
 
-import csv
 import random
-import re
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualcode.errors import FormatError
+from qualcode.gold import GoldUnit, code_names, read_gold
 from qualcode.models import Decision, Segment, Session, Transcript, Utterance
 from qualcode.transcript import utterance_spans
 
@@ -32,21 +30,6 @@ if TYPE_CHECKING:
     from qualcode.codebook import Codebook
     from qualcode.project import Project
     from qualcode.store import Store
-
-GOLD_COLUMNS = ("text", "codes")
-OPTIONAL_COLUMNS = ("id", "lang", "session", "speaker", "coder")
-
-
-@dataclass
-class GoldUnit:
-    text: str
-    codes: list[str]
-    line: int
-    id: str | None = None
-    lang: str | None = None
-    session: str | None = None
-    speaker: str | None = None
-    coder: str | None = None
 
 
 @dataclass
@@ -85,121 +68,6 @@ class EvalReport:
                 for k, m in self.codes.items()
             },
         }
-
-
-def code_names(codebook: Codebook) -> dict[str, str]:
-    """What a spreadsheet may call each code: its id or one of its labels, in
-    any case (``Funding``, ``Toiminnan rahoitus``), mapped to the id."""
-    names: dict[str, str] = {}
-    for code in codebook.iter_codes():
-        for name in (code.id, *code.label.values()):
-            names.setdefault(name.strip().casefold(), code.id)
-    return names
-
-
-def _delimiter(header: str) -> str:
-    """Comma, semicolon (Excel in a Finnish or German locale) or tab, whichever
-    the header line uses most."""
-    return max((",", ";", "\t"), key=header.count)
-
-
-def read_gold(
-    path: str | Path,
-    known_codes: Sequence[str],
-    *,
-    parents: Sequence[str] = (),
-    names: Mapping[str, str] | None = None,
-) -> list[GoldUnit]:
-    """Rows of a gold CSV; unknown codes and missing columns are refused with
-    their line number. ``names`` (see ``code_names``) lets a row give a code
-    by label or in another case."""
-    path = Path(path)
-    known = set(known_codes)
-    names = names or {}
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-        delimiter = _delimiter(handle.readline())
-        handle.seek(0)
-    except OSError as e:
-        raise FormatError(path, f"cannot read it ({e.strerror})") from e
-    except UnicodeDecodeError as e:
-        raise FormatError(path, "not UTF-8 text; save the CSV as UTF-8") from e
-    # with a comma between columns, a comma inside the codes column is text;
-    # otherwise it can only separate codes
-    separators = re.compile("[;]" if delimiter == "," else "[;,]")
-    units: list[GoldUnit] = []
-    with handle:
-        reader = csv.DictReader(handle, delimiter=delimiter)
-        header = [h.strip().lower() for h in reader.fieldnames or []]
-        missing = [c for c in GOLD_COLUMNS if c not in header]
-        if missing:
-            raise FormatError(
-                path,
-                f"missing column(s) {', '.join(missing)}; the header needs text and codes "
-                "(separated by commas, semicolons or tabs)",
-                1,
-            )
-        reader.fieldnames = header
-        try:
-            for row in reader:
-                line = reader.line_num
-                text = (row.get("text") or "").strip()
-                if not text:
-                    raise FormatError(path, "empty text; remove the row or fill it in", line)
-                codes = []
-                for given in separators.split(row.get("codes") or ""):
-                    code = given.strip()
-                    if not code:
-                        continue
-                    if code not in known and code not in parents:
-                        code = names.get(code.casefold(), code)
-                    if code in parents:
-                        raise FormatError(
-                            path,
-                            f"code {code!r} has sub-codes; code the unit with one of them",
-                            line,
-                        )
-                    if code not in known:
-                        raise FormatError(path, _unknown(code, known, names), line)
-                    codes.append(code)
-                units.append(
-                    GoldUnit(
-                        text=text,
-                        codes=list(dict.fromkeys(codes)),
-                        line=line,
-                        **{k: (row.get(k) or "").strip() or None for k in OPTIONAL_COLUMNS},
-                    )
-                )
-        except csv.Error as e:
-            raise FormatError(path, f"not valid CSV ({e})", reader.line_num) from e
-        except UnicodeDecodeError as e:
-            raise FormatError(path, "not UTF-8 text; save the CSV as UTF-8", reader.line_num) from e
-    if not units:
-        raise FormatError(path, "no rows; expected a header text,codes and coded units")
-    return units
-
-
-def _unknown(code: str, known: set[str], names: Mapping[str, str]) -> str:
-    from difflib import get_close_matches
-
-    close = get_close_matches(code.casefold(), [*known, *names], n=1, cutoff=0.75)
-    hint = f" (did you mean {names.get(close[0], close[0])}?)" if close else ""
-    return f"unknown code {code!r}{hint}; known: {', '.join(sorted(known))}"
-
-
-def read_coded_units(
-    path: Path, leaves: Sequence[str], parents: Sequence[str]
-) -> tuple[GoldUnit, ...]:
-    """``read_gold`` for a codebook's coded units, parsed once per version of
-    the file: checking the codebook and learning from it both need them."""
-    return _read_gold_once(str(path), path.stat().st_mtime_ns, tuple(leaves), tuple(parents))
-
-
-@lru_cache(maxsize=4)
-def _read_gold_once(
-    path: str, mtime_ns: int, leaves: tuple[str, ...], parents: tuple[str, ...]
-) -> tuple[GoldUnit, ...]:
-    return tuple(read_gold(path, leaves, parents=parents))
 
 
 def _binary_scores(t: Sequence[bool], p: Sequence[bool]) -> CodeMetrics:
@@ -308,6 +176,12 @@ def evaluate(
     n_train = round(train_fraction * len(rows))
     if train_fraction > 0 and n_train >= len(rows):
         n_train = len(rows) - 1
+    if train_fraction > 0 and n_train == 0:
+        raise FormatError(
+            path,
+            f"{len(rows)} row(s) are too few for train fraction {train_fraction}: none would "
+            "become decisions; add rows or measure the codebook alone (train fraction 0)",
+        )
     train_rows, test_rows = sorted(order[:n_train]), sorted(order[n_train:])
     with tempfile.TemporaryDirectory(prefix="qualcode-eval-") as tmp:
         store = open_store(Path(tmp) / "eval.db")
@@ -364,6 +238,7 @@ class ImportReport:
     n_units: int  # rows imported
     n_decisions: int
     attached: list[str] = field(default_factory=list)  # existing sessions coded again
+    recoded: int = 0  # units the same coder had coded before: the file's coding replaced theirs
 
 
 def _row_keys(rows: Sequence[GoldUnit], coder: str | None) -> list[tuple[str, int]]:
@@ -442,13 +317,68 @@ def import_coded(
             for u, seg_id in zip(rows, ids, strict=True)
             for code in u.codes
         ]
+        recoded, n_changed = (
+            _replace_earlier(store, path, rows, ids, coder, decisions) if attached else (0, 0)
+        )
         store.record_decisions(decisions)
         store.mark_coded_elsewhere(
             {(seg_id, u.coder or coder or "") for u, seg_id in zip(rows, ids, strict=True)}
         )
     return ImportReport(
-        sessions=created, n_units=len(rows), n_decisions=len(decisions), attached=attached
+        sessions=created,
+        n_units=len(rows),
+        n_decisions=len(decisions) + n_changed,
+        attached=attached,
+        recoded=recoded,
     )
+
+
+def _replace_earlier(
+    store: Store,
+    path: Path,
+    rows: Sequence[GoldUnit],
+    ids: Sequence[int],
+    coder: str | None,
+    decisions: list[Decision],
+) -> tuple[int, int]:
+    """A coder's file of units they coded before (a corrected export, the
+    same file again) replaces their earlier coding of those units: a code
+    they had given that the row leaves out becomes a "rejected" decision,
+    and each verdict that changes on those units is written one by one, logged as one
+    undoable group per coder (``qualcode review``'s undo restores the
+    earlier coding). Leaves in ``decisions``
+    only what is new; returns (units the coder had coded before, verdicts
+    changed)."""
+    earlier: dict[tuple[int, str], dict[str, str]] = {}
+    for who in {u.coder or coder or "" for u in rows}:
+        # a unit coded with no code has no decisions, only its "done"
+        for seg_id, status in store.review_statuses(who).items():
+            if status == "done":
+                earlier[(seg_id, who)] = {}
+        for d in store.decisions(coder=who):
+            earlier.setdefault((d.segment_id, who), {})[d.code_id] = d.verdict
+    changed: list[Decision] = []
+    settled: set[tuple[int, str, str]] = set()
+    recoded = 0
+    for u, seg_id in zip(rows, ids, strict=True):
+        who = u.coder or coder or ""
+        before = earlier.get((seg_id, who))
+        if before is None:
+            continue
+        recoded += 1
+        for code in {*before, *u.codes}:
+            given = before.get(code) in ("accepted", "added")
+            if given != (code in u.codes):
+                changed.append(Decision(seg_id, code, who, "added" if not given else "rejected"))
+            settled.add((seg_id, code, who))
+    for who in sorted({d.coder for d in changed}):
+        # one undoable group per coder: undo in review restores the earlier coding
+        store.log_action(who, f"import-coded {path.name}", None)
+        for d in changed:
+            if d.coder == who:
+                store.record_decision(d)
+    decisions[:] = [d for d in decisions if (d.segment_id, d.code_id, d.coder) not in settled]
+    return recoded, len(changed)
 
 
 def iter_report_lines(report: EvalReport) -> Iterator[str]:

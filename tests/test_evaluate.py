@@ -11,7 +11,8 @@ from sklearn.metrics import cohen_kappa_score, f1_score, precision_score, recall
 
 from qualcode.codebook import load_codebook
 from qualcode.errors import FormatError
-from qualcode.evaluate import code_names, evaluate, import_coded, read_gold, score_sets
+from qualcode.evaluate import evaluate, import_coded, score_sets
+from qualcode.gold import read_gold
 
 DATA = Path(__file__).parent / "data"
 EMESSI = Path(__file__).parent.parent / "codebooks" / "emessi.yaml"
@@ -41,54 +42,6 @@ def test_metrics_match_scikit_learn() -> None:
         assert m.f1 == pytest.approx(f1_score(t, p, zero_division=0))
         assert m.kappa == pytest.approx(cohen_kappa_score(t, p))
         assert m.support == sum(t)
-
-
-def test_read_gold_refuses_unknown_codes_with_line(tmp_path: Path) -> None:
-    path = tmp_path / "gold.csv"
-    path.write_text("text,codes\nok,funding\nbad one,funding;fundin\n", encoding="utf-8")
-    with pytest.raises(FormatError, match=r"gold.csv:3: unknown code 'fundin'"):
-        read_gold(path, LEAVES)
-    path.write_text("text\nno codes column\n", encoding="utf-8")
-    with pytest.raises(FormatError, match="missing column"):
-        read_gold(path, LEAVES)
-    path.write_text("text,codes\nparent,third_sector\n", encoding="utf-8")
-    with pytest.raises(FormatError, match="gold.csv:2: code 'third_sector' has sub-codes"):
-        read_gold(path, LEAVES, parents=["third_sector"])
-
-
-def test_read_gold_takes_spreadsheet_exports(tmp_path: Path, emessi) -> None:
-    """Excel in a Finnish locale saves semicolon-separated CSV with a BOM;
-    coders write code labels rather than ids."""
-    path = tmp_path / "excel.csv"
-    path.write_bytes(
-        "\ufefftext;codes;lang\r\n"
-        '"Rahat loppuu, mitä sitten?";"Toiminnan rahoitus, Volunteers";fi\r\n'
-        "Ei mitään koodattavaa.;;fi\r\n".encode()
-    )
-    rows = read_gold(path, LEAVES, names=code_names(emessi))
-    assert [(r.text, r.codes, r.lang) for r in rows] == [
-        ("Rahat loppuu, mitä sitten?", ["funding", "volunteers"], "fi"),
-        ("Ei mitään koodattavaa.", [], "fi"),
-    ]
-    path.write_text("text,codes\nYksi.,prioritization\n", encoding="utf-8")
-    with pytest.raises(FormatError, match=r"'prioritization' \(did you mean prioritisation\?\)"):
-        read_gold(path, LEAVES, names=code_names(emessi))
-    path.write_text("text\tcodes\nYksi.\tFUNDING;support\n", encoding="utf-8")
-    assert read_gold(path, LEAVES, names=code_names(emessi))[0].codes == ["funding", "support"]
-    # a comma-separated file keeps commas in the codes column as part of a name
-    path.write_text('text,codes\nYksi.,"funding, support"\n', encoding="utf-8")
-    with pytest.raises(FormatError, match="excel.csv:2: unknown code 'funding, support'"):
-        read_gold(path, LEAVES, names=code_names(emessi))
-    path.write_bytes("text,codes\nMeill\xe4 on kiire.,prioritisation\n".encode("latin-1"))
-    with pytest.raises(FormatError, match="excel.csv.*not UTF-8 text; save the CSV as UTF-8"):
-        read_gold(path, LEAVES)
-
-
-def test_gold_file_shape() -> None:
-    rows = read_gold(DATA / "emessi-eval.csv", LEAVES)
-    assert 150 <= len(rows) <= 300
-    assert {r.lang for r in rows} == {"fi", "en"}
-    assert sum(not r.codes for r in rows) >= 20 and sum(len(r.codes) == 2 for r in rows) >= 20
 
 
 def test_evaluate_codebook_only_and_with_training(emessi) -> None:
@@ -213,6 +166,53 @@ def test_a_second_coders_file_lands_on_the_same_units(project, tmp_path: Path) -
     changed.write_text("text,codes,session\nJoo.,,s\nToinen teksti.,,s\n", encoding="utf-8")
     assert import_coded(store, book, changed, coder="cid").sessions == ["s-2"]
     assert len(store.segments(store.get_session("s").id)) == 3
+
+
+def test_a_coders_corrected_file_replaces_their_earlier_coding(project, tmp_path: Path) -> None:
+    """Importing the same coder's file again (corrected) must not leave the
+    old codes beside the new ones, and every change is logged."""
+    store = project.store
+    book = load_codebook(project.codebook_path)
+    path = tmp_path / "anna.csv"
+    path.write_text(
+        "text,codes,session\nTarvitaan vapaaehtoisia.,volunteers,s\nRaha loppuu.,funding,s\n"
+        "Mikä ensin?,prioritisation,s\n",
+        encoding="utf-8",
+    )
+    import_coded(store, book, path, coder="anna")
+    path.write_text(
+        "text,codes,session\nTarvitaan vapaaehtoisia.,funding,s\nRaha loppuu.,funding,s\n"
+        "Mikä ensin?,,s\n",
+        encoding="utf-8",
+    )
+    report = import_coded(store, book, path, coder="anna")
+    assert (report.attached, report.recoded, report.n_decisions) == (["s"], 3, 3)
+    units = store.segments(store.get_session("s").id)
+    given: dict[str, set[str]] = {}
+    for d in store.decisions(coder="anna"):
+        if d.verdict in ("accepted", "added"):
+            given.setdefault(d.segment_id, set()).add(d.code_id)
+    assert [given.get(u.id, set()) for u in units] == [{"funding"}, {"funding"}, set()]
+    # the changes are one undoable group, and undo restores the earlier coding
+    group = store.last_events("anna")
+    assert [e.kind for e in group] == ["action", "decision", "decision", "decision"]
+    store.undo_last("anna")
+    given = {}
+    for d in store.decisions(coder="anna"):
+        if d.verdict in ("accepted", "added"):
+            given.setdefault(d.segment_id, set()).add(d.code_id)
+    assert [given.get(u.id, set()) for u in units] == [
+        {"volunteers"},
+        {"funding"},
+        {"prioritisation"},
+    ]
+
+
+def test_too_few_rows_to_train_on_is_refused(emessi, tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_text("text,codes\nRaha loppuu.,funding\n", encoding="utf-8")
+    with pytest.raises(FormatError, match=r"one.csv: 1 row\(s\) are too few for train fraction"):
+        evaluate(path, emessi, train_fraction=0.5)
 
 
 def test_the_codebooks_coded_units_are_the_development_sets(emessi) -> None:

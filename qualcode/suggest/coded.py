@@ -47,7 +47,7 @@ def load_coded_units(
 ) -> CodedUnits:
     """The rows as the suggester learns from them (``mtime_ns``: a new
     version of the file is read again)."""
-    from qualcode.evaluate import read_coded_units
+    from qualcode.gold import read_coded_units
 
     rows = read_coded_units(path, leaves, parents)
     y = np.array([[c in r.codes for c in leaves] for r in rows], dtype=np.float32)

@@ -1,0 +1,221 @@
+"""Coded units in a spreadsheet: the gold CSV read by evaluate and import-coded.
+
+Researchers bring coding from Excel, Taguette, NVivo exports or a colleague's
+script, so the reader is lenient where the meaning is clear (comma,
+semicolon or tab between columns; a byte-order mark; codes by id or by label
+in any case) and strict where a mistake would silently change the data: a
+quote left open would swallow the rows after it into one unit, an extra
+field would drop text, a duplicated column would hide one of two codings.
+Those are refused with the file, the line and what to do.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from qualcode.errors import FormatError
+
+if TYPE_CHECKING:
+    from qualcode.codebook import Codebook
+
+GOLD_COLUMNS = ("text", "codes")
+OPTIONAL_COLUMNS = ("id", "lang", "session", "speaker", "coder")
+# ISO 639 codes, optionally with a region (en, fi, sme, pt-BR); xx and auto: unknown
+_LANG = re.compile(r"^(?:[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?|auto)$")
+# what a spreadsheet saved under the wrong name starts with
+_NOT_CSV = {
+    b"PK\x03\x04": "an Excel workbook (or another zip file)",
+    b"\xd0\xcf\x11\xe0": "an old Excel (.xls) workbook",
+    b"%PDF": "a PDF",
+}
+_SHOWN_UNKNOWN = 5
+
+
+@dataclass
+class GoldUnit:
+    text: str
+    codes: list[str]
+    line: int
+    id: str | None = None
+    lang: str | None = None
+    session: str | None = None
+    speaker: str | None = None
+    coder: str | None = None
+
+
+def code_names(codebook: Codebook) -> dict[str, str]:
+    """What a spreadsheet may call each code: its id or one of its labels, in
+    any case (``Funding``, ``Toiminnan rahoitus``), mapped to the id."""
+    names: dict[str, str] = {}
+    for code in codebook.iter_codes():
+        for name in (code.id, *code.label.values()):
+            names.setdefault(name.strip().casefold(), code.id)
+    return names
+
+
+def _delimiter(header: str) -> str:
+    """Comma, semicolon (Excel in a Finnish or German locale) or tab, whichever
+    the header line uses most."""
+    return max((",", ";", "\t"), key=header.count)
+
+
+def _check_kind(path: Path) -> None:
+    """Refuse a workbook or other binary file saved with a .csv name before
+    it is misread as text in a wrong encoding."""
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+    except OSError as e:
+        raise FormatError(path, f"cannot read it ({e.strerror})") from e
+    for magic, kind in _NOT_CSV.items():
+        if head.startswith(magic):
+            raise FormatError(
+                path, f"this is {kind}, not a CSV file; save it as “CSV UTF-8” and try again"
+            )
+    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
+        raise FormatError(path, "empty file; expected a header text,codes and coded units")
+
+
+def read_gold(
+    path: str | Path,
+    known_codes: Sequence[str],
+    *,
+    parents: Sequence[str] = (),
+    names: Mapping[str, str] | None = None,
+) -> list[GoldUnit]:
+    """Rows of a gold CSV; unknown codes, missing or repeated columns, quotes
+    left open and rows with more fields than the header are refused with
+    their line number. ``names`` (see ``code_names``) lets a row give a code
+    by label or in another case."""
+    path = Path(path)
+    _check_kind(path)
+    known = set(known_codes)
+    names = names or {}
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+        delimiter = _delimiter(handle.readline())
+        handle.seek(0)
+    except OSError as e:
+        raise FormatError(path, f"cannot read it ({e.strerror})") from e
+    except UnicodeDecodeError as e:
+        raise FormatError(path, "not UTF-8 text; save the CSV as UTF-8") from e
+    # with a comma between columns, a comma inside the codes column is text;
+    # otherwise it can only separate codes
+    separators = re.compile("[;]" if delimiter == "," else "[;,]")
+    units: list[GoldUnit] = []
+    unknown: dict[str, int] = {}  # unknown code -> first line
+    with handle:
+        # strict: a quote left open is an error, not the rest of the file in one field
+        reader = csv.DictReader(handle, delimiter=delimiter, strict=True)
+        start = 2
+        try:
+            header = [h.strip().lower() for h in reader.fieldnames or []]
+            missing = [c for c in GOLD_COLUMNS if c not in header]
+            if missing:
+                raise FormatError(
+                    path,
+                    f"missing column(s) {', '.join(missing)}; the header needs text and codes "
+                    "(separated by commas, semicolons or tabs)",
+                    1,
+                )
+            twice = sorted({h for h in header if h and header.count(h) > 1})
+            if twice:
+                raise FormatError(
+                    path, f"column(s) {', '.join(twice)} appear more than once; keep one", 1
+                )
+            reader.fieldnames = header
+            start = reader.line_num + 1
+            for row in reader:
+                line = start
+                start = reader.line_num + 1
+                if None in row:  # DictReader's place for fields beyond the header
+                    raise FormatError(
+                        path,
+                        f"{len(header) + len(row[None])} fields where the header has "  # type: ignore[index]
+                        f"{len(header)}; put text that contains {delimiter!r} in double quotes",
+                        line,
+                    )
+                text = (row.get("text") or "").strip()
+                if not text:
+                    raise FormatError(path, "empty text; remove the row or fill it in", line)
+                lang = (row.get("lang") or "").strip()
+                if lang and not _LANG.match(lang):
+                    raise FormatError(
+                        path, f"language {lang!r} is not a language code such as fi or en", line
+                    )
+                codes = []
+                for given in separators.split(row.get("codes") or ""):
+                    code = given.strip()
+                    if not code:
+                        continue
+                    if code not in known and code not in parents:
+                        code = names.get(code.casefold(), code)
+                    if code in parents:
+                        raise FormatError(
+                            path,
+                            f"code {code!r} has sub-codes; code the unit with one of them",
+                            line,
+                        )
+                    if code not in known:
+                        unknown.setdefault(code, line)
+                        continue
+                    codes.append(code)
+                units.append(
+                    GoldUnit(
+                        text=text,
+                        codes=list(dict.fromkeys(codes)),
+                        line=line,
+                        **{k: (row.get(k) or "").strip() or None for k in OPTIONAL_COLUMNS},
+                    )
+                )
+        except csv.Error as e:
+            raise FormatError(
+                path,
+                f"not valid CSV ({e}); a quote opened on this line is not closed where it "
+                "should be",
+                start,
+            ) from e
+        except UnicodeDecodeError as e:
+            raise FormatError(path, "not UTF-8 text; save the CSV as UTF-8", reader.line_num) from e
+    if unknown:
+        raise FormatError(path, _unknown(unknown, known, names), min(unknown.values()))
+    if not units:
+        raise FormatError(path, "no rows; expected a header text,codes and coded units")
+    return units
+
+
+def _unknown(unknown: Mapping[str, int], known: set[str], names: Mapping[str, str]) -> str:
+    """Every unknown code (the first few, with their first line), each with
+    the code it most likely means: a file is fixed in one go."""
+    from difflib import get_close_matches
+
+    parts = []
+    for code, line in sorted(unknown.items(), key=lambda kv: kv[1])[:_SHOWN_UNKNOWN]:
+        close = get_close_matches(code.casefold(), [*known, *names], n=1, cutoff=0.75)
+        hint = f", did you mean {names.get(close[0], close[0])}?" if close else ""
+        parts.append(f"{code!r} (line {line}{hint})")
+    more = len(unknown) - _SHOWN_UNKNOWN
+    listed = ", ".join(parts) + (f" and {more} more" if more > 0 else "")
+    plural = "s" if len(unknown) > 1 else ""
+    return f"unknown code{plural} {listed}; known: {', '.join(sorted(known))}"
+
+
+def read_coded_units(
+    path: Path, leaves: Sequence[str], parents: Sequence[str]
+) -> tuple[GoldUnit, ...]:
+    """``read_gold`` for a codebook's coded units, parsed once per version of
+    the file: checking the codebook and learning from it both need them."""
+    return _read_gold_once(str(path), path.stat().st_mtime_ns, tuple(leaves), tuple(parents))
+
+
+@lru_cache(maxsize=4)
+def _read_gold_once(
+    path: str, mtime_ns: int, leaves: tuple[str, ...], parents: tuple[str, ...]
+) -> tuple[GoldUnit, ...]:
+    return tuple(read_gold(path, leaves, parents=parents))
