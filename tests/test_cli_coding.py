@@ -68,6 +68,11 @@ def test_import_coded_train_and_evaluate(project, tmp_path: Path) -> None:
     result = _run(project, "import-coded", str(coded), "--coder", "anna")
     assert result.exit_code == 0, result.output
     assert "12 coded units with 8 decisions" in result.output
+    # the same coder's file again replaces, it does not invite a comparison
+    again = _run(project, "import-coded", str(coded), "--coder", "anna")
+    assert again.exit_code == 0, again.output
+    assert "12 of these units were coded before by the same coder" in again.output
+    assert "agree" not in again.output
 
     result = _run(project, "train", "--json")
     assert result.exit_code == 0, result.output
@@ -119,3 +124,9 @@ def test_two_coders_files_imported_then_compared(project) -> None:
     assert agree.exit_code == 0, agree.output
     data = json.loads(agree.output)
     assert data["units"] == 240 and 0.0 < data["kappa"] < 1.0
+
+
+def test_suggest_in_an_empty_project_says_what_to_do(project) -> None:
+    result = _run(project, "suggest")
+    assert result.exit_code == 1
+    assert "no sessions; add some with `qualcode import FILE`" in result.output

@@ -13,6 +13,8 @@ from qualcode.errors import QualcodeError
 from qualcode.project import open_project
 from qualcode.transcript import format_time
 
+NO_SESSIONS = "the project has no sessions; add some with `qualcode import FILE`"
+
 SessionOpt = Annotated[
     str | None, typer.Option("--session", "-s", help="Only this session (default: all).")
 ]
@@ -66,7 +68,7 @@ def segment(
         store = p.store
         targets = [store.get_session(session)] if session else store.sessions()
         if not targets:
-            raise QualcodeError("the project has no sessions; add some with `qualcode import FILE`")
+            raise QualcodeError(NO_SESSIONS)
         out: list[dict[str, Any]] = []
         for s in targets:
             report = segment_session(store, s.id or 0, p)
@@ -120,6 +122,8 @@ def suggest(
 
     with open_project(project) as p:
         store = p.store
+        if not session and not store.sessions():
+            raise QualcodeError(NO_SESSIONS)
         with _status("Scoring units (a new project first learns from the codebook's coded units)"):
             n = suggest_segments(store, p, session=session)
         sid = store.get_session(session).id if session else None
@@ -266,8 +270,14 @@ def import_coded(
     into = [f"new sessions {', '.join(report.sessions)}"] if report.sessions else []
     if report.attached:
         into.append(f"the units of {', '.join(report.attached)}")
+    others = report.attached and report.recoded < report.n_units
     typer.echo(
         f"imported {report.n_units} coded units with {report.n_decisions} decisions into "
         f"{' and '.join(into)}; run `qualcode train` to learn from them"
-        + ("" if not report.attached else ", `qualcode agree` to compare the coders")
+        + (", `qualcode agree` to compare the coders" if others else "")
     )
+    if report.recoded:
+        typer.echo(
+            f"{report.recoded} of these units were coded before by the same coder: "
+            "the file's coding replaced the earlier one (each change is logged)"
+        )
