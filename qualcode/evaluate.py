@@ -239,6 +239,8 @@ class ImportReport:
     n_decisions: int
     attached: list[str] = field(default_factory=list)  # existing sessions coded again
     recoded: int = 0  # units the same coder had coded before: the file's coding replaced theirs
+    # a session name taken by a session with other texts -> the name given instead
+    renamed: dict[str, str] = field(default_factory=dict)
 
 
 def _row_keys(rows: Sequence[GoldUnit], coder: str | None) -> list[tuple[str, int]]:
@@ -295,6 +297,7 @@ def import_coded(
     ids = [0] * len(rows)
     created: list[str] = []
     attached: list[str] = []
+    renamed: dict[str, str] = {}
     with store.transaction():
         for name, members in groups.items():
             found = _existing_units(store, name, [keys[i] for i in members])
@@ -306,7 +309,10 @@ def import_coded(
                 units = [replace(rows[i], session=name) for i in first.values()]
                 before = {s.name for s in store.sessions()}
                 new_ids = dict(zip(first, _store_units(store, units, name), strict=True))
-                created += sorted({s.name for s in store.sessions()} - before)
+                made = sorted({s.name for s in store.sessions()} - before)
+                if before and name in before and made:
+                    renamed[name] = made[0]
+                created += made
                 found = [new_ids[keys[i]] for i in members]
             else:
                 attached.append(name)
@@ -330,6 +336,7 @@ def import_coded(
         n_decisions=len(decisions) + n_changed,
         attached=attached,
         recoded=recoded,
+        renamed=renamed,
     )
 
 

@@ -73,6 +73,12 @@ def test_import_coded_train_and_evaluate(project, tmp_path: Path) -> None:
     assert again.exit_code == 0, again.output
     assert "12 of these units were coded before by the same coder" in again.output
     assert "agree" not in again.output
+    other = tmp_path / "other.csv"
+    other.write_text("text,codes,session\nToinen teksti.,,c\n", encoding="utf-8")
+    renamed = _run(project, "import-coded", str(other), "--coder", "anna")
+    assert "session c already exists with other unit texts: these rows became session c-2" in (
+        renamed.output
+    )
 
     result = _run(project, "train", "--json")
     assert result.exit_code == 0, result.output

@@ -164,7 +164,8 @@ def test_a_second_coders_file_lands_on_the_same_units(project, tmp_path: Path) -
     assert import_coded(store, book, first, coder="anna").attached == ["s"]
     changed = tmp_path / "changed.csv"
     changed.write_text("text,codes,session\nJoo.,,s\nToinen teksti.,,s\n", encoding="utf-8")
-    assert import_coded(store, book, changed, coder="cid").sessions == ["s-2"]
+    report = import_coded(store, book, changed, coder="cid")
+    assert (report.sessions, report.renamed) == (["s-2"], {"s": "s-2"})
     assert len(store.segments(store.get_session("s").id)) == 3
 
 

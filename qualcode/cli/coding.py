@@ -276,6 +276,11 @@ def import_coded(
         f"{' and '.join(into)}; run `qualcode train` to learn from them"
         + (", `qualcode agree` to compare the coders" if others else "")
     )
+    for name, given in report.renamed.items():
+        typer.echo(
+            f"session {name} already exists with other unit texts: these rows became "
+            f"session {given} (to code the same units, the texts must match)"
+        )
     if report.recoded:
         typer.echo(
             f"{report.recoded} of these units were coded before by the same coder: "
