@@ -392,6 +392,11 @@ def iter_report_lines(report: EvalReport) -> Iterator[str]:
     """Plain-text table of an evaluation, for terminals and logs."""
     yield f"{'code':<20} {'prec':>6} {'recall':>6} {'F1':>6} {'kappa':>6} {'support':>7}"
     for code, m in report.codes.items():
+        if m.support == 0 and m.kappa == 1.0:
+            # neither in the test units nor suggested: nothing was measured
+            # (the JSON keeps the numbers: F1 0, kappa 1 by convention)
+            yield f"{code:<20} {'–':>6} {'–':>6} {'–':>6} {'–':>6} {0:7d}  not in the test units"
+            continue
         yield (
             f"{code:<20} {m.precision:6.3f} {m.recall:6.3f} {m.f1:6.3f} {m.kappa:6.3f} "
             f"{m.support:7d}"

@@ -11,7 +11,7 @@ from sklearn.metrics import cohen_kappa_score, f1_score, precision_score, recall
 
 from qualcode.codebook import load_codebook
 from qualcode.errors import FormatError
-from qualcode.evaluate import evaluate, import_coded, score_sets
+from qualcode.evaluate import evaluate, import_coded, iter_report_lines, score_sets
 from qualcode.gold import read_gold
 
 DATA = Path(__file__).parent / "data"
@@ -207,6 +207,15 @@ def test_a_coders_corrected_file_replaces_their_earlier_coding(project, tmp_path
         {"funding"},
         {"prioritisation"},
     ]
+
+
+def test_a_code_absent_from_test_and_suggestions_shows_no_numbers() -> None:
+    from qualcode.evaluate import EvalReport
+
+    per_code, micro, macro = score_sets([["a"], []], [["a"], []], ["a", "b"])
+    lines = list(iter_report_lines(EvalReport(micro, macro, per_code)))
+    assert lines[1].split()[:5] == ["a", "1.000", "1.000", "1.000", "1.000"]
+    assert lines[2].split()[1:] == ["–", "–", "–", "–", "0", "not", "in", "the", "test", "units"]
 
 
 def test_too_few_rows_to_train_on_is_refused(emessi, tmp_path: Path) -> None:
