@@ -87,6 +87,39 @@ def test_speakers_rename_merge_and_attributes(proj: Path) -> None:
     assert r.exit_code == 1 and "key=value" in r.output
     r = runner.invoke(app, ["speakers", "rename", "Nobody", "X", *p])
     assert r.exit_code == 1 and "no speaker named 'Nobody'" in r.output
+    r = runner.invoke(app, ["speakers", "rename", "Fasilitaattori", " ", *p])
+    assert r.exit_code == 1 and "a speaker needs a name" in r.output
+
+
+def test_init_refuses_a_language_that_is_not_a_code(tmp_path: Path) -> None:
+    r = runner.invoke(app, ["init", str(tmp_path / "q"), "--language", "Finnish"])
+    assert r.exit_code == 1 and "language 'Finnish' is not a language code" in r.output
+    assert not (tmp_path / "q").exists()
+
+
+def test_unwritable_output_and_damaged_database_are_one_line_errors(proj: Path) -> None:
+    blocker = proj / "a-file"
+    blocker.write_text("not a folder", encoding="utf-8")
+    out = blocker / "s.srt"  # a file where a folder should be
+    r = runner.invoke(
+        app,
+        [
+            "export",
+            "transcript",
+            "ryhma1-1",
+            "--format",
+            "srt",
+            "--out",
+            str(out),
+            "--project",
+            str(proj),
+        ],
+    )
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert f"{out}: Not a directory; check the path" in r.output
+    (proj / "qualcode.db").write_bytes(b"\x00garbage" * 500)
+    r = runner.invoke(app, ["sessions", "--project", str(proj)])
+    assert r.exit_code == 1 and "damaged or not a qualcode database" in r.output
 
 
 def test_show_prints_speakers_and_times(proj: Path) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 
@@ -11,7 +11,12 @@ import typer
 from typer.core import TyperGroup, _click
 
 from qualcode.errors import QualcodeError
-from qualcode.store import StoreError
+from qualcode.store import StoreDamaged, StoreError
+
+
+def _fail(message: str) -> NoReturn:
+    typer.secho(f"Error: {message}", err=True, fg="red")
+    raise typer.Exit(1) from None
 
 
 class QualcodeGroup(TyperGroup):
@@ -21,16 +26,27 @@ class QualcodeGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except QualcodeError as e:
-            typer.secho(f"Error: {e}", err=True, fg="red")
-            raise typer.Exit(1) from None
+            _fail(str(e))
         except StoreError as e:
-            typer.secho(
-                f"Error: the project database is not usable ({e}); is another qualcode "
-                "holding it, or is the disk full?",
-                err=True,
-                fg="red",
+            _fail(
+                f"the project database is not usable ({e}); is another qualcode "
+                "holding it, or is the disk full?"
             )
-            raise typer.Exit(1) from None
+        except StoreDamaged as e:
+            _fail(
+                f"the project database (qualcode.db) is damaged or not a qualcode database "
+                f"({e}); restore it from a backup"
+            )
+        except OSError as e:
+            # an output folder that does not exist, a file where a folder should
+            # be, no permission: the path and the reason, not a traceback
+            where = e.filename or ""
+            _fail(
+                f"{where}: {e.strerror or e}; check the path (does its folder exist, may you "
+                "read and write there?)"
+                if where
+                else str(e)
+            )
 
 
 # a table printed to a file or a pipe: wide enough not to wrap code labels
