@@ -312,6 +312,12 @@ def transcribe_files(
     files = [Path(p) for p in paths]
     if options.session and len(files) > 1:
         raise QualcodeError("--session names one session; give one file, or leave it out")
+    if files:
+        from qualcode.whisper_models import resolve_model
+
+        # a model that cannot be had is a setting, not a file's fault: said
+        # once, before any file is decoded
+        resolve_model(options.transcribe.model, allow_download=options.transcribe.allow_download)
     for path in files:
         began = time.perf_counter()
         try:

@@ -96,6 +96,18 @@ def test_bad_arguments_are_one_line_errors(project):
     )
     result = run("transcribe", SPEECH / "jfk.flac", "--speakers", "lots", "-P", project.root)
     assert result.exit_code == 1 and "--speakers 'lots'" in result.output
+    # a model that cannot be had is said once, before any file is decoded
+    result = run(
+        "transcribe",
+        SPEECH / "jfk.flac",
+        SPEECH / "empty.wav",
+        "--model",
+        "nosuch",
+        "-P",
+        project.root,
+    )
+    assert result.exit_code == 1
+    assert result.output.count("unknown model 'nosuch'") == 1 and "failed" not in result.output
 
 
 def test_models_install_and_list(tmp_path, monkeypatch):

@@ -172,7 +172,9 @@ def transcribe(
                 if bars is not None:
                     bars.update(batch_task, completed=finished)
                     if r.status == "failed":
-                        bars.console.print(f"[red]failed[/red] {r.error}")
+                        error = r.error or ""
+                        where = "" if error.startswith(str(r.path)) else f"{r.path}: "
+                        bars.console.print(f"[red]failed[/red] {where}{error}")
                     elif r.status == "skipped":
                         bars.console.print(
                             f"skipped {r.path} (already session {r.session!r}; --force to redo)"
