@@ -194,6 +194,18 @@ def open_project(explicit: str | Path | None = None) -> Project:
     return Project(find_project(explicit=explicit))
 
 
+def check_language(code: str) -> str:
+    """``code`` when it is ``auto`` or looks like a language code (fi, en,
+    sme, pt-BR); a clear error otherwise."""
+    from qualcode.codebook import LANG_RE
+
+    if code != "auto" and not LANG_RE.match(code):
+        raise QualcodeError(
+            f"language {code!r} is not a language code such as fi or en (or auto: detect it)"
+        )
+    return code
+
+
 def init_project(
     root: str | Path,
     *,
@@ -206,6 +218,7 @@ def init_project(
     from qualcode.codebook import load_codebook
 
     root = Path(root)
+    check_language(language)
     if (root / CONFIG_NAME).exists():
         raise QualcodeError(f"{root / CONFIG_NAME}: a project already exists here")
     book_source = resolve_codebook(codebook) if codebook else None

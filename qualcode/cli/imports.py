@@ -11,7 +11,7 @@ import typer
 from qualcode.cli.apps import JsonOpt, ProjectOpt, app
 from qualcode.errors import QualcodeError
 from qualcode.formats import IMPORT_FORMATS
-from qualcode.project import open_project
+from qualcode.project import check_language, open_project
 
 FORMAT_CHOICES = ("auto", *IMPORT_FORMATS)
 _FORMATS_HELP = "|".join(IMPORT_FORMATS)
@@ -68,6 +68,8 @@ def import_(
         raise QualcodeError(f"--format {format!r}: use one of {', '.join(FORMAT_CHOICES)}")
     from qualcode.importer import import_files
 
+    if language:
+        check_language(language)
     counts = {"imported": 0, "skipped": 0, "failed": 0}
     results = []
     with open_project(project) as p:

@@ -105,6 +105,8 @@ class SessionStore(StoreBase):
         """Rename ``old`` to ``new``; when ``new`` exists, merge ``old`` into it
         (utterances, units and attributes move; ``new``'s attributes win).
         Returns True when it merged."""
+        if not new.strip():
+            raise QualcodeError(f"a speaker needs a name; give {old!r} a name that is not empty")
         old_id = self.participant_id(old, create=False)
         if old == new:
             return False
