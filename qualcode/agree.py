@@ -159,7 +159,11 @@ def compute_agreement(
     """Agreement among ``coders`` (two or more), or, with ``against_model``,
     between the model's suggestions (score >= ``threshold``) and one coder
     on the units that coder coded and the model scored."""
+    given = list(coders)
     coders = list(dict.fromkeys(coders))
+    if len(coders) < len(given) and not against_model:
+        twice = sorted({c for c in given if given.count(c) > 1})
+        raise QualcodeError(f"coder(s) {', '.join(twice)} named twice; give different coders")
     if against_model:
         if len(coders) != 1:
             raise QualcodeError(
@@ -170,7 +174,10 @@ def compute_agreement(
         raise QualcodeError("give at least two coders: --coders A B [C ...]")
     units, applied = _ratings(store, coders, threshold if against_model else None)
     if not units:
-        raise QualcodeError(f"no unit has been coded by all of {', '.join(coders)}")
+        raise QualcodeError(
+            f"no unit has been coded by all of {', '.join(coders)}; agreement needs the same "
+            "units coded by each (see `qualcode review --coder NAME`, or import-coded their files)"
+        )
     unit_set = set(units)
     labels = {c.id: c.label for c in store.codes(include_inactive=True)}
     order = {c.id: i for i, c in enumerate(store.codes(include_inactive=True))}

@@ -139,6 +139,8 @@ def test_errors(project):
         compute_agreement(store, ["ann"])
     with pytest.raises(QualcodeError, match="coded no units"):
         compute_agreement(store, ["ann", "zed"])
+    with pytest.raises(QualcodeError, match="ann named twice"):
+        compute_agreement(store, ["ann", "ann"])
 
 
 def test_two_coders_hand_coding_imported_from_files(project) -> None:

@@ -85,3 +85,13 @@ def test_unknown_format_is_refused(project) -> None:
     result = invoke(project, str(T / "sample.srt"), "--format", "rtf")
     assert result.exit_code == 1
     assert "--format 'rtf'" in result.stderr and "vtt" in result.stderr
+
+
+def test_a_recording_or_a_pdf_says_what_to_do_instead(project, tmp_path: Path) -> None:
+    project.close()
+    (tmp_path / "talk.wav").write_bytes(b"RIFF....WAVEfmt ")
+    (tmp_path / "report").write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    result = invoke(project, str(tmp_path / "talk.wav"), str(tmp_path / "report"))
+    assert result.exit_code == 1
+    assert "talk.wav: a recording, not a transcript; use `qualcode transcribe`" in result.stderr
+    assert "report: a PDF; export the transcript as .docx or .txt" in result.stderr

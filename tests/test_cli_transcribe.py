@@ -108,6 +108,11 @@ def test_bad_arguments_are_one_line_errors(project):
     )
     assert result.exit_code == 1
     assert result.output.count("unknown model 'nosuch'") == 1 and "failed" not in result.output
+    notes = SPEECH.parent / "transcripts" / "sample.srt"
+    result = run("transcribe", notes, *TINY, "-P", project.root)
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())  # the progress console wraps long lines
+    assert "sample.srt: a transcript, not a recording; use `qualcode import`" in said
 
 
 def test_models_install_and_list(tmp_path, monkeypatch):

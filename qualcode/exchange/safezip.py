@@ -78,7 +78,11 @@ def open_archive(path: str | Path, limits: ZipLimits | None = None) -> zipfile.Z
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
-        raise FormatError(path, f"not a readable .qdpx (zip) archive ({e})") from e
+        raise FormatError(
+            path,
+            f"not a readable .qdpx (zip) archive ({e}); export the project again from the "
+            "other program (a copy may have been cut short)",
+        ) from e
     try:
         check_archive(zf, path, limits)
     except BaseException:

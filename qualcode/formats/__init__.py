@@ -38,6 +38,11 @@ WRITERS: dict[str, Callable[[Transcript, TextIO], None]] = {
 PROJECT_FORMATS = ("qdpx",)
 IMPORT_FORMATS = (*READERS, *PROJECT_FORMATS)
 
+# recordings someone may hand to import by mistake
+AUDIO_SUFFIXES = frozenset(
+    ".wav .mp3 .m4a .flac .ogg .opus .aac .wma .mp4 .mkv .webm .mov .avi".split()
+)
+
 EXTENSIONS = {
     ".txt": "txt",
     ".text": "txt",
@@ -57,11 +62,15 @@ def detect_format(path: str | Path) -> str:
     by_ext = EXTENSIONS.get(path.suffix.lower())
     if by_ext:
         return by_ext
+    if path.suffix.lower() in AUDIO_SUFFIXES:
+        raise FormatError(path, "a recording, not a transcript; use `qualcode transcribe` for it")
     try:
         with open(path, "rb") as f:
             head = f.read(512)
     except OSError as e:
         raise QualcodeError(f"{path}: cannot read ({e.strerror})") from None
+    if head.startswith(b"%PDF"):
+        raise FormatError(path, "a PDF; export the transcript as .docx or .txt and import that")
     text = head.decode("utf-8-sig", errors="ignore").lstrip()
     if text.startswith("WEBVTT"):
         return "vtt"

@@ -37,7 +37,9 @@ def _open(path: Path) -> Any:
     try:
         return docx.Document(str(path))
     except Exception as e:  # python-docx raises several unrelated types
-        raise FormatError(path, f"cannot read the Word document ({e})") from None
+        raise FormatError(
+            path, f"cannot read the Word document ({e}); open it in Word and save it again as .docx"
+        ) from None
 
 
 def _row(cells: list[str]) -> Utterance | None:
