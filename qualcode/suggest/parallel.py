@@ -89,7 +89,11 @@ def _start_worker(suggester: Suggester) -> None:
 
 
 def _suggest_part(part: tuple) -> list:
-    return _worker.suggest(*part)
+    from qualcode.suggest.text import save_lemmas
+
+    out = _worker.suggest(*part)
+    save_lemmas()  # a forked worker ends without atexit: keep the words it looked up
+    return out
 
 
 def _split_points(n: int, procs: int, groups: Sequence[Hashable] | None) -> list[int]:

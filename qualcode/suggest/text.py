@@ -9,9 +9,12 @@ per (language, word) and a batch only looks up the words it has not seen.
 
 from __future__ import annotations
 
+import atexit
+import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
+from pathlib import Path
 
 TOKEN = re.compile(r"[^\W\d_](?:[\w'’-]*\w)?", re.UNICODE)
 
@@ -79,26 +82,102 @@ def prepare(
     return docs, out
 
 
-@lru_cache(maxsize=200_000)
-def lemma(word: str, lang: str) -> str:
+# simplemma decodes a language's whole dictionary on its first lemma (Finnish:
+# 3.5 million forms, about 4 s), so every command that read Finnish paid that
+# before its first suggestion, and snowball stems 15,000 words a second. The
+# answers this machine has looked up are kept on disk instead ("lang\tword"
+# -> lemma, "#lang\tword" -> stem, "?lang\tword" -> "1" or "" for
+# is_known), and a command whose words were all seen before never loads a
+# dictionary. It is only a cache: unreadable or unwritable costs time, not
+# results.
+_disk: dict[str, str] | None = None
+_new: dict[str, str] = {}
+
+
+def lemma_cache_path() -> Path:
     import simplemma
 
+    base = os.environ.get("QUALCODE_CACHE")
+    folder = Path(base) if base else Path.home() / ".cache" / "qualcode"
+    version = getattr(simplemma, "__version__", "0")
+    return folder / f"lemmas-simplemma-{version}.marshal"
+
+
+def _read_cache(path: Path) -> dict[str, str]:
+    import marshal
+
     try:
-        return simplemma.lemmatize(word, lang=lang).lower()
-    except ValueError:  # a language simplemma does not know
-        return word
+        data = marshal.loads(path.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
+def _known() -> dict[str, str]:
+    global _disk
+    if _disk is None:
+        _disk = _read_cache(lemma_cache_path())
+        atexit.register(save_lemmas)
+    return _disk
+
+
+def save_lemmas() -> None:
+    """Add this process's new lookups to the disk cache (merged with what
+    other processes wrote meanwhile; written whole, then renamed)."""
+    import marshal
+
+    if not _new:
+        return
+    path = lemma_cache_path()
+    merged = _read_cache(path)
+    merged.update(_new)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_bytes(marshal.dumps(merged))
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return
+    _new.clear()
+
+
+def _cached(key: str, look_up: Callable[[], str]) -> str:
+    known = _known()
+    found = known.get(key)
+    if found is None:
+        found = known[key] = _new[key] = look_up()
+    return found
+
+
+@lru_cache(maxsize=200_000)
+def lemma(word: str, lang: str) -> str:
+    def look_up() -> str:
+        import simplemma
+
+        try:
+            return str(simplemma.lemmatize(word, lang=lang)).lower()
+        except ValueError:  # a language simplemma does not know
+            return word
+
+    return _cached(f"{lang}\t{word}", look_up)
+
+
+@lru_cache(maxsize=200_000)
 def is_word(word: str, lang: str) -> bool:
     """Whether the lemmatizer knows the word (or can reduce it to a lemma):
     tells a real compound part (raha|lla) from letters that only happen to
     spell a keyword inside a longer word (suo|rahankinta)."""
-    import simplemma
 
-    try:
-        return bool(simplemma.is_known(word, lang=lang)) or lemma(word, lang) != word
-    except ValueError:
-        return False
+    def look_up() -> str:
+        import simplemma
+
+        try:
+            return "1" if simplemma.is_known(word, lang=lang) else ""
+        except ValueError:
+            return ""
+
+    return bool(_cached(f"?{lang}\t{word}", look_up)) or lemma(word, lang) != word
 
 
 @lru_cache(maxsize=16)
@@ -110,7 +189,7 @@ def _stemmer(lang: str):
 
 @lru_cache(maxsize=200_000)
 def stem(word: str, lang: str) -> str:
-    return str(_stemmer(lang).stemWord(word))
+    return _cached(f"#{lang}\t{word}", lambda: str(_stemmer(lang).stemWord(word)))
 
 
 def keys(word: str, lang: str) -> tuple[str, str, str]:
