@@ -18,6 +18,7 @@ units whose text is gone keep their decisions and are listed in the report.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -101,6 +102,24 @@ class SegmentReport:
     sentences: str = ""
 
 
+# only the parser (or a senter) and the tok2vec it listens to find sentence
+# ends: the rest of a trained pipeline would cost half the time for nothing
+_NOT_FOR_SENTENCES = [
+    "ner",
+    "entity_ruler",
+    "lemmatizer",
+    "trainable_lemmatizer",
+    "textcat",
+    "textcat_multilabel",
+    "tagger",
+    "morphologizer",
+    "attribute_ruler",
+]
+# turns per batch through a trained pipeline: its matrix products run on
+# many turns at once
+_BATCH = 64
+
+
 @lru_cache(maxsize=8)
 def _pipeline(lang: str, model: str | None) -> tuple[Any, str]:
     """A spaCy pipeline that yields sentences, and what it is (for the report);
@@ -118,7 +137,7 @@ def _pipeline(lang: str, model: str | None) -> tuple[Any, str]:
                 )
             continue
         try:
-            nlp = spacy.load(name, exclude=["ner", "lemmatizer", "textcat"])
+            nlp = spacy.load(name, exclude=_NOT_FOR_SENTENCES)
         except (OSError, ImportError, ValueError) as e:
             # an installed pipeline that cannot load (a missing system library,
             # a spaCy version it was not built for) must not stop segmentation
@@ -187,10 +206,25 @@ def split_turn(
 ) -> list[tuple[int, int]]:
     """(start, end) offsets into ``text`` of the units of one turn; stripped of
     surrounding whitespace, in order, never overlapping."""
+    return split_turns([text], lang, options)[0]
+
+
+def split_turns(
+    texts: Sequence[str], lang: str = "xx", options: SegmentOptions | None = None
+) -> list[list[tuple[int, int]]]:
+    """``split_turn`` of many turns, read through the pipeline in batches."""
     opts = options or SegmentOptions()
-    if not text.strip():
-        return []
-    doc = _pipeline(lang, opts.spacy_model)[0](text)
+    nlp = _pipeline(lang, opts.spacy_model)[0]
+    out: list[list[tuple[int, int]]] = [[] for _ in texts]
+    todo = [i for i, text in enumerate(texts) if text.strip()]
+    docs = nlp.pipe((texts[i] for i in todo), batch_size=_BATCH)
+    for i, doc in zip(todo, docs, strict=True):
+        out[i] = _units(texts[i], doc, opts)
+    return out
+
+
+def _units(text: str, doc: Any, opts: SegmentOptions) -> list[tuple[int, int]]:
+    """The units of one turn from its sentences in ``doc``."""
     sentences: list[tuple[int, int, int]] = []  # start, end, n_words
     for sent in doc.sents:
         s, e = sent.start_char, sent.end_char
@@ -263,16 +297,19 @@ def segment_utterances(
     ``plain_text(utterances)``."""
     opts = options or SegmentOptions()
     segments: list[Segment] = []
-    for u, (base, _) in zip(utterances, utterance_spans(utterances), strict=True):
+    back = [not u.text.strip() or is_backchannel(u.text, opts) for u in utterances]
+    turns = [u.text for u, b in zip(utterances, back, strict=True) if not b]
+    split = iter(split_turns(turns, lang, opts))
+    for u, b, (base, _) in zip(utterances, back, utterance_spans(utterances), strict=True):
         if not u.text.strip():
             continue
         located = _word_offsets(u.text, u.words) if u.words else []
-        if is_backchannel(u.text, opts):
+        if b:
             s = len(u.text) - len(u.text.lstrip())
             e = len(u.text.rstrip())
             pieces, codable = [(s, e)], False
         else:
-            pieces, codable = split_turn(u.text, lang, opts), True
+            pieces, codable = next(split), True
         for s, e in pieces:
             start, end = _times(u, s, e, located)
             segments.append(

@@ -15,6 +15,7 @@ from qualcode.segment import (
     segment_session,
     segment_utterances,
     split_turn,
+    split_turns,
 )
 from qualcode.store import open_store
 from qualcode.transcript import plain_text
@@ -193,6 +194,18 @@ def test_trained_finnish_pipeline_is_used_when_installed(fresh_pipelines) -> Non
     assert len(split_turn(abbrev, "fi", one)) == 2
     # a language with no trained pipeline gets the rule-based sentencizer
     assert sentence_splitter("sv") == "spaCy sentencizer (sv)"
+
+
+def test_turns_read_in_a_batch_split_as_one_by_one(fresh_pipelines) -> None:
+    """A session's turns go through the trained pipeline in batches (and
+    without the components sentence ends do not need): the same units."""
+    from qualcode.segment import _pipeline
+
+    assert _pipeline("fi", None)[0].pipe_names == ["tok2vec", "parser"]
+    opts = SegmentOptions(max_sentences=1)
+    turns = [LONG_FI, "", "Joo. Mennään eteenpäin Kiitos kaikille", LONG_FI[:200], "Mitä?"]
+    assert split_turns(turns, "fi", opts) == [split_turn(t, "fi", opts) for t in turns]
+    assert split_turns(turns, "fi", opts)[1] == []
 
 
 def test_unloadable_pipeline_falls_back_to_the_sentencizer(fresh_pipelines, monkeypatch) -> None:
