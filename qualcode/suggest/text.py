@@ -94,13 +94,30 @@ _disk: dict[str, str] | None = None
 _new: dict[str, str] = {}
 
 
-def lemma_cache_path() -> Path:
-    import simplemma
+# bump when lemma(), stem() or is_word() change what they return for a word
+_CACHE_FORMAT = 1
 
+
+@lru_cache(maxsize=1)
+def _versions() -> str:
+    """What the cached answers depend on: this code's and both libraries' versions."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    parts = [f"v{_CACHE_FORMAT}"]
+    for dist in ("simplemma", "snowballstemmer"):
+        try:
+            parts.append(f"{dist}-{version(dist)}")
+        except PackageNotFoundError:
+            parts.append(f"{dist}-0")
+    return "-".join(parts)
+
+
+def lemma_cache_path() -> Path:
+    """Where the lemmas, stems and known words looked up on this machine are
+    kept (``$QUALCODE_CACHE`` or ``~/.cache/qualcode``)."""
     base = os.environ.get("QUALCODE_CACHE")
     folder = Path(base) if base else Path.home() / ".cache" / "qualcode"
-    version = getattr(simplemma, "__version__", "0")
-    return folder / f"lemmas-simplemma-{version}.marshal"
+    return folder / f"words-{_versions()}.marshal"
 
 
 def _read_cache(path: Path) -> dict[str, str]:
