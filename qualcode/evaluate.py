@@ -351,11 +351,10 @@ def _replace_earlier(
     """A coder's file of units they coded before (a corrected export, the
     same file again) replaces their earlier coding of those units: a code
     they had given that the row leaves out becomes a "rejected" decision,
-    and each verdict that changes on those units is written one by one, logged as one
-    undoable group per coder (``qualcode review``'s undo restores the
-    earlier coding). Leaves in ``decisions``
-    only what is new; returns (units the coder had coded before, verdicts
-    changed)."""
+    and each verdict that changes on those units is written one by one,
+    logged as one undoable group per coder (``qualcode review``'s undo
+    restores the earlier coding). Leaves in ``decisions`` only what is new;
+    returns (units the coder had coded before, verdicts changed)."""
     earlier: dict[tuple[int, str], dict[str, str]] = {}
     for who in {u.coder or coder or "" for u in rows}:
         # a unit coded with no code has no decisions, only its "done"
