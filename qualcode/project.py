@@ -61,7 +61,12 @@ class ProjectConfig:
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             line = f":{mark.line + 1}" if mark else ""
-            raise QualcodeError(f"{path}{line}: not valid YAML ({e}); fix or re-create it") from e
+            # PyYAML's own message spans lines (with a snippet): its problem is the point
+            problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+            raise QualcodeError(
+                f"{path}{line}: not valid YAML ({problem}); fix that line (`qualcode init` "
+                "in an empty folder shows a valid qualcode.yaml)"
+            ) from e
         if not isinstance(data, dict) or "name" not in data:
             raise QualcodeError(f"{path}: expected a mapping with at least `name:`")
         return _dataclass_from(cls, data, str(path), "setting(s)")

@@ -58,8 +58,9 @@ def test_config_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(QualcodeError, match=r"unknown setting\(s\) colour"):
         ProjectConfig.load(path)
     path.write_text("name: [unclosed\n")
-    with pytest.raises(QualcodeError, match=rf"{CONFIG_NAME}:\d+: not valid YAML"):
+    with pytest.raises(QualcodeError, match=rf"{CONFIG_NAME}:\d+: not valid YAML") as e:
         ProjectConfig.load(path)
+    assert "\n" not in str(e.value) and "fix that line" in str(e.value)  # one line
 
 
 def test_config_round_trips(tmp_path: Path) -> None:
