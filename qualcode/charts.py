@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 SUFFIXES = (".png", ".svg")
 
 
-def _check(path: Path) -> None:
+def check_path(path: Path) -> None:
+    """Refuse a chart file name matplotlib would not write, before any work."""
     if path.suffix.lower() not in SUFFIXES:
         raise QualcodeError(f"{path}: a chart is written as .png or .svg; change the file name")
 
@@ -37,7 +38,7 @@ def bar_chart(report: Report, path: str | Path, *, title: str | None = None) -> 
     """Horizontal bars: units per code, children indented under parents,
     codebook order top to bottom."""
     path = Path(path)
-    _check(path)
+    check_path(path)
     plt = _pyplot()
     rows = report.rows
     labels = ["    " * r.depth + r.label for r in rows]
@@ -61,7 +62,7 @@ def heatmap(ct: CrossTable, path: str | Path, *, title: str | None = None) -> Pa
     """Codes against the cross-table's columns; colour is the column percent
     (share of the column's units), the cell text the unit count."""
     path = Path(path)
-    _check(path)
+    check_path(path)
     plt = _pyplot()
     codes = ct.codes
     grid = [[ct.col_pct(c.code_id, col) for col in ct.columns] for c in codes]

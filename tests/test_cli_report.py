@@ -79,6 +79,9 @@ def test_report_errors(proj):
     assert r.exit_code == 1 and "coders: ann, bob" in r.output
     r = run("report", "--format", "xlsx", "-P", proj)
     assert r.exit_code == 1 and "--out" in r.output
+    r = run("report", "--chart", "counts.jpg", "-P", proj)
+    assert r.exit_code == 1 and "counts.jpg: a chart is written as .png or .svg" in r.output
+    assert "Theme counts" not in r.output  # refused before the table, not after it
 
 
 def test_cooccurrence(proj):

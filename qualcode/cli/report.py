@@ -87,6 +87,10 @@ def report(
 
     if fmt not in rep.FORMATS:
         raise QualcodeError(f"unknown --format {fmt!r}; use one of {', '.join(rep.FORMATS)}")
+    if chart is not None:
+        from qualcode.charts import check_path
+
+        check_path(chart)  # before the table is printed, not after
     with open_project(project) as p:
         view = rep.decision_view(p.store, p.config.lead_coder, coder)
         obj: Any
