@@ -148,6 +148,18 @@ def test_xml_external_entity_refused(empty, tmp_path: Path) -> None:
     assert empty.store.codes() == []
 
 
+def test_broken_xml_names_the_problem_once_and_what_to_do(tmp_path: Path) -> None:
+    from qualcode.exchange.refi import read_codebook
+
+    cut = tmp_path / "cut.qdc"
+    cut.write_text('<?xml version="1.0"?><CodeBook><Codes>', encoding="utf-8")
+    with pytest.raises(FormatError) as e:
+        read_codebook(cut)
+    message = str(e.value)
+    assert message.startswith(f"{cut}:1: not well-formed XML (no element found); export")
+    assert message.count("well-formed") == 1
+
+
 def test_zip_slip_qdpx_refused(empty, tmp_path: Path) -> None:
     qdpx = tmp_path / "slip.qdpx"
     with zipfile.ZipFile(qdpx, "w") as zf:

@@ -42,7 +42,14 @@ def parse_xml(data: bytes, path: str | Path) -> Element:
     except Exception as e:  # ParseError and friends
         position = getattr(e, "position", None)
         line = position[0] if position else None
-        raise FormatError(path, f"not well-formed XML ({e})", line) from e
+        # expat says "not well-formed (invalid token): line 1, column 0"
+        reason = str(e).split(":")[0].removeprefix("not well-formed").strip(" ()") or str(e)
+        raise FormatError(
+            path,
+            f"not well-formed XML ({reason}); export the file again from the program "
+            "that made it (a copy may have been cut short or edited by hand)",
+            line,
+        ) from e
 
 
 @cache
