@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     from qualcode.codebook import Codebook
 
 GOLD_COLUMNS = ("text", "codes")
-OPTIONAL_COLUMNS = ("id", "lang", "session", "speaker", "coder")
+# optional columns besides lang (which is normalised: "FI" is fi), read as given
+_AS_GIVEN = ("id", "session", "speaker", "coder")
 # ISO 639 codes, optionally with a region (en, fi, sme, pt-BR); xx and auto: unknown
 _LANG = re.compile(r"^(?:[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?|auto)$")
 # what a spreadsheet saved under the wrong name starts with
@@ -144,10 +145,15 @@ def read_gold(
                 text = (row.get("text") or "").strip()
                 if not text:
                     raise FormatError(path, "empty text; remove the row or fill it in", line)
-                lang = (row.get("lang") or "").strip()
+                # a spreadsheet's "FI" or "En" means fi and en
+                given_lang = (row.get("lang") or "").strip()
+                primary, dash, region = given_lang.partition("-")
+                lang = primary.lower() + dash + region
                 if lang and not _LANG.match(lang):
                     raise FormatError(
-                        path, f"language {lang!r} is not a language code such as fi or en", line
+                        path,
+                        f"language {given_lang!r} is not a language code such as fi or en",
+                        line,
                     )
                 codes = []
                 for given in separators.split(row.get("codes") or ""):
@@ -171,7 +177,8 @@ def read_gold(
                         text=text,
                         codes=list(dict.fromkeys(codes)),
                         line=line,
-                        **{k: (row.get(k) or "").strip() or None for k in OPTIONAL_COLUMNS},
+                        lang=lang or None,
+                        **{k: (row.get(k) or "").strip() or None for k in _AS_GIVEN},
                     )
                 )
         except csv.Error as e:

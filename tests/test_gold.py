@@ -120,6 +120,8 @@ def test_every_unknown_code_is_named_at_once(tmp_path: Path, emessi) -> None:
 
 def test_a_language_must_be_a_language_code(tmp_path: Path) -> None:
     path = tmp_path / "gold.csv"
+    path.write_text("text,codes,lang\nYksi.,,FI\nTwo.,,pt-BR\n", encoding="utf-8")
+    assert [r.lang for r in read_gold(path, LEAVES)] == ["fi", "pt-BR"]
     path.write_text("text,codes,lang\nYksi.,,fi\nTwo.,,pt-BR\nThree.,,English\n", encoding="utf-8")
     with pytest.raises(FormatError, match=r"gold.csv:4: language 'English' is not a language code"):
         read_gold(path, LEAVES)
