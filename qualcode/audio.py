@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     import numpy as np
 
 SAMPLE_RATE = 16_000
-# transcripts someone may hand to transcribe by mistake
-TEXT_SUFFIXES = (".txt", ".srt", ".vtt", ".docx", ".json", ".qdpx", ".csv", ".pdf")
 # below this a file holds no speech Whisper could transcribe (a click, a header)
 MIN_SECONDS = 0.1
 # all-zero (digital silence) or near it: nothing to transcribe
@@ -96,8 +94,11 @@ def load_audio(path: str | Path, *, keep_channels: bool = False) -> Audio:
         raise FormatError(path, "no such file; check the path")
     if path.stat().st_size == 0:
         raise FormatError(path, "is an empty file (0 bytes); re-export or re-copy the recording")
-    if path.suffix.lower() in TEXT_SUFFIXES:
-        # ffmpeg reads a subtitle file as a stream without sound: say what it is instead
+    from qualcode.formats import EXTENSIONS
+
+    # a transcript someone hands to transcribe by mistake: ffmpeg would read a
+    # subtitle file as a stream without sound, so say what it is instead
+    if path.suffix.lower() in EXTENSIONS or path.suffix.lower() in (".csv", ".pdf"):
         raise FormatError(path, "a transcript, not a recording; use `qualcode import` for it")
     try:
         mono = _decode(path, "mono")

@@ -310,7 +310,7 @@ def import_coded(
                 before = {s.name for s in store.sessions()}
                 new_ids = dict(zip(first, _store_units(store, units, name), strict=True))
                 made = sorted({s.name for s in store.sessions()} - before)
-                if before and name in before and made:
+                if name in before and made:
                     renamed[name] = made[0]
                 created += made
                 found = [new_ids[keys[i]] for i in members]

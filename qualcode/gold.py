@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualcode.errors import FormatError
+from qualcode.project import is_language_code
 
 if TYPE_CHECKING:
     from qualcode.codebook import Codebook
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 GOLD_COLUMNS = ("text", "codes")
 # optional columns besides lang (which is normalised: "FI" is fi), read as given
 _AS_GIVEN = ("id", "session", "speaker", "coder")
-# ISO 639 codes, optionally with a region (en, fi, sme, pt-BR); xx and auto: unknown
-_LANG = re.compile(r"^(?:[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?|auto)$")
 # what a spreadsheet saved under the wrong name starts with
 _NOT_CSV = {
     b"PK\x03\x04": "an Excel workbook (or another zip file)",
@@ -149,7 +148,7 @@ def read_gold(
                 given_lang = (row.get("lang") or "").strip()
                 primary, dash, region = given_lang.partition("-")
                 lang = primary.lower() + dash + region
-                if lang and not _LANG.match(lang):
+                if lang and not is_language_code(lang):
                     raise FormatError(
                         path,
                         f"language {given_lang!r} is not a language code such as fi or en",

@@ -199,12 +199,16 @@ def open_project(explicit: str | Path | None = None) -> Project:
     return Project(find_project(explicit=explicit))
 
 
-def check_language(code: str) -> str:
-    """``code`` when it is ``auto`` or looks like a language code (fi, en,
-    sme, pt-BR); a clear error otherwise."""
+def is_language_code(code: str) -> bool:
+    """``auto`` or what looks like a language code (fi, en, sme, pt-BR)."""
     from qualcode.codebook import LANG_RE
 
-    if code != "auto" and not LANG_RE.match(code):
+    return code == "auto" or bool(LANG_RE.match(code))
+
+
+def check_language(code: str) -> str:
+    """``code`` when ``is_language_code``; a clear error otherwise."""
+    if not is_language_code(code):
         raise QualcodeError(
             f"language {code!r} is not a language code such as fi or en (or auto: detect it)"
         )
