@@ -12,6 +12,14 @@ pytest_plugins = ["review_helpers"]
 DATA = Path(__file__).parent / "data"
 
 
+@pytest.fixture(scope="session")
+def emessi():
+    """The shipped emessi codebook, loaded once (tests read it, never change it)."""
+    from qualcode.codebook import load_codebook
+
+    return load_codebook(Path(__file__).parent.parent / "codebooks" / "emessi.yaml")
+
+
 @pytest.fixture
 def data_dir() -> Path:
     return DATA

@@ -15,13 +15,7 @@ from qualcode.evaluate import evaluate, import_coded, iter_report_lines, score_s
 from qualcode.gold import read_gold
 
 DATA = Path(__file__).parent / "data"
-EMESSI = Path(__file__).parent.parent / "codebooks" / "emessi.yaml"
 LEAVES = ["prioritisation", "support", "work_sharing", "hr_management", "funding", "volunteers"]
-
-
-@pytest.fixture(scope="module")
-def emessi():
-    return load_codebook(EMESSI)
 
 
 def test_metrics_match_scikit_learn() -> None:

@@ -8,18 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from qualcode.codebook import load_codebook
 from qualcode.errors import FormatError
 from qualcode.gold import code_names, read_gold
 
 DATA = Path(__file__).parent / "data"
-EMESSI = Path(__file__).parent.parent / "codebooks" / "emessi.yaml"
 LEAVES = ["prioritisation", "support", "work_sharing", "hr_management", "funding", "volunteers"]
-
-
-@pytest.fixture(scope="module")
-def emessi():
-    return load_codebook(EMESSI)
 
 
 def test_read_gold_refuses_unknown_codes_with_line(tmp_path: Path) -> None:

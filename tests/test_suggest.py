@@ -27,7 +27,6 @@ from qualcode.suggest.rules import KeywordRules
 from qualcode.suggest.text import detect_language, tokens
 
 DATA = Path(__file__).parent / "data"
-EMESSI = Path(__file__).parent.parent / "codebooks" / "emessi.yaml"
 
 SMALL = """
 name: small
@@ -57,11 +56,6 @@ def small_book(tmp_path_factory):
     path = tmp_path_factory.mktemp("cb") / "small.yaml"
     path.write_text(SMALL, encoding="utf-8")
     return load_codebook(path)
-
-
-@pytest.fixture(scope="module")
-def emessi():
-    return load_codebook(EMESSI)
 
 
 def _rules(book) -> KeywordRules:
