@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualcode.errors import FormatError
+from qualcode.formats._magic import binary_kind
 from qualcode.project import is_language_code
 
 if TYPE_CHECKING:
@@ -28,11 +29,11 @@ if TYPE_CHECKING:
 GOLD_COLUMNS = ("text", "codes")
 # optional columns besides lang (which is normalised: "FI" is fi), read as given
 _AS_GIVEN = ("id", "session", "speaker", "coder")
-# what a spreadsheet saved under the wrong name starts with
+# a spreadsheet saved under the wrong name, by formats._magic.binary_kind
 _NOT_CSV = {
-    b"PK\x03\x04": "an Excel workbook (or another zip file)",
-    b"\xd0\xcf\x11\xe0": "an old Excel (.xls) workbook",
-    b"%PDF": "a PDF",
+    "zip": "an Excel workbook (or another zip file)",
+    "ole": "an old Excel (.xls) workbook",
+    "pdf": "a PDF",
 }
 _SHOWN_UNKNOWN = 5
 
@@ -73,11 +74,11 @@ def _check_kind(path: Path) -> None:
             head = f.read(8)
     except OSError as e:
         raise FormatError(path, f"cannot read it ({e.strerror})") from e
-    for magic, kind in _NOT_CSV.items():
-        if head.startswith(magic):
-            raise FormatError(
-                path, f"this is {kind}, not a CSV file; save it as “CSV UTF-8” and try again"
-            )
+    kind = binary_kind(head)
+    if kind:
+        raise FormatError(
+            path, f"this is {_NOT_CSV[kind]}, not a CSV file; save it as “CSV UTF-8” and try again"
+        )
     if not head.strip(b"\xef\xbb\xbf \t\r\n"):
         raise FormatError(path, "empty file; expected a header text,codes and coded units")
 

@@ -423,6 +423,9 @@ def test_detect_format(tmp_path: Path) -> None:
     assert detect_format(write(tmp_path, "noext3", "Aino: hei\n")) == "txt"
     with pytest.raises(FormatError, match="--format"):
         detect_format(write(tmp_path, "blob", b"\x00\x01\x02binary"))
+    # a Word 97 file under an unknown name: the same first bytes docx.py knows
+    with pytest.raises(FormatError, match=r"old Word \.doc .*save it as \.docx"):
+        detect_format(write(tmp_path, "haastattelu.doc", b"\xd0\xcf\x11\xe0" + b"\x00" * 100))
 
 
 def test_unknown_format_lists_known(tmp_path: Path) -> None:

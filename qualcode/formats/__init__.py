@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from qualcode.errors import FormatError, QualcodeError
+from qualcode.formats._magic import binary_kind
 from qualcode.formats.docx import read_docx
 from qualcode.formats.jsonfmt import read_json, write_json
 from qualcode.formats.subtitles import read_srt, read_vtt, write_srt, write_vtt
@@ -69,12 +70,17 @@ def detect_format(path: str | Path) -> str:
             head = f.read(512)
     except OSError as e:
         raise QualcodeError(f"{path}: cannot read ({e.strerror})") from None
-    if head.startswith(b"%PDF"):
+    kind = binary_kind(head)
+    if kind == "pdf":
         raise FormatError(path, "a PDF; export the transcript as .docx or .txt and import that")
+    if kind == "ole":
+        raise FormatError(
+            path, "an old Word .doc (Office 97-2003); save it as .docx and import that"
+        )
     text = head.decode("utf-8-sig", errors="ignore").lstrip()
     if text.startswith("WEBVTT"):
         return "vtt"
-    if head.startswith(b"PK"):
+    if kind == "zip":
         return "docx"
     if text.startswith("{"):
         return "json"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.errors import FormatError
+from qualcode.formats._magic import binary_kind
 from qualcode.formats._text import clean, parse_time
 from qualcode.formats.txt import Block, parse_blocks
 from qualcode.models import Transcript, Utterance
@@ -28,11 +29,9 @@ def _open(path: Path) -> Any:
     import docx  # python-docx
 
     if not zipfile.is_zipfile(path):
-        hint = (
-            " (an old .doc? save it as .docx)"
-            if path.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"
-            else ""
-        )
+        with path.open("rb") as f:
+            old_doc = binary_kind(f.read(8)) == "ole"
+        hint = " (an old .doc? save it as .docx)" if old_doc else ""
         raise FormatError(path, f"not a Word .docx file{hint}")
     try:
         return docx.Document(str(path))
