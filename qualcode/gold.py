@@ -106,8 +106,8 @@ def read_gold(
         raise FormatError(path, f"cannot read it ({e.strerror})") from e
     except UnicodeDecodeError as e:
         raise FormatError(path, "not UTF-8 text; save the CSV as UTF-8") from e
-    # with a comma between columns, a comma inside the codes column is text;
-    # otherwise it can only separate codes
+    # with a comma between columns, a comma inside the (quoted) codes column
+    # may belong to a label; it separates codes only where the parts are codes
     separators = re.compile("[;]" if delimiter == "," else "[;,]")
     units: list[GoldUnit] = []
     unknown: dict[str, int] = {}  # unknown code -> first line
@@ -156,10 +156,7 @@ def read_gold(
                         line,
                     )
                 codes = []
-                for given in separators.split(row.get("codes") or ""):
-                    code = given.strip()
-                    if not code:
-                        continue
+                for code in _split_codes(row.get("codes") or "", separators, known, names):
                     if code not in known and code not in parents:
                         code = names.get(code.casefold(), code)
                     if code in parents:
@@ -195,6 +192,26 @@ def read_gold(
     if not units:
         raise FormatError(path, "no rows; expected a header text,codes and coded units")
     return units
+
+
+def _split_codes(
+    value: str, separators: re.Pattern[str], known: set[str], names: Mapping[str, str]
+) -> list[str]:
+    """The codes in one cell: split at ``separators``; a part that is no code
+    as a whole is split further at commas and bars (``funding, support``,
+    ``funding|support``) when every piece of it is a code."""
+    out: list[str] = []
+    for given in separators.split(value):
+        part = given.strip()
+        if not part:
+            continue
+        if part not in known and part.casefold() not in names and re.search("[,|]", part):
+            pieces = [p.strip() for p in re.split("[,|]", part) if p.strip()]
+            if all(p in known or p.casefold() in names for p in pieces):
+                out.extend(pieces)
+                continue
+        out.append(part)
+    return out
 
 
 def _unknown(unknown: Mapping[str, int], known: set[str], names: Mapping[str, str]) -> str:

@@ -47,9 +47,15 @@ def test_read_gold_takes_spreadsheet_exports(tmp_path: Path, emessi) -> None:
         read_gold(path, LEAVES, names=code_names(emessi))
     path.write_text("text\tcodes\nYksi.\tFUNDING;support\n", encoding="utf-8")
     assert read_gold(path, LEAVES, names=code_names(emessi))[0].codes == ["funding", "support"]
-    # a comma-separated file keeps commas in the codes column as part of a name
-    path.write_text('text,codes\nYksi.,"funding, support"\n', encoding="utf-8")
-    with pytest.raises(FormatError, match="excel.csv:2: unknown code 'funding, support'"):
+    # in a comma-separated file, commas or bars inside the quoted codes column
+    # separate codes where every part is one, and stay part of a name otherwise
+    path.write_text(
+        'text,codes\nYksi.,"funding, Tuki"\nKaksi.,volunteers|hr_management\n', encoding="utf-8"
+    )
+    rows = read_gold(path, LEAVES, names=code_names(emessi))
+    assert [r.codes for r in rows] == [["funding", "support"], ["volunteers", "hr_management"]]
+    path.write_text('text,codes\nYksi.,"funding, money"\n', encoding="utf-8")
+    with pytest.raises(FormatError, match="excel.csv:2: unknown code 'funding, money'"):
         read_gold(path, LEAVES, names=code_names(emessi))
     path.write_bytes("text,codes\nMeill\xe4 on kiire.,prioritisation\n".encode("latin-1"))
     with pytest.raises(FormatError, match="excel.csv.*not UTF-8 text; save the CSV as UTF-8"):
