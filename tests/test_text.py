@@ -59,7 +59,9 @@ def test_a_second_process_reads_lemmas_from_disk(fresh_cache, monkeypatch, tmp_p
     assert text.is_word("raha", "fi") == known
 
 
-def test_a_broken_or_unwritable_cache_costs_time_not_results(fresh_cache, tmp_path) -> None:
+def test_a_broken_or_unwritable_cache_costs_time_not_results(
+    fresh_cache, tmp_path, monkeypatch
+) -> None:
     path = text.lemma_cache_path()
     path.write_bytes(b"not marshal data")
     assert text.lemma("vapaaehtoisille", "fi") == "vapaaehtoinen"
@@ -71,3 +73,12 @@ def test_a_broken_or_unwritable_cache_costs_time_not_results(fresh_cache, tmp_pa
     assert text.lemma("talkoisiin", "fi") == "talkoot"
     text.save_lemmas()
     assert path.is_dir() and not list(tmp_path.glob("*.tmp"))
+    # a file where the cache folder should be: the temporary file cannot even
+    # be created, and saving still fails quietly
+    fresh_cache()
+    blocked = tmp_path / "blocked"
+    blocked.write_text("not a folder", encoding="utf-8")
+    monkeypatch.setenv("QUALCODE_CACHE", str(blocked))
+    assert text.lemma("rahoitusta", "fi") == "rahoitus"
+    text.save_lemmas()
+    assert blocked.read_text(encoding="utf-8") == "not a folder"

@@ -10,6 +10,7 @@ per (language, word) and a batch only looks up the words it has not seen.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -154,7 +155,8 @@ def save_lemmas() -> None:
         tmp.write_bytes(marshal.dumps(merged))
         os.replace(tmp, path)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # also when the folder itself is missing
+            tmp.unlink(missing_ok=True)
         return
     _new.clear()
 
