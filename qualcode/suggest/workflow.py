@@ -242,13 +242,7 @@ def load_suggester(
         if model is not None and getattr(model, "fingerprint_", None) == expected:
             model.options = options
             return model, f"model-{version}"
-    key = (expected, repr(options))
-    cached = _CODEBOOK_MODELS.get(key)
-    if cached is None:
-        cached = _CODEBOOK_MODELS[key] = fresh.fit()
-        while len(_CODEBOOK_MODELS) > 2:  # a model is tens of MB: keep the last two
-            _CODEBOOK_MODELS.pop(next(iter(_CODEBOOK_MODELS)))
-    fresh = cached
+    fresh = _codebook_model(fresh, expected, repr(options))
     if fresh.n_coded_units_:
         # learning from the codebook's coded units takes seconds: keep the
         # result for every process (0 decisions, so retraining still starts
@@ -256,6 +250,26 @@ def load_suggester(
         version = store.save_model_state(MODEL_NAME, pickle.dumps(fresh), 0)
         return fresh, f"model-{version}"
     return fresh, "codebook"
+
+
+def _codebook_model(fresh: Suggester, fingerprint: str, options: str) -> Suggester:
+    """``fresh`` fitted on its codebook alone, from this process's models, the
+    machine's cache (``model_cache``) or a new fit, in that order."""
+    from qualcode.suggest import model_cache
+
+    key = (fingerprint, options)
+    model = _CODEBOOK_MODELS.get(key)
+    if model is None:
+        model = model_cache.load(fingerprint, options)
+        if model is None:
+            model = fresh.fit()
+            if model.n_coded_units_:  # without coded units a fit is quick
+                model_cache.save(model, options)
+        model.codebook, model.options = fresh.codebook, fresh.options
+        _CODEBOOK_MODELS[key] = model
+        while len(_CODEBOOK_MODELS) > 2:  # a model is tens of MB: keep the last two
+            _CODEBOOK_MODELS.pop(next(iter(_CODEBOOK_MODELS)))
+    return model
 
 
 def decided_labels(store: Store, code_ids: list[str]) -> dict[int, np.ndarray]:
