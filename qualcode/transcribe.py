@@ -38,7 +38,8 @@ class BatchOptions:
     session: session name (only with one file; default: the file name).
     group: group the sessions belong to.
     force: transcribe again even when the same file was transcribed with the
-        same settings (the old session is replaced).
+        same settings (the old session gets the new transcript; segmenting it
+        carries decisions over to units whose text is unchanged).
     """
 
     engine: str = "faster-whisper"
@@ -54,7 +55,7 @@ class FileProgress:
     """Passed to the progress callback: seconds of audio done in this file."""
 
     path: Path
-    stage: str  # decoding, transcribing, diarizing, storing
+    stage: str  # decoding, transcribing, diarizing, storing, segmenting
     done: float
     total: float | None
 
@@ -70,6 +71,10 @@ class FileResult:
     utterances: int = 0
     speakers: int = 0
     wall_seconds: float = 0.0
+    # coding units cut from the session (None: not segmented)
+    units: int | None = None
+    # the transcript is stored but something after it went wrong
+    warning: str | None = None
 
 
 def parse_speakers(value: str) -> str:
@@ -196,9 +201,12 @@ def transcribe_file(
     path: str | Path,
     options: BatchOptions,
     progress: Callable[[FileProgress], None] | None = None,
+    segment: Callable[[int], int] | None = None,
 ) -> FileResult:
-    """Transcribe one file into ``store`` (a ``qualcode.store.Store``).
-    Raises ``QualcodeError`` for the file's problems."""
+    """Transcribe one file into ``store`` (a ``qualcode.store.Store``), then
+    ``segment(session_id)`` (returning the number of coding units) cuts the
+    session into units. Raises ``QualcodeError`` for the file's problems; a
+    failed segmentation keeps the stored transcript and is a warning."""
     from qualcode.audio import load_audio, sha256_file
 
     began = time.perf_counter()
@@ -287,7 +295,18 @@ def transcribe_file(
         metadata=settings,
     )
     report("storing", audio.duration, audio.duration)
-    store.add_session(session, transcript, replace=options.force)
+    session_id = store.add_session(session, transcript, replace=options.force)
+    units, warning = None, None
+    if segment is not None:
+        report("segmenting", audio.duration, audio.duration)
+        try:
+            units = segment(session_id)
+        except Exception as e:  # noqa: BLE001 - the transcript is stored: keep it, say so
+            message = str(e).splitlines()[0] if str(e) else type(e).__name__
+            warning = (
+                f"{path}: transcribed into session {name!r}, but cutting it into coding units "
+                f"failed ({message}); run qualcode segment --session {name}"
+            )
     return FileResult(
         path,
         "done",
@@ -297,6 +316,8 @@ def transcribe_file(
         utterances=len(utterances),
         speakers=len({u.speaker for u in utterances if u.speaker}),
         wall_seconds=time.perf_counter() - began,
+        units=units,
+        warning=warning,
     )
 
 
@@ -305,6 +326,7 @@ def transcribe_files(
     paths: Iterable[str | Path],
     options: BatchOptions,
     progress: Callable[[FileProgress], None] | None = None,
+    segment: Callable[[int], int] | None = None,
 ) -> Iterator[FileResult]:
     """Transcribe each file, yielding its result as it finishes. A file's
     error becomes a ``failed`` result and the batch goes on; an interrupt
@@ -321,7 +343,7 @@ def transcribe_files(
     for path in files:
         began = time.perf_counter()
         try:
-            yield transcribe_file(store, path, options, progress)
+            yield transcribe_file(store, path, options, progress, segment)
         except QualcodeError as e:
             yield FileResult(path, "failed", error=str(e), wall_seconds=time.perf_counter() - began)
         except Exception as e:  # noqa: BLE001 - one broken file must not end the batch

@@ -9,6 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from qualcode.cli.main import app
+from qualcode.models import Decision
 
 SPEECH = Path(__file__).parent / "data" / "speech"
 runner = CliRunner()
@@ -60,7 +61,14 @@ def test_transcribe_json_skips_same_settings_and_force_redoes(project, tmp_path)
         "utterances",
         "speakers",
         "wall_seconds",
+        "units",
+        "warning",
     }
+    # a transcribed session is cut into coding units at once, ready to code
+    units = project.store.segments(codable_only=True)
+    assert item["units"] == len(units) >= 1 and item["warning"] is None
+    assert "country" in " ".join(u.text for u in units).lower()
+    project.store.record_decisions([Decision(units[0].id, "funding", "anna", "added")])
     again = run("transcribe", jfk, *TINY, "--speakers", "none", "--json", "-P", project.root)
     assert json.loads(again.output)[0]["status"] == "skipped"
     forced = run(
@@ -68,6 +76,27 @@ def test_transcribe_json_skips_same_settings_and_force_redoes(project, tmp_path)
     )
     assert json.loads(forced.output)[0]["status"] == "done"
     assert len(json.loads(run("sessions", "--json", "-P", project.root).output)) == 1
+    # the coder's decision moved to the new transcript's unit with the same text
+    [decision] = project.store.decisions(coder="anna")
+    now = {u.id: u.text for u in project.store.segments(codable_only=True)}
+    assert now[decision.segment_id] == units[0].text and decision.code_id == "funding"
+
+
+def test_a_failed_segmentation_keeps_the_transcript(project, tmp_path, monkeypatch):
+    import qualcode.segment
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the sentence splitter broke")
+
+    monkeypatch.setattr(qualcode.segment, "segment_session", broken)
+    jfk = shutil.copy(SPEECH / "jfk.flac", tmp_path / "jfk.flac")
+    result = run("transcribe", jfk, *TINY, "--speakers", "none", "-P", project.root)
+    assert result.exit_code == 1
+    assert "transcribed into session 'jfk', but cutting it into coding units failed" in (
+        " ".join(result.output.split())
+    )
+    assert "qualcode segment --session jfk" in " ".join(result.output.split())
+    assert project.store.get_session("jfk").n_utterances >= 1
 
 
 def test_transcribe_channels_with_session_name(project):

@@ -13,7 +13,10 @@ from qualcode.errors import QualcodeError
 from qualcode.project import open_project
 from qualcode.transcript import format_time
 
-NO_SESSIONS = "the project has no sessions; add some with `qualcode import FILE`"
+NO_SESSIONS = (
+    "the project has no sessions; add some with `qualcode import FILE` "
+    "or `qualcode transcribe RECORDING`"
+)
 
 SessionOpt = Annotated[
     str | None, typer.Option("--session", "-s", help="Only this session (default: all).")

@@ -61,9 +61,12 @@ def review(
         raise QualcodeError(f"--order {order!r}: use uncertain or chronological")
     with open_project(project) as p:
         if not p.store.segments(codable_only=True):
-            raise QualcodeError(
-                f"{p.root}: no coding units to review; add sessions with `qualcode import FILE`"
+            todo = (
+                "cut its sessions into units with `qualcode segment`"
+                if p.store.sessions()
+                else "add sessions with `qualcode import FILE` or `qualcode transcribe RECORDING`"
             )
+            raise QualcodeError(f"{p.root}: no coding units to review; {todo}")
         options = ReviewOptions(
             coder=coder or p.default_coder(),
             session=session,

@@ -136,6 +136,16 @@ def transcribe(
             group=group,
             force=force,
         )
+        orphaned: dict[int, int] = {}
+
+        def segment(session_id: int) -> int:
+            from qualcode.segment import segment_session
+
+            report = segment_session(p.store, session_id, p)
+            if report.orphaned:
+                orphaned[session_id] = len(report.orphaned)
+            return report.n_codable
+
         totals = {f: probe_duration(f) or 0.0 for f in files}
         results = []
         show_bars = not as_json
@@ -166,7 +176,7 @@ def transcribe(
             bars.start()
             batch_task = bars.add_task(f"batch of {len(files)}", total=sum(totals.values()) or None)
         try:
-            for r in transcribe_files(p.store, files, options, on_progress):
+            for r in transcribe_files(p.store, files, options, on_progress, segment):
                 results.append(r)
                 finished += totals.get(r.path) or r.duration or 0.0
                 if bars is not None:
@@ -180,21 +190,29 @@ def transcribe(
                             f"skipped {r.path} (already session {r.session!r}; --force to redo)"
                         )
                     else:
+                        units = "" if r.units is None else f", {r.units} coding units"
                         bars.console.print(
                             f"[green]done[/green] {r.path} -> session {r.session!r}: "
-                            f"{r.utterances} utterances, {r.speakers} speakers, "
+                            f"{r.utterances} utterances, {r.speakers} speakers{units}, "
                             f"language {r.language}, {format_time(r.duration)} audio in "
                             f"{r.wall_seconds:.1f} s"
                         )
+                        if r.warning:
+                            bars.console.print(f"[yellow]warning[/yellow] {r.warning}")
         finally:
             if bars is not None:
                 bars.stop()
-    failed = [r for r in results if r.status == "failed"]
+    failed = [r for r in results if r.status == "failed" or r.warning]
     if as_json:
         typer.echo(json.dumps([result_json(r) for r in results], ensure_ascii=False, indent=2))
     else:
         counts = {s: sum(r.status == s for r in results) for s in ("done", "skipped", "failed")}
         err.print(f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
+        if orphaned:
+            err.print(
+                f"{sum(orphaned.values())} earlier coding unit(s) keep decisions but have no "
+                "unchanged text in the new transcript: see qualcode segment"
+            )
     if failed:
         raise typer.Exit(1)
 

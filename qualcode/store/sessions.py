@@ -159,7 +159,10 @@ class SessionStore(StoreBase):
     ) -> int:
         """Store a session and its utterances in one transaction: an
         interrupted import or transcription leaves no half session.
-        With ``replace``, a session of the same name is replaced."""
+        With ``replace``, a session of the same name gets the new transcript
+        but keeps its id, coding units, decisions and memos: segmenting it
+        again (``segment_session``) carries the decisions over to units whose
+        text is unchanged."""
         with self.transaction():
             existing = self.db.execute(
                 "SELECT id FROM sessions WHERE name = ?", (session.name,)
@@ -169,32 +172,43 @@ class SessionStore(StoreBase):
                     f"a session named {session.name!r} already exists; "
                     "choose another name with --session"
                 )
-            if existing:
-                self.db.execute("DELETE FROM sessions WHERE id = ?", (existing[0],))
-            cur = self.db.execute(
-                """
-                INSERT INTO sessions(name, group_name, recorded_at, media_path, media_sha256,
-                    source_path, source_sha256, source_format, language, duration, settings,
-                    settings_key, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-                (
-                    session.name,
-                    session.group,
-                    session.recorded_at,
-                    session.media_path,
-                    session.media_sha256,
-                    session.source_path,
-                    session.source_sha256,
-                    session.source_format or transcript.source_format,
-                    session.language or transcript.language,
-                    session.duration if session.duration is not None else transcript.duration,
-                    dumps(session.settings or transcript.metadata),
-                    session.settings_key,
-                    now(),
-                ),
+            values = (
+                session.group,
+                session.recorded_at,
+                session.media_path,
+                session.media_sha256,
+                session.source_path,
+                session.source_sha256,
+                session.source_format or transcript.source_format,
+                session.language or transcript.language,
+                session.duration if session.duration is not None else transcript.duration,
+                dumps(session.settings or transcript.metadata),
+                session.settings_key,
             )
-            sid = int(cur.lastrowid or 0)
+            if existing:
+                sid = int(existing[0])
+                self.db.execute(
+                    """
+                    UPDATE sessions SET group_name = ?, recorded_at = ?, media_path = ?,
+                        media_sha256 = ?, source_path = ?, source_sha256 = ?, source_format = ?,
+                        language = ?, duration = ?, settings = ?, settings_key = ?
+                    WHERE id = ?
+                    """,
+                    (*values, sid),
+                )
+                # units keep their text and decisions; their utterance link is cleared
+                self.db.execute("DELETE FROM utterances WHERE session_id = ?", (sid,))
+            else:
+                cur = self.db.execute(
+                    """
+                    INSERT INTO sessions(name, group_name, recorded_at, media_path,
+                        media_sha256, source_path, source_sha256, source_format, language,
+                        duration, settings, settings_key, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                    (session.name, *values, now()),
+                )
+                sid = int(cur.lastrowid or 0)
             self._insert_utterances(sid, transcript.utterances)
             return sid
 
