@@ -172,7 +172,14 @@ def compute_agreement(
         coders = [MODEL, coders[0]]
     elif len(coders) < 2:
         raise QualcodeError("give at least two coders: --coders A B [C ...]")
+    if against_model and not 0.0 < threshold <= 1.0:
+        raise QualcodeError(f"--threshold {threshold}: give a score above 0 and at most 1")
     units, applied = _ratings(store, coders, threshold if against_model else None)
+    if not units and against_model:
+        raise QualcodeError(
+            f"the model has not scored any unit {coders[1]!r} coded; run `qualcode suggest` "
+            "and try again"
+        )
     if not units:
         raise QualcodeError(
             f"no unit has been coded by all of {', '.join(coders)}; agreement needs the same "

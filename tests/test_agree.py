@@ -130,6 +130,12 @@ def test_against_model(project):
     assert by_code["support"].kappa == pytest.approx(cohen_kappa_score(model, bob))
     with pytest.raises(QualcodeError, match="one coder"):
         compute_agreement(store, ["ann", "bob"], against_model=True)
+    with pytest.raises(QualcodeError, match="--threshold 1.5: give a score above 0"):
+        compute_agreement(store, ["bob"], against_model=True, threshold=1.5)
+    # suggestions only where bob coded nothing (units imported after suggest ran)
+    store.replace_suggestions([Suggestion(ids[0], "support", 0.9)], segment_ids=ids)
+    with pytest.raises(QualcodeError, match="not scored any unit 'bob' coded; run `qualcode sugg"):
+        compute_agreement(store, ["bob"], against_model=True)
 
 
 def test_errors(project):

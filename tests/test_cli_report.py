@@ -108,6 +108,8 @@ def test_agree(proj):
     assert "OVERALL" in r.output and "disagreement" in r.output
     r = run("agree", "--coders", "ann", "-P", proj)
     assert r.exit_code == 1 and "at least two" in r.output
+    r = run("agree", "--coders", "ann", "bob", "--threshold", "0.4", "-P", proj)
+    assert r.exit_code == 1 and "use it with --against-model" in r.output
 
 
 def test_export_units_pseudonymized(proj, tmp_path):

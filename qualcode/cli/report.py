@@ -168,8 +168,14 @@ def agree(
         typer.Option("--against-model", help="Compare the model's suggestions with one coder."),
     ] = False,
     threshold: Annotated[
-        float, typer.Option("--threshold", help="Suggestion score that counts as applied.")
-    ] = 0.5,
+        float | None,
+        typer.Option(
+            "--threshold",
+            help="With --against-model: suggestion score that counts as applied "
+            "[default: the project's suggest.threshold, 0.5].",
+            show_default=False,
+        ),
+    ] = None,
     show_disagreements: Annotated[
         bool, typer.Option("--show-disagreements", help="List the units the coders disagree on.")
     ] = False,
@@ -186,7 +192,15 @@ def agree(
     names = [n for c in [*(coders or []), *(more or [])] for n in c.split(",") if n]
     if not names:
         raise QualcodeError("name the coders to compare: --coders A B [C ...]")
+    if threshold is not None and not against_model:
+        raise QualcodeError(
+            "--threshold applies to the model's suggestions; use it with --against-model"
+        )
     with open_project(project) as p:
+        if threshold is None:
+            from qualcode.suggest.workflow import project_options
+
+            threshold = project_options(p).threshold
         result = compute_agreement(
             p.store,
             names,
