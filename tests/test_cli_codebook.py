@@ -164,7 +164,7 @@ def test_use_reports_and_keeps_decisions(proj: Path, tmp_path: Path) -> None:
         {"id": "funding", "label": {"fi": "Toiminnan rahoitus", "en": "Funding"}, "decisions": 1}
     ]
     tree = runner.invoke(app, ["codebook", "show", "--project", str(proj)])
-    assert "Toiminnan rahoitus (funding) · 1 decisions" in tree.output
+    assert "Toiminnan rahoitus (funding) · 1 decision\n" in tree.output
 
 
 def test_use_invalid_codebook_fails_with_line(proj: Path) -> None:
@@ -173,3 +173,20 @@ def test_use_invalid_codebook_fails_with_line(proj: Path) -> None:
     )
     assert result.exit_code == 1
     assert f"{BAD / 'duplicate_id.yaml'}:10:" in result.output
+
+
+def test_a_change_reads_as_sentences() -> None:
+    from qualcode.cli.codebook import describe_change
+    from qualcode.codebook_change import CodebookChange
+
+    change = CodebookChange(
+        "emessi",
+        "2",
+        "codebooks/emessi.yaml",
+        relabelled={"funding": {"en": [None, "Funding"], "fi": ["Rahoitus", None]}},
+        removed={"support": 1, "volunteers": 0},
+    )
+    text = "\n".join(describe_change(change))
+    assert "Relabelled funding: en label added 'Funding'; fi label removed (was 'Rahoitus')" in text
+    assert "Removed: support (1 decision), volunteers (0 decisions)" in text
+    assert "None" not in text

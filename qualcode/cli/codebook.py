@@ -169,7 +169,8 @@ def _print_tree(book: Codebook, lang: str, inactive: list[dict]) -> None:
         kept = tree.add("[dim]inactive (kept from earlier versions with their decisions)[/]")
         for c in inactive:
             label = c["label"].get(lang) or next(iter(c["label"].values()), c["id"])
-            kept.add(f"[dim]{escape(label)} ({c['id']}) · {c['decisions']} decisions[/]")
+            n = c["decisions"]
+            kept.add(f"[dim]{escape(label)} ({c['id']}) · {n} decision{'s' if n != 1 else ''}[/]")
     console().print(tree)
 
 
@@ -210,7 +211,14 @@ def describe_change(change: CodebookChange) -> list[str]:
     if change.restored:
         lines.append("Restored (active again): " + ", ".join(change.restored))
     for cid, labels in change.relabelled.items():
-        parts = [f"{lang} {old!r} -> {new!r}" for lang, (old, new) in labels.items()]
+        parts = [
+            f"{lang} label added {new!r}"
+            if old is None
+            else f"{lang} label removed (was {old!r})"
+            if new is None
+            else f"{lang} {old!r} -> {new!r}"
+            for lang, (old, new) in labels.items()
+        ]
         lines.append(f"Relabelled {cid}: " + "; ".join(parts))
     for cid, (old, new) in change.moved.items():
         lines.append(f"Moved {cid}: parent {old or '(none)'} -> {new or '(none)'}")

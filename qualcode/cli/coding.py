@@ -62,7 +62,7 @@ def segment(
     """Cut sessions into coding units (again), keeping decisions on units whose
     text is unchanged; lists retired units that keep decisions without a successor.
 
-    Example: qualcode segment --session emessi-fi-1
+    Example: qualcode segment --session emessi-fi-session1
     """
     from qualcode.segment import segment_session
     from qualcode.suggest import suggest_segments
@@ -119,7 +119,7 @@ def suggest(
     """Score codable units against the codebook and the trained model, store the
     suggestions and print each unit's best ones with their rationale.
 
-    Example: qualcode suggest --session emessi-fi-1 --top 2
+    Example: qualcode suggest --session emessi-fi-session1 --top 2
     """
     from qualcode.suggest import suggest_segments, suggestions_for
 

@@ -154,7 +154,7 @@ def show(
 ) -> None:
     """Print a session's transcript with speakers and times.
 
-    Example: qualcode show emessi-fi-1
+    Example: qualcode show emessi-fi-session1
     """
     import sys
 
