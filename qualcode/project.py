@@ -161,11 +161,14 @@ def shipped_codebooks() -> list[str]:
 def resolve_codebook(name_or_path: str) -> Path:
     """A shipped codebook name (``emessi``) or a path to a YAML file."""
     path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
+    # a folder called like a shipped codebook (a project named emessi) is not one
+    if path.suffix in (".yaml", ".yml") or path.is_file():
         if not path.is_file():
             raise QualcodeError(f"{path}: no such codebook file")
         return path
     shipped = shipped_codebook(name_or_path)
+    if shipped is None and path.is_dir():
+        raise QualcodeError(f"{path}: a folder, not a codebook; give the path to its YAML file")
     if shipped is None:
         raise QualcodeError(
             f"unknown codebook {name_or_path!r}; give a path to a YAML file or one of: "

@@ -71,9 +71,17 @@ def test_config_round_trips(tmp_path: Path) -> None:
     assert again.config.lead_coder == "anna" and again.config.codebook == "codebooks/wellbeing.yaml"
 
 
-def test_unknown_codebook_lists_shipped_ones() -> None:
+def test_unknown_codebook_lists_shipped_ones(tmp_path: Path, monkeypatch) -> None:
     with pytest.raises(QualcodeError, match="emessi"):
         resolve_codebook("nosuchbook")
+    # beside a project folder called emessi, "emessi" is still the shipped codebook
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "emessi").mkdir()
+    (tmp_path / "notes").mkdir()
+    assert resolve_codebook("emessi").name == "emessi.yaml"
+    assert resolve_codebook("emessi").parent != tmp_path / "emessi"
+    with pytest.raises(QualcodeError, match="notes: a folder, not a codebook"):
+        resolve_codebook("notes")
 
 
 def test_stage_options_from_config_name_unknown_keys() -> None:
