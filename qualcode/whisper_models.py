@@ -199,10 +199,15 @@ def _join_base(target: Path) -> Path:
 
 
 def _download(name: str, target: Path) -> Path:
+    import warnings
+
     from faster_whisper import download_model
 
     try:
-        download_model(name, output_dir=str(target))
+        with warnings.catch_warnings():
+            # faster-whisper passes huggingface_hub an argument it now ignores
+            warnings.filterwarnings("ignore", message=".*local_dir_use_symlinks.*")
+            download_model(name, output_dir=str(target))
     except Exception as e:  # noqa: BLE001 - hub errors vary; all mean "not downloaded"
         shutil.rmtree(target, ignore_errors=True)
         raise QualcodeError(

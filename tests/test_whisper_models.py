@@ -96,4 +96,5 @@ def test_download_offline_is_refused_clearly(cache):
     )
     assert "could not download model 'tiny'" in out.stdout
     assert "needs the network" in out.stdout
+    assert "Warning" not in out.stderr  # only the one-line error, no library noise
     assert not (cache / "tiny").exists()  # no half download left behind
