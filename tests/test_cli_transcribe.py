@@ -115,6 +115,33 @@ def test_transcribe_channels_with_session_name(project):
     speakers = json.loads(run("speakers", "--json", "-P", project.root).output)
     assert sorted(s["name"] for s in speakers) == ["SPEAKER_1", "SPEAKER_2"]
     assert all(s["sessions"] == ["call-1"] for s in speakers)
+    # another recording's speakers are other people: they continue the numbering
+    again = run(
+        "transcribe",
+        SPEECH / "stereo-two-speakers.wav",
+        *TINY,
+        "--beam-size",
+        "1",
+        "--speakers",
+        "channels",
+        "--session",
+        "call-2",
+        "-P",
+        project.root,
+    )
+    assert again.exit_code == 0, again.output
+    speakers = json.loads(run("speakers", "--json", "-P", project.root).output)
+    assert {s["name"]: s["sessions"] for s in speakers} == {
+        "SPEAKER_1": ["call-1"],
+        "SPEAKER_2": ["call-1"],
+        "SPEAKER_3": ["call-2"],
+        "SPEAKER_4": ["call-2"],
+    }
+    # so naming one recording's speaker leaves the other recording alone
+    assert run("speakers", "rename", "SPEAKER_3", "Aino", "-P", project.root).exit_code == 0
+    speakers = json.loads(run("speakers", "--json", "-P", project.root).output)
+    assert {s["name"]: s["sessions"] for s in speakers}["SPEAKER_1"] == ["call-1"]
+    assert {s["name"]: s["sessions"] for s in speakers}["Aino"] == ["call-2"]
 
 
 def test_bad_arguments_are_one_line_errors(project):
