@@ -24,6 +24,7 @@ from qualcode.formats import (
     read_transcript,
 )
 from qualcode.models import Session
+from qualcode.transcript import separate_speaker_labels
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -159,6 +160,7 @@ def _import_one(
     if not transcript.utterances:
         raise FormatError(path, f"no text found (read as {fmt}); is this a transcript?")
     name = session if session is not None else store.unique_session_name(path.stem)
+    separate_speaker_labels(transcript.utterances, store.speaker_names_elsewhere(name))
     record = Session(
         name=name,
         group=group,

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -23,6 +22,7 @@ from typing import Literal
 from qualcode.engines import EngineResult, TranscribeOptions, get_engine, resolve_device
 from qualcode.errors import FormatError, QualcodeError
 from qualcode.models import Session, Transcript, Utterance
+from qualcode.transcript import separate_speaker_labels
 
 Status = Literal["done", "skipped", "failed"]
 
@@ -197,37 +197,6 @@ def _diarize(speakers: str, audio, result: EngineResult, path: Path) -> list[Utt
     return diarize.words_to_turns(words, labels)
 
 
-_LABEL = re.compile(r"SPEAKER_\d+")
-
-
-def _number_speakers(store, session: str, utterances: list[Utterance]) -> None:
-    """A recording's ``SPEAKER_n`` are its own people, but a speaker's name is
-    one participant across the project: where other sessions already use
-    SPEAKER_1 and SPEAKER_2, this recording's speakers continue the numbering
-    (SPEAKER_3, ...), so renaming or describing one recording's speaker never
-    changes another's. Free labels are kept (``SPEAKER_2`` of ``--speakers
-    channels`` is channel 2), and so are labels only this session used
-    (``--force``)."""
-    labels = dict.fromkeys(
-        u.speaker for u in utterances if u.speaker and _LABEL.fullmatch(u.speaker)
-    )
-    if not labels:
-        return
-    taken = {p.name for p in store.participants() if not p.sessions or set(p.sessions) - {session}}
-    used = taken | set(labels)
-    mapping: dict[str | None, str] = {}
-    k = 0
-    for label in labels:
-        if label in taken:
-            k += 1
-            while f"SPEAKER_{k}" in used:
-                k += 1
-            mapping[label] = f"SPEAKER_{k}"
-            used.add(mapping[label])
-    for u in utterances:
-        u.speaker = mapping.get(u.speaker, u.speaker)
-
-
 def transcribe_file(
     store,
     path: str | Path,
@@ -302,7 +271,7 @@ def transcribe_file(
         name = options.session
     else:
         name = store.unique_session_name(path.stem)
-    _number_speakers(store, name, utterances)
+    separate_speaker_labels(utterances, store.speaker_names_elsewhere(name))
     settings = {
         **result.settings,
         "language_requested": options.transcribe.language or "auto",

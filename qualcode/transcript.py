@@ -10,9 +10,13 @@ does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from qualcode.models import Utterance
+
+# what diarization (qualcode's, pyannote's, WhisperX's) calls an unknown speaker
+_MACHINE_LABEL = re.compile(r"(SPEAKER_)(\d+)")
 
 
 def line_prefix(speaker: str | None) -> str:
@@ -45,3 +49,30 @@ def format_time(seconds: float | None, *, millis: bool = False) -> str:
     s, ms = divmod(rem, 1000)
     base = f"{h:d}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
     return f"{base}.{ms:03d}" if millis else base
+
+
+def separate_speaker_labels(utterances: list[Utterance], taken: set[str]) -> None:
+    """Give a recording's machine labels (``SPEAKER_1``, ``SPEAKER_00``) that
+    other sessions already use (``taken``) the next free number in the same
+    style, in place. A speaker's name is one participant across the project,
+    but one recording's SPEAKER_1 is not another's: without this, renaming or
+    describing one would change both. Free labels stay as they are
+    (``SPEAKER_2`` of ``--speakers channels`` is channel 2)."""
+    labels = dict.fromkeys(
+        u.speaker for u in utterances if u.speaker and _MACHINE_LABEL.fullmatch(u.speaker)
+    )
+    used = taken | set(labels)
+    mapping: dict[str | None, str] = {}
+    for label in labels:
+        if label not in taken:
+            continue
+        match = _MACHINE_LABEL.fullmatch(label)
+        assert match is not None
+        prefix, digits = match.groups()
+        k = int(digits)
+        while f"{prefix}{str(k).zfill(len(digits))}" in used:
+            k += 1
+        mapping[label] = f"{prefix}{str(k).zfill(len(digits))}"
+        used.add(mapping[label])
+    for u in utterances:
+        u.speaker = mapping.get(u.speaker, u.speaker)

@@ -161,3 +161,22 @@ def test_language_from_file_or_option(project) -> None:
     [none] = import_files(project, [T / "sample.srt"])
     store = project.store
     assert [store.get_session(r.session).language for r in (en, fi, none)] == ["en", "fi", None]
+
+
+def test_machine_speaker_labels_of_two_files_are_two_people(project, tmp_path: Path) -> None:
+    """WhisperX/pyannote label every file's speakers SPEAKER_00, SPEAKER_01...;
+    the second file's are other people, named Aino where the coder says so."""
+    one, two = tmp_path / "s1.txt", tmp_path / "s2.txt"
+    one.write_text("SPEAKER_00: Hei.\n\nSPEAKER_01: Moi.\n\nAino: Terve.\n", encoding="utf-8")
+    two.write_text("SPEAKER_01: Kiitos.\n\nSPEAKER_00: Ole hyvä.\n\nAino: Hei hei.\n", "utf-8")
+    assert [r.status for r in import_files(project, [one, two])] == ["imported", "imported"]
+    by_name = {p.name: p.sessions for p in project.store.participants()}
+    assert by_name == {
+        "SPEAKER_00": ["s1"],
+        "SPEAKER_01": ["s1"],
+        "SPEAKER_02": ["s2"],  # s2's SPEAKER_01, the first to speak there
+        "SPEAKER_03": ["s2"],
+        "Aino": ["s1", "s2"],  # a name the researcher gave is one person
+    }
+    s2 = project.store.get_session("s2").id
+    assert [u.speaker for u in project.store.utterances(s2)] == ["SPEAKER_02", "SPEAKER_03", "Aino"]

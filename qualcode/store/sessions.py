@@ -95,6 +95,26 @@ class SessionStore(StoreBase):
             for pid, name, n in rows
         ]
 
+    def speaker_names_elsewhere(self, session: str) -> set[str]:
+        """Participant names in use outside session ``session`` (in other
+        sessions' utterances or units, or with no session at all)."""
+        rows = self.db.execute(
+            """
+            SELECT p.name FROM participants p
+            WHERE NOT EXISTS (
+                SELECT 1 FROM utterances u JOIN sessions s ON s.id = u.session_id
+                WHERE u.participant_id = p.id AND s.name = ?)
+               OR EXISTS (
+                SELECT 1 FROM utterances u JOIN sessions s ON s.id = u.session_id
+                WHERE u.participant_id = p.id AND s.name != ?)
+               OR EXISTS (
+                SELECT 1 FROM segments g JOIN sessions s ON s.id = g.session_id
+                WHERE g.participant_id = p.id AND s.name != ?)
+            """,
+            (session, session, session),
+        )
+        return {r[0] for r in rows}
+
     def get_participant(self, name: str) -> Participant:
         for p in self.participants():
             if p.name == name:
