@@ -415,6 +415,41 @@ def test_codebook_qdc_validates_and_reimports(project, empty, tmp_path: Path) ->
     assert empty.config.codebook == target.relative_to(empty.root).as_posix()
 
 
+def test_codebook_round_trip_keeps_ids_and_never_overwrites(project, tmp_path: Path) -> None:
+    """Export the codebook for NVivo, rename a code there, import it back: the
+    codes keep their ids (and decisions), and the codebook in use is not
+    overwritten, not even by --dry-run."""
+    ids = [c.id for c in project.store.codes()]
+    project.store.add_session(
+        Session(name="s1"), Transcript(utterances=[Utterance(text="Palkkaus on vaikeaa.")])
+    )
+    sid = project.store.get_session("s1").id
+    [unit] = project.store.replace_segments(sid, [Segment(sid, 0, "Palkkaus on vaikeaa.", 0, 20)])
+    project.store.record_decisions([Decision(unit, "hr_management", "anna", "added")])
+    in_use = project.codebook_path
+    before = in_use.read_bytes()
+    qdc = tmp_path / "emessi.qdc"
+    export_codebook_qdc(project, qdc)
+    text = qdc.read_text(encoding="utf-8")
+    old = next(c.label for c in project.store.codes() if c.id == "hr_management")
+    qdc.write_text(text.replace(f'name="{old}"', 'name="Staff matters"'), encoding="utf-8")
+
+    target, change = import_codebook(project, qdc, dry_run=True)
+    assert target == in_use.with_name("emessi-2.yaml") and not change.applied
+    assert in_use.read_bytes() == before
+    with pytest.raises(QualcodeError, match="already exists; give --out a new file name"):
+        import_codebook(project, qdc, out=in_use)
+    assert in_use.read_bytes() == before
+
+    target, change = import_codebook(project, qdc)
+    assert target == in_use.with_name("emessi-3.yaml") and change.applied
+    assert change.added == [] and change.removed == {}
+    assert [c.id for c in project.store.codes()] == ids
+    assert {c.id: c.label for c in project.store.codes()}["hr_management"] == "Staff matters"
+    [kept] = project.store.decisions(coder="anna")
+    assert kept.code_id == "hr_management" and in_use.read_bytes() == before
+
+
 def test_codebook_import_from_maxqda_project(empty) -> None:
     from qualcode.codebook import load_codebook
 

@@ -93,10 +93,15 @@ def import_codebook_cmd(
     ],
     out: Annotated[
         Path | None,
-        typer.Option("--out", help="Where to write the YAML (default codebooks/NAME.yaml)."),
+        typer.Option(
+            "--out",
+            help="Where to write the YAML, a new file (default codebooks/NAME.yaml, or "
+            "NAME-2.yaml... if taken).",
+        ),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Write the YAML but do not switch to it.")
+        bool,
+        typer.Option("--dry-run", help="Write the new YAML but do not switch the project to it."),
     ] = False,
     project: ProjectOpt = None,
     as_json: JsonOpt = False,

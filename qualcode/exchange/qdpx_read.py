@@ -79,11 +79,22 @@ def slug(name: str) -> str:
     return out if out[0].isalpha() else f"c_{out}"
 
 
-def code_ids(codes: list[RefiCode], taken: set[str] | None = None) -> dict[str, str]:
-    """Unique snake_case ids for REFI codes (guid -> id)."""
+def code_ids(
+    codes: list[RefiCode], taken: set[str] | None = None, reuse: dict[str, str] | None = None
+) -> dict[str, str]:
+    """Unique snake_case ids for REFI codes (guid -> id); ``reuse`` gives
+    the id a code already has in the project (guid -> id), kept once."""
     taken = set(taken or ())
     out: dict[str, str] = {}
     for c in codes:
+        known = (reuse or {}).get(c.guid)
+        if known and known not in taken:
+            taken.add(known)
+            out[c.guid] = known
+            continue
+    for c in codes:
+        if c.guid in out:
+            continue
         base = slug(c.name)
         cid, n = base, 2
         while cid in taken:
@@ -97,8 +108,17 @@ def _color(value: str | None) -> str | None:
     return value.lower() if value and COLOR_RE.match(value) else None
 
 
-def codebook_dict(name: str, codes: list[RefiCode], language: str = "en") -> dict:
-    """A qualcode codebook (the YAML structure of ``docs/codebook.md``)."""
+def codebook_dict(
+    name: str,
+    codes: list[RefiCode],
+    language: str = "en",
+    existing: list[Code] | None = None,
+    project_name: str | None = None,
+) -> dict:
+    """A qualcode codebook (the YAML structure of ``docs/codebook.md``).
+    A code the project already has (``existing``: the GUID qualcode's export
+    gave it, else the same label) keeps its id, so decisions stay on it, and
+    its labels in other languages when the name is one of them."""
     flat: list[RefiCode] = []
 
     def walk(cs: list[RefiCode]) -> None:
@@ -107,10 +127,17 @@ def codebook_dict(name: str, codes: list[RefiCode], language: str = "en") -> dic
             walk(c.children)
 
     walk(codes)
-    ids = code_ids(flat)
+    ids = code_ids(flat, reuse=_known_codes(flat, existing or [], project_name))
+    labels = {c.id: {**c.labels, language: c.labels.get(language, c.label)} for c in existing or []}
+    languages = [language]
 
     def entry(c: RefiCode, pos: int) -> dict:
-        d: dict = {"id": ids[c.guid], "label": c.name or f"code {pos + 1}"}
+        label: str | dict[str, str] = c.name or f"code {pos + 1}"
+        known = labels.get(ids[c.guid], {})
+        if label in known.values() and len(known) > 1:
+            label = known
+            languages.extend(lang for lang in known if lang not in languages)
+        d: dict = {"id": ids[c.guid], "label": label}
         if c.description:
             d["description"] = c.description
         if _color(c.color):
@@ -119,12 +146,40 @@ def codebook_dict(name: str, codes: list[RefiCode], language: str = "en") -> dic
             d["children"] = [entry(k, i) for i, k in enumerate(c.children)]
         return d
 
-    return {
-        "name": slug(name),
-        "version": 1,
-        "languages": [language],
-        "codes": [entry(c, i) for i, c in enumerate(codes)],
-    }
+    entries = [entry(c, i) for i, c in enumerate(codes)]
+    return {"name": slug(name), "version": 1, "languages": languages, "codes": entries}
+
+
+def _known_codes(
+    codes: list[RefiCode], existing: list[Code], project_name: str | None
+) -> dict[str, str]:
+    """guid -> id of the project's codes among ``codes``: by the GUID this
+    project's export gave the code (``qdpx_write.guid``: it survives a rename
+    in the other tool), else by label."""
+    from qualcode.exchange.qdpx_write import guid
+
+    by_guid = {guid(project_name, "code", e.id): e.id for e in existing} if project_name else {}
+    by_label: dict[str, str] = {}
+    for e in existing:
+        for label in (e.label, *e.labels.values()):
+            by_label.setdefault(label.casefold(), e.id)
+    out: dict[str, str] = {}
+    for c in codes:
+        found = by_guid.get(c.guid.upper()) or by_label.get((c.name or "").casefold())
+        if found:
+            out[c.guid] = found
+    return out
+
+
+def _free_path(path: Path) -> Path:
+    """``path``, or ``name-2.yaml``, ``name-3.yaml``... when it exists: an
+    import never overwrites a codebook (least of all the one in use)."""
+    n = 2
+    candidate = path
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+        n += 1
+    return candidate
 
 
 def import_codebook(
@@ -142,8 +197,14 @@ def import_codebook(
         raise QualcodeError(f"{path}: has no codes to import")
     lang = project.config.language
     lang = lang if re.fullmatch(r"[a-z]{2,3}", lang or "") else "en"
-    book = codebook_dict(name, codes, lang)
-    target = Path(out) if out else project.root / "codebooks" / f"{book['name']}.yaml"
+    book = codebook_dict(
+        name, codes, lang, project.store.codes(include_inactive=True), project.config.name
+    )
+    if out and Path(out).exists():
+        raise QualcodeError(
+            f"{out}: already exists; give --out a new file name (an import never overwrites)"
+        )
+    target = Path(out) if out else _free_path(project.root / "codebooks" / f"{book['name']}.yaml")
     target.parent.mkdir(parents=True, exist_ok=True)
     header = f"# converted by qualcode from {Path(path).name} (REFI-QDA)\n"
     target.write_text(
