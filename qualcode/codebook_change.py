@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qualcode.codebook import load_codebook
+from qualcode.codebook import Codebook, load_codebook
 from qualcode.errors import QualcodeError
 from qualcode.models import Code
 
@@ -127,7 +127,10 @@ def use_codebook(project: Project, path: str | Path, *, dry_run: bool = False) -
                 shutil.copyfile(target, _backup_name(target))
             units = book.coded_units
             if units is not None and units.resolve() != (folder / units.name).resolve():
-                shutil.copyfile(units, folder / units.name)  # before the swap: never dangling
+                old_units = folder / units.name
+                if old_units.exists() and old_units.read_bytes() != units.read_bytes():
+                    shutil.copyfile(old_units, _backup_name(old_units))  # a team's coding
+                shutil.copyfile(units, old_units)  # before the swap: never dangling
             os.replace(staged, target)
     except OSError as e:
         raise QualcodeError(f"{target}: cannot copy the codebook there ({e.strerror})") from e
@@ -136,6 +139,31 @@ def use_codebook(project: Project, path: str | Path, *, dry_run: bool = False) -
     project.config.codebook = change.path
     project.save_config()
     return change
+
+
+def check_in_use(project: Project, book: Codebook) -> None:
+    """Refuse to suggest or record codes from a codebook file edited in place
+    since the project started using it (ids added or gone): the store does
+    not know the new ids yet, and writing them would fail halfway. Applying
+    the edit is one command that keeps every decision."""
+    store = project.store
+    active = {c.id for c in store.codes()}
+    ids = {c.id for c in book.flat_codes()}
+    if ids == active:
+        return
+    parts = []
+    if ids - active:
+        parts.append("new: " + ", ".join(sorted(ids - active)))
+    if active - ids:
+        used = store.code_ids_in_use()
+        gone = [f"{c} ({used.get(c, 0)} decisions)" for c in sorted(active - ids)]
+        parts.append("gone: " + ", ".join(gone))
+    where = project.config.codebook or str(book.path)
+    raise QualcodeError(
+        f"{where}: its codes changed since the project started using it "
+        f"({'; '.join(parts)}); apply the change with `qualcode codebook use {where}` "
+        "(decisions on codes that left are kept)"
+    )
 
 
 def _backup_name(target: Path) -> Path:

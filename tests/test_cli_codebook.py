@@ -190,3 +190,48 @@ def test_a_change_reads_as_sentences() -> None:
     assert "Relabelled funding: en label added 'Funding'; fi label removed (was 'Rahoitus')" in text
     assert "Removed: support (1 decision), volunteers (0 decisions)" in text
     assert "None" not in text
+
+
+def test_a_codebook_edited_in_place_is_applied_with_use_not_mistaken_for_damage(
+    proj: Path,
+) -> None:
+    """A researcher renames a code id in the project's YAML (and its coded
+    units) by hand: suggest says to apply the change, nothing is written, and
+    `codebook use` of the same file makes it the project's codebook."""
+    from qualcode.codebook_change import check_in_use
+    from qualcode.project import Project
+
+    for name in ("emessi.yaml", "emessi-coded.csv"):
+        path = proj / "codebooks" / name
+        path.write_text(
+            path.read_text(encoding="utf-8").replace("hr_management", "staff_management"),
+            encoding="utf-8",
+        )
+    p = Project(proj)
+    try:
+        s = p.store.add_session(
+            Session(name="s1"), Transcript(utterances=[Utterance(text="Palkkaus on vaikeaa.")])
+        )
+        [unit] = p.store.replace_segments(s, [Segment(s, 0, "Palkkaus on vaikeaa.", 0, 20)])
+        p.store.record_decisions([Decision(unit, "hr_management", "anna", "added")])
+    finally:
+        p.close()
+    result = runner.invoke(app, ["suggest", "--project", str(proj)])
+    assert result.exit_code == 1
+    message = " ".join(result.output.split())
+    assert "codebooks/emessi.yaml: its codes changed since the project started using it" in message
+    assert "new: staff_management; gone: hr_management (1 decisions)" in message
+    assert "qualcode codebook use codebooks/emessi.yaml" in message
+    assert "damaged" not in message
+    result = runner.invoke(
+        app, ["codebook", "use", str(proj / "codebooks" / "emessi.yaml"), "--project", str(proj)]
+    )
+    assert result.exit_code == 0, result.output
+    p = Project(proj)
+    try:
+        from qualcode.codebook import project_codebook
+
+        check_in_use(p, project_codebook(p))  # in step now
+        assert [d.code_id for d in p.store.decisions()] == ["hr_management"]  # kept, inactive
+    finally:
+        p.close()

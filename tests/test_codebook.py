@@ -415,9 +415,13 @@ def test_coded_units_travel_with_the_codebook(project, tmp_path: Path) -> None:
     (other / "emessi-coded.csv").write_text(
         "text,codes,lang\nVapaaehtoiset jaksaa.,volunteers,fi\n", encoding="utf-8"
     )
+    before = (project.root / "codebooks" / "emessi-coded.csv").read_bytes()
     use_codebook(project, other / "emessi.yaml")
     copied = project.root / "codebooks" / "emessi-coded.csv"
     assert copied.read_text(encoding="utf-8").startswith("text,codes,lang")
+    # the coded units it replaced (a team's earlier coding) are kept beside it
+    kept = project.root / "codebooks" / "emessi-coded.previous-1.csv"
+    assert kept.read_bytes() == before != copied.read_bytes()
 
 
 def test_coded_units_must_be_a_csv_next_to_the_codebook(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ import typer
 from typer.core import TyperGroup, _click
 
 from qualcode.errors import QualcodeError
-from qualcode.store import StoreDamaged, StoreError
+from qualcode.store import StoreConflict, StoreDamaged, StoreError
 
 
 def _fail(message: str) -> NoReturn:
@@ -31,6 +31,11 @@ class QualcodeGroup(TyperGroup):
             _fail(
                 f"the project database is not usable ({e}); is another qualcode "
                 "holding it, or is the disk full?"
+            )
+        except StoreConflict as e:
+            _fail(
+                f"the project database refused a change ({e}); if you edited the codebook file, "
+                "apply it with `qualcode codebook use FILE`; otherwise please report this"
             )
         except StoreDamaged as e:
             _fail(

@@ -266,10 +266,13 @@ def import_coded(
     Example: qualcode import-coded coded-2023.csv --coder anna
     """
     from qualcode.codebook import project_codebook
+    from qualcode.codebook_change import check_in_use
     from qualcode.evaluate import import_coded as run_import
 
     with open_project(project) as p:
-        report = run_import(p.store, project_codebook(p), file, coder=coder)
+        book = project_codebook(p)
+        check_in_use(p, book)
+        report = run_import(p.store, book, file, coder=coder)
     into = [f"new sessions {', '.join(report.sessions)}"] if report.sessions else []
     if report.attached:
         into.append(f"the units of {', '.join(report.attached)}")

@@ -23,13 +23,16 @@ from qualcode.store.review import ReviewStore
 from qualcode.store.schema import SCHEMA_VERSION, migrate
 from qualcode.store.sessions import SessionStore
 
-__all__ = ["Store", "StoreDamaged", "StoreError", "open_store", "SCHEMA_VERSION"]
+__all__ = ["Store", "StoreConflict", "StoreDamaged", "StoreError", "open_store", "SCHEMA_VERSION"]
 
 # What the backend raises when the database cannot be used (locked, disk
 # full, corrupt). Callers catch this name, never the driver's own class.
 StoreError = sqlite3.OperationalError
 # the database file itself is damaged or is not a database (a parent of StoreError)
 StoreDamaged = sqlite3.DatabaseError
+# a change the schema refuses (a code id the store does not know): the data
+# is fine, the caller's view of it is stale
+StoreConflict = sqlite3.IntegrityError
 
 
 class Store(SessionStore, CodingStore, ReviewStore, ReportStore, ExchangeStore, StoreBase):

@@ -62,6 +62,16 @@ def project_options(project: Project | None) -> SuggestOptions:
     return SuggestOptions.from_config(project.config.suggest if project else None)
 
 
+def _codebook_in_use(project: Project) -> Codebook:
+    """The project's codebook, once its codes are the store's (see
+    ``codebook_change.check_in_use``)."""
+    from qualcode.codebook_change import check_in_use
+
+    book = project_codebook(project)
+    check_in_use(project, book)
+    return book
+
+
 def unit_languages(store: Store, segments: list[Segment]) -> list[str | None]:
     langs = store.session_languages()
     return [langs.get(s.session_id) for s in segments]
@@ -189,7 +199,7 @@ def train(
     start = time.perf_counter()
     if codebook is None and project is None:
         raise QualcodeError("train needs a project with a codebook")
-    book = codebook or project_codebook(project)  # type: ignore[arg-type]
+    book = codebook or _codebook_in_use(project)  # type: ignore[arg-type]
     n_decisions = store.count_decisions()
     suggester, n_units = fit_suggester(store, project, book)
     version = store.save_model_state(MODEL_NAME, pickle.dumps(suggester), n_decisions)
@@ -228,7 +238,7 @@ def load_suggester(
     one is saved to the store too); with its model version label."""
     from qualcode.suggest.engine import Suggester
 
-    book = codebook or project_codebook(project)  # type: ignore[arg-type]
+    book = codebook or _codebook_in_use(project)  # type: ignore[arg-type]
     options = project_options(project)
     fresh = Suggester(book, options)
     expected = fresh.expected_fingerprint()
