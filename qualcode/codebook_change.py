@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from qualcode.codebook import Codebook, load_codebook
 from qualcode.errors import QualcodeError
 from qualcode.models import Code
+from qualcode.project import backup_name
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -124,12 +125,12 @@ def use_codebook(project: Project, path: str | Path, *, dry_run: bool = False) -
         if not same:
             if target.exists() and target.read_bytes() != source.read_bytes():
                 # keep the version being replaced next to the new one
-                shutil.copyfile(target, _backup_name(target))
+                shutil.copyfile(target, backup_name(target))
             units = book.coded_units
             if units is not None and units.resolve() != (folder / units.name).resolve():
                 old_units = folder / units.name
                 if old_units.exists() and old_units.read_bytes() != units.read_bytes():
-                    shutil.copyfile(old_units, _backup_name(old_units))  # a team's coding
+                    shutil.copyfile(old_units, backup_name(old_units))  # a team's coding
                 shutil.copyfile(units, old_units)  # before the swap: never dangling
             os.replace(staged, target)
     except OSError as e:
@@ -164,12 +165,3 @@ def check_in_use(project: Project, book: Codebook) -> None:
         f"({'; '.join(parts)}); apply the change with `qualcode codebook use {where}` "
         "(decisions on codes that left are kept)"
     )
-
-
-def _backup_name(target: Path) -> Path:
-    n = 1
-    while True:
-        candidate = target.with_name(f"{target.stem}.previous-{n}{target.suffix}")
-        if not candidate.exists():
-            return candidate
-        n += 1

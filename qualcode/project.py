@@ -218,6 +218,26 @@ def check_language(code: str) -> str:
     return code
 
 
+def backup_name(target: Path) -> Path:
+    """``NAME.previous-N.ext``, the first N not taken: where a file about to
+    be replaced (a codebook, its coded units) is kept."""
+    n = 1
+    while True:
+        candidate = target.with_name(f"{target.stem}.previous-{n}{target.suffix}")
+        if not candidate.exists():
+            return candidate
+        n += 1
+
+
+def _copy_keeping(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target``; a different file already there (a
+    codebook edited in a project whose qualcode.yaml was lost) is kept as
+    ``backup_name(target)``."""
+    if target.exists() and target.read_bytes() != source.read_bytes():
+        shutil.copyfile(target, backup_name(target))
+    shutil.copyfile(source, target)
+
+
 def init_project(
     root: str | Path,
     *,
@@ -240,9 +260,9 @@ def init_project(
     if book_source is not None:
         target = root / "codebooks" / book_source.name
         target.parent.mkdir(exist_ok=True)
-        shutil.copyfile(book_source, target)
+        _copy_keeping(book_source, target)
         if book is not None and book.coded_units is not None:
-            shutil.copyfile(book.coded_units, target.parent / book.coded_units.name)
+            _copy_keeping(book.coded_units, target.parent / book.coded_units.name)
         config.codebook = str(target.relative_to(root))
     config.save(root / CONFIG_NAME)
     project = Project(root)

@@ -486,3 +486,22 @@ def test_keywords_do_not_fire_on_everyday_words(name: str) -> None:
         for kw in leaf.keywords["fi"]:
             fired = [w for w in EVERYDAY_FI if " " not in kw and _fires(w, kw)]
             assert not fired, f"{leaf.id}: {kw} fires on {fired}"
+
+
+def test_init_over_a_lost_config_keeps_the_edited_codebook(tmp_path: Path) -> None:
+    """qualcode.yaml deleted, codebooks/ still there with the team's edits:
+    init copies the shipped codebook in but keeps the edited one beside it."""
+    from qualcode.project import init_project
+
+    first = init_project(tmp_path / "p", codebook="emessi", language="fi")
+    first.close()
+    edited = tmp_path / "p" / "codebooks" / "emessi.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8") + "# our edits\n", encoding="utf-8")
+    mine = edited.read_bytes()
+    (tmp_path / "p" / "qualcode.yaml").unlink()
+    again = init_project(tmp_path / "p", codebook="emessi", language="fi")
+    again.close()
+    assert edited.read_bytes() == (SHIPPED / "emessi.yaml").read_bytes()
+    assert (tmp_path / "p" / "codebooks" / "emessi.previous-1.yaml").read_bytes() == mine
+    # the unchanged coded units are not copied aside
+    assert not list((tmp_path / "p" / "codebooks").glob("emessi-coded.previous-*"))
