@@ -381,6 +381,16 @@ def to_markdown(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _xlsx_safe(row: list[Any]) -> list[Any]:
+    """``row`` with the control characters openpyxl refuses removed from its
+    strings. Import cleans transcripts, but projects imported before that
+    and speaker attributes set by hand may still hold them, and one such
+    character would otherwise abort the whole export."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    return [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row]
+
+
 def write_xlsx(path: Path, sheets: dict[str, tuple[list[str], list[list[Any]]]]) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -388,12 +398,13 @@ def write_xlsx(path: Path, sheets: dict[str, tuple[list[str], list[list[Any]]]])
     wb = Workbook()
     wb.remove(wb.active)
     for name, (header, rows) in sheets.items():
-        ws = wb.create_sheet(name[:31])
-        ws.append(header)
+        # the sheet name can carry an attribute key (`--by KEY`)
+        ws = wb.create_sheet(_xlsx_safe([name])[0][:31])
+        ws.append(_xlsx_safe(header))
         for c in ws[1]:
             c.font = Font(bold=True)
         for row in rows:
-            ws.append(row)
+            ws.append(_xlsx_safe(row))
         ws.freeze_panes = "A2"
     wb.save(path)
 
@@ -491,9 +502,9 @@ def export_units(
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("coded units")
-        ws.append(header)
+        ws.append(_xlsx_safe(header))
         for row in rows:
-            ws.append(row)
+            ws.append(_xlsx_safe(row))
             n += 1
         wb.save(path)
     else:

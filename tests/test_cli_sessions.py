@@ -91,6 +91,24 @@ def test_speakers_rename_merge_and_attributes(proj: Path) -> None:
     assert r.exit_code == 1 and "a speaker needs a name" in r.output
 
 
+def test_speakers_set_refuses_control_characters(proj: Path) -> None:
+    p = ["--project", str(proj)]
+    for item, shown in (
+        ("note=a\x01b", "speaker attribute value 'a\\x01b'"),
+        ("note=\x1b[31mred", "speaker attribute value '\\x1b[31mred'"),
+        ("se\x07ctor=ngo", "speaker attribute key 'se\\x07ctor'"),
+    ):
+        r = runner.invoke(app, ["speakers", "set", "SPEAKER_1", item, *p])
+        assert r.exit_code == 1, r.output
+        assert shown in r.output and "control character" in r.output
+        assert len(r.output.strip().splitlines()) == 1
+        assert not any(ch in r.output for ch in "\x01\x07\x1b")
+    r = runner.invoke(app, ["speakers", *p, "--json"])
+    assert all(s["attributes"] == {} for s in json.loads(r.output))
+    r = runner.invoke(app, ["speakers", "set", "SPEAKER_1", "kaupunki=Hämeenlinna 🏙", *p])
+    assert r.exit_code == 0 and "kaupunki=Hämeenlinna 🏙" in r.output
+
+
 def test_init_refuses_a_language_that_is_not_a_code(tmp_path: Path) -> None:
     r = runner.invoke(app, ["init", str(tmp_path / "q"), "--language", "Finnish"])
     assert r.exit_code == 1 and "language 'Finnish' is not a language code" in r.output

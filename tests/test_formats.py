@@ -167,6 +167,23 @@ def test_txt_crlf_bom_and_not_utf8(tmp_path: Path) -> None:
     assert "UTF-8" in str(e.value)
 
 
+def test_txt_control_characters_removed(tmp_path: Path) -> None:
+    # a console log pasted into a transcript: colour codes, a bell, NULs
+    path = write(
+        tmp_path,
+        "ctl.txt",
+        "\x1b[1mAino\x1b[0m: hei\x1b[31m red \x07 bell\x00\n\n"
+        "Mika:\tpäivää\x1b]0;title\x07 \x7fkaikille 👋\x0cja\x9bK heipä\n\n"
+        "Aino: Hyvä\x00\x00 että\x01 tulit.\n",
+    )
+    t = read_transcript(path)
+    assert [(u.speaker, u.text) for u in t.utterances] == [
+        ("Aino", "hei red bell"),
+        ("Mika", "päivää kaikille 👋 ja heipä"),
+        ("Aino", "Hyvä että tulit."),
+    ]
+
+
 # -- subtitles, inline ------------------------------------------------------------
 
 
@@ -253,6 +270,25 @@ def test_srt_tags_and_dash_dialogue(tmp_path: Path) -> None:
     ]
 
 
+def test_subtitles_control_characters_removed(tmp_path: Path) -> None:
+    srt = write(
+        tmp_path,
+        "ctl.srt",
+        "1\n00:00:01,000 --> 00:00:03,000\n\x1b[32mAino:\x1b[0m Hei\x07 vaan.\x00\n\n"
+        "2\n00:00:03,000 --> 00:00:04,000\nAino: Öisin\x1b[2K\x08 nukun.\n",
+    )
+    assert [(u.speaker, u.text) for u in read_transcript(srt).utterances] == [
+        ("Aino", "Hei vaan."),
+        ("Aino", "Öisin nukun."),
+    ]
+    vtt = write(
+        tmp_path,
+        "ctl.vtt",
+        "WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n<v Ai\x00no\x1b[0m>Moi\x1b[31m\x07 🎉</v>\n",
+    )
+    assert [(u.speaker, u.text) for u in read_transcript(vtt).utterances] == [("Aino", "Moi 🎉")]
+
+
 # -- docx ----------------------------------------------------------------------
 
 
@@ -290,6 +326,22 @@ def test_docx_paragraphs_and_table(tmp_path: Path) -> None:
         ("Mika", 600.0, "Minulla on sama."),
         ("Leena", None, "Joo."),
         ("Ohjaaja", None, "Kiitos."),
+    ]
+
+
+def test_docx_control_characters_removed(tmp_path: Path) -> None:
+    import docx
+
+    # XML forbids C0 controls, but the C1 ones (here CSI and NEL) pass
+    doc = docx.Document()
+    doc.add_paragraph("Ai\x9b1mno: Hei\x9b0m\x85kaikki.")
+    doc.add_paragraph("Aino: Moi.")
+    path = tmp_path / "c1.docx"
+    doc.save(str(path))
+    t = read_transcript(path)
+    assert [(u.speaker, u.text) for u in t.utterances] == [
+        ("Aino", "Hei kaikki."),
+        ("Aino", "Moi."),
     ]
 
 
@@ -350,6 +402,19 @@ def test_json_errors(tmp_path: Path) -> None:
     other = write(tmp_path, "o.json", '{"hello": 1}')
     with pytest.raises(FormatError, match="qualcode_transcript"):
         read_transcript(other)
+
+
+def test_json_control_characters_removed(tmp_path: Path) -> None:
+    # JSON escapes bring back what read_text removed from the raw bytes
+    path = write(
+        tmp_path,
+        "c.json",
+        '{"qualcode_transcript": 1, "utterances": [{"speaker": "Aino\\u0000",'
+        ' "text": "hei\\u001b[31m\\u0007 rivi\\nkaksi\\tä", "words": ['
+        '{"start": 0, "end": 1, "word": "hei\\u001b[0m"}]}]}',
+    )
+    (u,) = read_transcript(path).utterances
+    assert (u.speaker, u.text, u.words[0].word) == ("Aino", "hei rivi\nkaksi\tä", "hei")
 
 
 def test_whisper_json(tmp_path: Path) -> None:

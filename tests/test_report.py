@@ -203,6 +203,46 @@ def test_write_formats(tiny, tmp_path):
         write(report, "xlsx")
 
 
+def test_xlsx_exports_survive_control_characters(tiny, tmp_path):
+    # what a project imported before import removed them may hold, and what
+    # speaker attributes set through the store can hold
+    from openpyxl import load_workbook
+
+    from qualcode.report import export_units
+
+    store = tiny.store
+    text = "hei\x1b[31m red \x07 bell\x00 ääkköset 👋"
+    sid = store.add_session(Session(name="s3", group="C"), Transcript([Utterance(text, "Cara")]))
+    (gid,) = store.replace_segments(
+        sid,
+        [
+            Segment(
+                session_id=sid,
+                seq=0,
+                text=text,
+                char_start=0,
+                char_end=len(text),
+                participant_id=store.participant_id("Cara"),
+            )
+        ],
+    )
+    store.record_decision(Decision(gid, "support", "ann", "accepted"))
+    store.set_attributes("Cara", {"sector": "third\x02sector", "no\x03te": "a\x01b"})
+
+    out = tmp_path / "u.xlsx"
+    assert export_units(store, View(coder="ann"), out, "xlsx") > 1
+    cells = [[c.value for c in row] for row in load_workbook(out)["coded units"].iter_rows()]
+    assert cells[0][3] == "note"
+    row = next(r for r in cells if r[0] == "s3")
+    assert row[2:5] == ["Cara", "ab", "thirdsector"]
+    assert "hei[31m red  bell ääkköset 👋" in row
+
+    out = tmp_path / "r.xlsx"
+    write(build_crosstab(store, View(coder="ann"), "sector"), "xlsx", out)
+    wide = [[c.value for c in r] for r in load_workbook(out)["by sector (wide)"].iter_rows()]
+    assert "thirdsector" in wide[0]
+
+
 def test_finished_review_without_codes_counts_as_coding_nothing(tiny):
     store = tiny.store
     u7 = next(s.id for s in store.segments() if s.text == "text of u7")

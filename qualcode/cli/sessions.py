@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from typing import Annotated
 
 import typer
@@ -135,7 +136,15 @@ def speakers_set(
         key = key.strip()
         if not sep or not key:
             raise QualcodeError(f"{item!r}: attributes are written key=value, e.g. sector=ngo")
-        parsed[key] = value.strip() or None
+        value = value.strip()
+        # a stray escape from the terminal would end up in every report and
+        # break the Excel exports; repr shows it without acting on it
+        for what, text in (("key", key), ("value", value)):
+            if any(unicodedata.category(ch) == "Cc" for ch in text):
+                raise QualcodeError(
+                    f"speaker attribute {what} {text!r} contains a control character; retype it"
+                )
+        parsed[key] = value or None
     with open_project(_project(ctx, project)) as p:
         p.store.set_attributes(name, parsed)
         person = p.store.get_participant(name)

@@ -1,9 +1,10 @@
-"""Helpers shared by the text-based readers: decoding, timestamps, speaker
-prefixes.
+"""Helpers shared by the text-based readers: decoding, control characters,
+timestamps, speaker prefixes.
 
 Transcripts come from Word, Teams, Zoom, subtitle editors and hand typing, so
-the same small quirks (a byte-order mark, Windows line ends, ``0:0:0.210``)
-turn up in every format; they are handled once here.
+the same small quirks (a byte-order mark, Windows line ends, ``0:0:0.210``,
+terminal colour codes pasted from a console) turn up in every format; they
+are handled once here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,21 @@ import re
 from pathlib import Path
 
 from qualcode.errors import FormatError
+
+# Terminal escape sequences (colour codes pasted from a console log) go as a
+# whole: removing only ESC would leave "[31m" in the text. CSI (ESC [ or the
+# one-byte C1 form), OSC ended by BEL or ESC \, and two-byte escapes.
+_ESCAPES = re.compile(
+    r"(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)"
+    r"|\x1b[ -/]*[0-~]"
+)
+# C0 and C1 controls but tab and newline. Excel files refuse most of them,
+# terminals act on them, and no transcript means them as text.
+_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
+# vertical tab, form feed and NEL break lines or pages; a space keeps the
+# words apart without shifting the line numbers that errors report
+_BREAKS = str.maketrans("\x0b\x0c\x85", "   ")
 
 # A timestamp as transcripts write it: [h:]mm:ss with an optional fraction
 # after "." or ",". Components may be unpadded (Teams writes 0:0:0.210).
@@ -41,7 +57,8 @@ _ANNOTATIONS = frozenset(
 
 
 def read_text(path: Path) -> str:
-    """The file's text with a byte-order mark removed and line ends as ``\\n``."""
+    """The file's text with a byte-order mark and control characters removed
+    and line ends as ``\\n``."""
     data = path.read_bytes()
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = data.decode("utf-16")
@@ -55,7 +72,14 @@ def read_text(path: Path) -> str:
                 f"not UTF-8 text (byte {e.start}); save the file as UTF-8 and import it again",
                 line,
             ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return strip_controls(text)
+
+
+def strip_controls(text: str) -> str:
+    """``text`` without terminal escape sequences and control characters;
+    tabs and line ends (as ``\\n``) stay, every printable character too."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", _ESCAPES.sub("", text).translate(_BREAKS))
 
 
 def parse_time(value: str) -> float | None:
@@ -140,5 +164,6 @@ def is_name_line(text: str) -> bool:
 
 
 def clean(text: str) -> str:
-    """Collapse runs of white space (line wraps inside a turn) to one space."""
-    return " ".join(text.split())
+    """Control characters removed (see ``strip_controls``) and runs of white
+    space (line wraps inside a turn, tabs) collapsed to one space."""
+    return " ".join(strip_controls(text).split())

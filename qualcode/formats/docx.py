@@ -15,7 +15,7 @@ from typing import Any
 
 from qualcode.errors import FormatError
 from qualcode.formats._magic import binary_kind
-from qualcode.formats._text import clean, parse_time
+from qualcode.formats._text import clean, parse_time, strip_controls
 from qualcode.formats.txt import Block, parse_blocks
 from qualcode.models import Transcript, Utterance
 
@@ -83,7 +83,8 @@ def read_docx(path: Path) -> Transcript:
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
             n += 1
-            text = Paragraph(child, doc).text
+            # before the speaker prefix is looked for, as read_text does for .txt
+            text = strip_controls(Paragraph(child, doc).text)
             lines = [(n, line.strip()) for line in text.split("\n") if line.strip()]
             if lines:
                 pending.append(lines)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from qualcode.errors import FormatError
-from qualcode.formats._text import read_text
+from qualcode.formats._text import read_text, strip_controls
 from qualcode.models import Transcript, Utterance, Word
 
 VERSION = 1
@@ -34,7 +34,8 @@ def _text(path: Path, where: str, value: Any, *, optional: bool = False) -> str 
         return None
     if not isinstance(value, str):
         raise FormatError(path, f"{where}: expected a string, found {value!r}")
-    return value
+    # read_text removed raw control characters; JSON escapes (\u001b) bring them back
+    return strip_controls(value)
 
 
 def _words(path: Path, where: str, items: Any) -> list[Word]:
