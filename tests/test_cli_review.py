@@ -45,3 +45,24 @@ def test_review_without_units(tmp_path):
     init_project(tmp_path / "empty", codebook="emessi").close()
     result = runner.invoke(app, ["review", "--plain", "-P", str(tmp_path / "empty")], input="q\n")
     assert result.exit_code == 1 and "qualcode import" in result.output
+
+
+def test_units_never_suggested_are_scored_before_review(proj):
+    """A session imported after the last `suggest`: review scores it first,
+    so no unit is shown without the model's proposal (a quick 'no code' on
+    it would teach the model a wrong 'no' for every code)."""
+    from review_helpers import DATA
+
+    from qualcode.importer import import_files
+
+    [result] = import_files(proj, [DATA / "emessi-fi-session1.txt"], session="later", force=True)
+    assert result.status == "imported"
+    later = proj.store.get_session("later").id
+    assert len(proj.store.unscored_units(later)) > 0
+    out = review(proj, "--session", "later", "--order", "chronological", input="q\n")
+    assert out.exit_code == 0, out.output
+    n = len(proj.store.segments(later, codable_only=True))
+    assert f"scored {n} units that had no suggestions yet" in out.output
+    assert proj.store.unscored_units() == []
+    again = review(proj, "--session", "later", input="q\n")
+    assert "scored" not in again.output

@@ -67,6 +67,13 @@ def review(
                 else "add sessions with `qualcode import FILE` or `qualcode transcribe RECORDING`"
             )
             raise QualcodeError(f"{p.root}: no coding units to review; {todo}")
+        from qualcode.suggest import suggest_unscored
+
+        # units imported but never suggested: score them first, so no unit is
+        # shown without the model's proposal
+        scored = suggest_unscored(p.store, p, session)
+        if scored:
+            typer.echo(f"scored {scored} units that had no suggestions yet", err=True)
         options = ReviewOptions(
             coder=coder or p.default_coder(),
             session=session,

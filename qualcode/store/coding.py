@@ -214,6 +214,24 @@ class CodingStore(StoreBase):
 
     # -- suggestions --------------------------------------------------------
 
+    def unscored_units(self, session_id: int | None = None) -> list[int]:
+        """Codable units of sessions without a single stored suggestion (cut
+        into units but never suggested: imported, or segmented with
+        ``--no-suggest``), in session order."""
+        where = "AND g.session_id = ?" if session_id is not None else ""
+        rows = self.db.execute(
+            f"""
+            SELECT g.id FROM segments g
+            WHERE g.codable = 1 AND g.retired = 0 {where}
+              AND NOT EXISTS (
+                SELECT 1 FROM suggestions x JOIN segments h ON h.id = x.segment_id
+                WHERE h.session_id = g.session_id)
+            ORDER BY g.session_id, g.seq
+            """,
+            (session_id,) if session_id is not None else (),
+        )
+        return [int(r[0]) for r in rows]
+
     def replace_suggestions(
         self, suggestions: Iterable[Suggestion], segment_ids: Iterable[int] | None = None
     ) -> int:

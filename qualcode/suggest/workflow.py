@@ -282,6 +282,18 @@ def _codebook_model(fresh: Suggester, fingerprint: str, options: str) -> Suggest
     return model
 
 
+def suggest_unscored(store: Store, project: Project | None, session: str | None = None) -> int:
+    """Score the units of sessions that have no suggestions at all (imported,
+    never suggested); returns how many units were scored. Review shows the
+    model's stream: a unit shown without suggestions invites a quick "no
+    code" that teaches the model a wrong "no" for every code."""
+    sid = store.get_session(session).id if session is not None else None
+    ids = store.unscored_units(sid)
+    if ids:
+        suggest_segments(store, project, ids)
+    return len(ids)
+
+
 def decided_labels(store: Store, code_ids: list[str]) -> dict[int, np.ndarray]:
     """Unit id -> per code 1 (coders gave it), 0 (decided against), NaN
     (undecided), for units with decisions: a decided unit's neighbours read
