@@ -73,7 +73,12 @@ def test_speakers_rename_merge_and_attributes(proj: Path) -> None:
     r = runner.invoke(app, ["speakers", "set", "SPEAKER_2", "sector=ngo", "workplace_size=1", *p])
     assert r.exit_code == 0, r.output
     r = runner.invoke(app, ["speakers", "rename", "SPEAKER_2", "Fasilitaattori", *p])
+    assert r.exit_code == 1 and "already a speaker" in r.output and "--merge" in r.output
+    r = runner.invoke(app, ["speakers", "set", "Fasilitaattori", "sector=municipality", *p])
+    r = runner.invoke(app, ["speakers", "rename", "SPEAKER_2", "Fasilitaattori", "--merge", *p])
     assert "Merged" in r.output
+    assert "'Fasilitaattori' keeps its own sector=municipality (not ngo)" in r.output
+    r = runner.invoke(app, ["speakers", "set", "Fasilitaattori", "sector=ngo", *p])
     r = runner.invoke(app, ["speakers", *p, "--json"])
     assert json.loads(r.output) == [
         {

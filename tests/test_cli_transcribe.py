@@ -139,9 +139,12 @@ def test_transcribe_channels_with_session_name(project):
     }
     # so naming one recording's speaker leaves the other recording alone
     assert run("speakers", "rename", "SPEAKER_3", "Aino", "-P", project.root).exit_code == 0
+    # the same person as call-1's SPEAKER_1: one speaker from now on
+    merged = run("speakers", "rename", "SPEAKER_1", "Aino", "--merge", "-P", project.root)
+    assert merged.exit_code == 0 and "Merged 'SPEAKER_1' into 'Aino'" in merged.output
     speakers = json.loads(run("speakers", "--json", "-P", project.root).output)
-    assert {s["name"]: s["sessions"] for s in speakers}["SPEAKER_1"] == ["call-1"]
-    assert {s["name"]: s["sessions"] for s in speakers}["Aino"] == ["call-2"]
+    assert {s["name"]: s["sessions"] for s in speakers}["SPEAKER_2"] == ["call-1"]
+    assert {s["name"]: s["sessions"] for s in speakers}["Aino"] == ["call-1", "call-2"]
 
 
 def test_bad_arguments_are_one_line_errors(project):

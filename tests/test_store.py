@@ -110,8 +110,12 @@ def test_rename_and_merge_speakers(store) -> None:
     store.set_attributes("Ben", {"sector": "municipality"})
     assert store.rename_participant("Aino", "Aino K.") is False
     assert store.get_participant("Aino K.").attributes == {"sector": "ngo", "workplace_size": "1"}
+    # an existing name is another person unless the caller says merge
+    with pytest.raises(QualcodeError, match="'Aino K.' is already a speaker.*--merge"):
+        store.rename_participant("Ben", "Aino K.")
+    assert store.get_participant("Ben").n_utterances == 1
     # merging keeps the target's attributes and moves the utterances
-    assert store.rename_participant("Ben", "Aino K.") is True
+    assert store.rename_participant("Ben", "Aino K.", merge=True) is True
     p = store.get_participant("Aino K.")
     assert p.n_utterances == 2 and p.attributes["sector"] == "ngo"
     with pytest.raises(NotFound):

@@ -105,16 +105,35 @@ def _project(ctx: typer.Context, project):
 def speakers_rename(
     ctx: typer.Context,
     old: Annotated[str, typer.Argument(help="Current speaker name, e.g. SPEAKER_1.")],
-    new: Annotated[str, typer.Argument(help="New name; an existing speaker is merged into.")],
+    new: Annotated[str, typer.Argument(help="New name.")],
+    merge: Annotated[
+        bool,
+        typer.Option(
+            "--merge", help="NEW already exists and is the same person: make them one speaker."
+        ),
+    ] = False,
     project: ProjectOpt = None,
 ) -> None:
-    """Rename a speaker everywhere; merges into NEW when it already exists.
+    """Rename a speaker everywhere; with --merge, into a speaker NEW that
+    already exists (the same person in another recording).
 
-    Example: qualcode speakers rename SPEAKER_1 Facilitator
+    Example: qualcode speakers rename SPEAKER_3 Aino --merge
     """
+    if any(unicodedata.category(ch) == "Cc" for ch in new):
+        raise QualcodeError(f"speaker name {new!r} contains a control character; retype it")
     with open_project(_project(ctx, project)) as p:
-        merged = p.store.rename_participant(old, new)
+        kept: list[str] = []
+        if merge and any(q.name == new for q in p.store.participants()):
+            mine, theirs = p.store.get_participant(old), p.store.get_participant(new)
+            kept = [
+                f"{k}={v} (not {mine.attributes[k]})"
+                for k, v in theirs.attributes.items()
+                if k in mine.attributes and mine.attributes[k] != v
+            ]
+        merged = p.store.rename_participant(old, new, merge=merge)
     typer.echo(f"Merged {old!r} into {new!r}" if merged else f"Renamed {old!r} to {new!r}")
+    if kept:
+        typer.echo(f"{new!r} keeps its own " + ", ".join(kept))
 
 
 @speakers_app.command("set")

@@ -121,16 +121,22 @@ class SessionStore(StoreBase):
                 return p
         raise NotFound(f"no speaker named {name!r}; see `qualcode speakers`")
 
-    def rename_participant(self, old: str, new: str) -> bool:
-        """Rename ``old`` to ``new``; when ``new`` exists, merge ``old`` into it
-        (utterances, units and attributes move; ``new``'s attributes win).
-        Returns True when it merged."""
+    def rename_participant(self, old: str, new: str, *, merge: bool = False) -> bool:
+        """Rename ``old`` to ``new``. When ``new`` exists, ``merge`` makes them
+        one speaker (utterances, units and attributes move; ``new``'s
+        attributes win); without it that is refused, since a typo in NEW
+        would otherwise join two people for good. Returns True when it merged."""
         if not new.strip():
             raise QualcodeError(f"a speaker needs a name; give {old!r} a name that is not empty")
         old_id = self.participant_id(old, create=False)
         if old == new:
             return False
         row = self.db.execute("SELECT id FROM participants WHERE name = ?", (new,)).fetchone()
+        if row is not None and not merge:
+            raise QualcodeError(
+                f"{new!r} is already a speaker; if {old!r} is the same person, run the rename "
+                "again with --merge (their turns and units become one speaker's)"
+            )
         with self.transaction():
             if row is None:
                 self.db.execute("UPDATE participants SET name = ? WHERE id = ?", (new, old_id))
