@@ -70,10 +70,13 @@ class SegmentOptions:
         sentencizer (default: one of the known ones when installed).
     """
 
-    max_sentences: int = 3
-    max_words: int = 80
-    backchannel_words: int = 3
-    min_words: int = 1
+    # bounds checked when read from qualcode.yaml (``project.options_from_section``)
+    max_sentences: int = field(default=3, metadata={"min": 1})
+    max_words: int = field(default=80, metadata={"min": 1})
+    # 0: no turn counts as back-channel
+    backchannel_words: int = field(default=3, metadata={"min": 0})
+    # a turn long enough to be split into several units is not too short to code
+    min_words: int = field(default=1, metadata={"min": 0, "order": ("<=", "max_words")})
     language: str | None = None
     spacy_model: str | None = None
 
@@ -81,10 +84,7 @@ class SegmentOptions:
     def from_config(cls, config: dict[str, Any] | None) -> SegmentOptions:
         from qualcode.project import options_from_section
 
-        opts = options_from_section(cls, "segment", config)
-        if opts.max_sentences < 1 or opts.max_words < 1:
-            raise QualcodeError("qualcode.yaml: segment max_sentences and max_words must be >= 1")
-        return opts
+        return options_from_section(cls, "segment", config)
 
 
 @dataclass

@@ -6,7 +6,7 @@ without loading the scoring code.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -42,23 +42,31 @@ class SuggestOptions:
         the turns around it.
     """
 
-    threshold: float = 0.5
-    min_score: float = 0.1
-    max_suggestions: int = 5
-    retrain_every: int = 20
-    max_accepted_examples: int = 50
-    keyword_weight: float = 3.5
-    extra_keyword_weight: float = 0.6
-    similarity_weight: float = 8.5
-    margin_weight: float = 8.0
-    vocabulary_weight: float = 7.0
-    vocabulary_margin_weight: float = 13.5
+    # bounds are checked when read from qualcode.yaml
+    # (``project.options_from_section``): "min"/"max" closed, "above"/"below" open
+    threshold: float = field(default=0.5, metadata={"min": 0, "max": 1})
+    min_score: float = field(default=0.1, metadata={"min": 0, "max": 1})
+    max_suggestions: int = field(default=5, metadata={"min": 1})
+    # not 0: review would read it as never, ``maybe_retrain`` as always
+    retrain_every: int = field(default=20, metadata={"min": 1})
+    # 0: accepted units are not used as examples
+    max_accepted_examples: int = field(default=50, metadata={"min": 0})
+    # weights of evidence for a code: a negative one would count it against
+    keyword_weight: float = field(default=3.5, metadata={"min": 0})
+    extra_keyword_weight: float = field(default=0.6, metadata={"min": 0})
+    similarity_weight: float = field(default=8.5, metadata={"min": 0})
+    margin_weight: float = field(default=8.0, metadata={"min": 0})
+    vocabulary_weight: float = field(default=7.0, metadata={"min": 0})
+    vocabulary_margin_weight: float = field(default=13.5, metadata={"min": 0})
     bias: float = -4.3
     coded_units: bool = True
     context: bool = True
-    context_base: float | None = None
-    context_stay: float | None = None
-    context_floor: float = -3.0
+    # probabilities; ``context.chain_for`` drops the context unless base < stay
+    context_base: float | None = field(
+        default=None, metadata={"above": 0, "below": 1, "order": ("<", "context_stay")}
+    )
+    context_stay: float | None = field(default=None, metadata={"above": 0, "below": 1})
+    context_floor: float = field(default=-3.0, metadata={"max": 0})
 
     @classmethod
     def from_config(cls, config: dict[str, Any] | None) -> SuggestOptions:
