@@ -118,6 +118,8 @@ _NOT_FOR_SENTENCES = [
 # turns per batch through a trained pipeline: its matrix products run on
 # many turns at once
 _BATCH = 64
+# characters of one turn the pipeline reads at a time (see _pieces)
+_PIECE = 100_000
 
 
 @lru_cache(maxsize=8)
@@ -215,19 +217,46 @@ def split_turns(
     """``split_turn`` of many turns, read through the pipeline in batches."""
     opts = options or SegmentOptions()
     nlp = _pipeline(lang, opts.spacy_model)[0]
-    out: list[list[tuple[int, int]]] = [[] for _ in texts]
-    todo = [i for i, text in enumerate(texts) if text.strip()]
-    docs = nlp.pipe((texts[i] for i in todo), batch_size=_BATCH)
-    for i, doc in zip(todo, docs, strict=True):
-        out[i] = _units(texts[i], doc, opts)
+    pieces = [
+        (i, start, end)
+        for i, text in enumerate(texts)
+        if text.strip()
+        for start, end in _pieces(text)
+    ]
+    docs = nlp.pipe((texts[i][start:end] for i, start, end in pieces), batch_size=_BATCH)
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for (i, start, _), doc in zip(pieces, docs, strict=True):
+        spans.setdefault(i, []).extend(
+            (start + sent.start_char, start + sent.end_char) for sent in doc.sents
+        )
+    return [_units(text, spans.get(i, []), opts) for i, text in enumerate(texts)]
+
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the parts of a turn the pipeline reads one at a time:
+    the whole turn, unless it is longer than ``_PIECE`` characters (a whole
+    interview pasted as one paragraph), which spaCy would refuse past its
+    ``max_length`` and parse in memory that grows with the length. A cut
+    falls after a full stop, else at a space."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    while len(text) - start > _PIECE:
+        cut = text.rfind(". ", start + 1, start + _PIECE)
+        cut = cut + 1 if cut > start else text.rfind(" ", start + 1, start + _PIECE)
+        if cut <= start:
+            cut = start + _PIECE
+        out.append((start, cut))
+        start = cut
+    out.append((start, len(text)))
     return out
 
 
-def _units(text: str, doc: Any, opts: SegmentOptions) -> list[tuple[int, int]]:
-    """The units of one turn from its sentences in ``doc``."""
+def _units(
+    text: str, sents: Sequence[tuple[int, int]], opts: SegmentOptions
+) -> list[tuple[int, int]]:
+    """The units of one turn from its sentences' (start, end) characters."""
     sentences: list[tuple[int, int, int]] = []  # start, end, n_words
-    for sent in doc.sents:
-        s, e = sent.start_char, sent.end_char
+    for s, e in sents:
         while s < e and text[s].isspace():
             s += 1
         while e > s and text[e - 1].isspace():

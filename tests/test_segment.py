@@ -224,3 +224,25 @@ def test_unloadable_pipeline_falls_back_to_the_sentencizer(fresh_pipelines, monk
     # a pipeline the project names explicitly is an error, not a silent fallback
     with pytest.raises(QualcodeError, match="could not be loaded.*segment.spacy_model"):
         sentence_splitter("fi", SegmentOptions(spacy_model="spacy_fi_experimental_web_md"))
+
+
+def test_a_turn_longer_than_spacy_reads_is_split_in_pieces(monkeypatch) -> None:
+    """A whole interview pasted as one paragraph: over spaCy's max_length
+    (1,000,000 characters) it was refused; read in pieces, its units still
+    cover it sentence by sentence, with offsets into the whole turn."""
+    import qualcode.segment as seg
+
+    sentence = "Rahoitus loppuu ensi vuonna ja kukaan ei tiedä mitä sitten tapahtuu. "
+    text = (sentence * (1_000_001 // len(sentence) + 1)).strip()
+    assert len(text) > 1_000_000
+    [units] = split_turns([text], "xx", SegmentOptions(max_sentences=1))
+    assert len(units) == text.count(".")
+    assert all(text[s:e] == sentence.strip() for s, e in units)
+    # a piece boundary falls after a full stop, so no sentence is cut in two
+    part, opts = text[:20_000], SegmentOptions(max_sentences=1)
+    whole = split_turn(part, "xx", opts)
+    monkeypatch.setattr(seg, "_PIECE", 1000)
+    assert split_turn(part, "xx", opts) == whole
+    # no full stop and no space: pieces of _PIECE characters, nothing lost
+    blob = "x" * 2500
+    assert seg._pieces(blob) == [(0, 1000), (1000, 2000), (2000, 2500)]
