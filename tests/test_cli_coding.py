@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -85,6 +86,10 @@ def test_import_coded_train_and_evaluate(project, tmp_path: Path) -> None:
     report = json.loads(result.output)
     assert report["version"] == 1 and report["decisions"] == 8
     assert report["coded_units"] == 8147
+    # codes nobody has said yes to yet: no precision or recall of 0 that means nothing
+    text = _run(project, "train").output
+    assert re.search(r"prioritisation\s+-\s+-\s+-\s+0\s+\(too few 'yes' decisions", text)
+    assert re.search(r"volunteers\s+\d\.\d{3}\s+\d\.\d{3}", text)
 
     result = _run(
         project, "evaluate", str(DATA / "emessi-eval.csv"), "--train-fraction", "0.25", "--json"

@@ -195,6 +195,14 @@ def train(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
         return
     typer.echo(f"{'code':<20} {'prec':>6} {'recall':>6} {'F1':>6} {'support':>7}  (3-fold CV)")
     for code, q in report.codes.items():
+        # below the classifier's own minimum the numbers measure nothing
+        if q.n_positive < 3 or q.n_negative < 3:
+            few = "yes" if q.n_positive < 3 else "no"
+            typer.echo(
+                f"{code:<20} {'-':>6} {'-':>6} {'-':>6} {q.support:7d}  "
+                f"(too few '{few}' decisions to measure)"
+            )
+            continue
         typer.echo(f"{code:<20} {q.precision:6.3f} {q.recall:6.3f} {q.f1:6.3f} {q.support:7d}")
     if report.micro_f1 is not None:
         typer.echo(f"micro-F1 {report.micro_f1:.3f}")
