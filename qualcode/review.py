@@ -172,7 +172,10 @@ class ReviewSession:
         for i, sid in enumerate(self.queue):
             if self.status.get(sid) != "done":
                 return i
-        return 0 if self.options.disagreements else len(self.queue)
+        # a queue of units already reviewed (--all, --disagreements) is gone
+        # through again from its start; otherwise everything is done
+        revisit = self.options.disagreements or not self.options.only_unreviewed
+        return 0 if revisit else len(self.queue)
 
     @property
     def finished(self) -> bool:
@@ -331,6 +334,8 @@ class ReviewSession:
         sid = self._require()
         items = self.items(sid)
         if not 1 <= n <= len(items):
+            if not items:
+                raise QualcodeError("this unit has no codes to pick; / finds a code to apply")
             raise QualcodeError(f"there is no code {n} on this unit; pick 1-{len(items)}")
         item = items[n - 1]
         self.store.log_action(self.coder, f"toggle {item.code_id}", sid)

@@ -146,6 +146,11 @@ def test_resume_at_first_unreviewed_and_skip(proj):
     assert proj.store.review_statuses("anna") == {first: "done", second: "skipped"}
     everything = session(proj, only_unreviewed=False)
     assert everything.queue[0] == first and everything.current_id not in (first, second)
+    # with every unit reviewed, --all starts over at the first, not past the end
+    for sid in everything.queue:
+        proj.store.mark_reviewed(sid, "anna")
+    again = session(proj, only_unreviewed=False)
+    assert again.current_id == again.queue[0] == first
 
 
 def test_coders_are_independent(proj):
@@ -227,3 +232,13 @@ def test_playback_reasons(tmp_path, data_dir):
     )
     assert availability(recording, None)[1] == "this unit has no timestamps"
     assert "no recording" in availability(None, 1.0)[1]
+
+
+def test_picking_a_code_on_a_unit_without_codes_says_how_to_add_one(proj):
+    rs = session(proj)
+    sid = rs.current_id
+    proj.store.replace_suggestions([], segment_ids=[sid])
+    rs = session(proj)
+    assert rs.current_id == sid and rs.items(sid) == []
+    with pytest.raises(QualcodeError, match="no codes to pick; / finds a code to apply"):
+        rs.toggle(1)
