@@ -24,6 +24,7 @@ from qualcode.formats import (
     read_transcript,
 )
 from qualcode.models import Session
+from qualcode.project import check_session_name
 from qualcode.transcript import separate_speaker_labels
 
 if TYPE_CHECKING:
@@ -78,6 +79,8 @@ def import_files(
     ``language`` (``fi``, ``en``) overrides the transcript's own; without
     either, later stages use the project's default language."""
     files = _expand([Path(p) for p in paths])
+    if session is not None:
+        check_session_name(session)
     if session is not None and len(files) != 1:
         raise QualcodeError(
             f"--session names one session but {len(files)} files were given; "

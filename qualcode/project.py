@@ -371,6 +371,16 @@ def check_language(code: str) -> str:
     return code
 
 
+def check_session_name(name: str) -> str:
+    """``name`` when it can name a session: not blank (it could not be given
+    to --session again) and without control characters."""
+    if not name.strip():
+        raise QualcodeError("--session: a session needs a name that is not empty")
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name):
+        raise QualcodeError(f"--session {name!r}: contains a control character; retype it")
+    return name
+
+
 def backup_name(target: Path) -> Path:
     """``NAME.previous-N.ext``, the first N not taken: where a file about to
     be replaced (a codebook, its coded units) is kept."""

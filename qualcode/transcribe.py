@@ -334,6 +334,10 @@ def transcribe_files(
     error becomes a ``failed`` result and the batch goes on; an interrupt
     (Ctrl-C) stops the batch with every finished file stored and no half one."""
     files = [Path(p) for p in paths]
+    if options.session is not None:
+        from qualcode.project import check_session_name
+
+        check_session_name(options.session)
     if options.session and len(files) > 1:
         raise QualcodeError("--session names one session; give one file, or leave it out")
     if files:

@@ -82,6 +82,10 @@ def test_session_name_and_one_file_rule(project) -> None:
         list(import_files(project, [T / "sample.srt", T / "sample.vtt"], session="x"))
     with pytest.raises(QualcodeError, match="unknown format 'rtf'"):
         list(import_files(project, [T / "sample.srt"], format="rtf"))
+    with pytest.raises(QualcodeError, match="a session needs a name that is not empty"):
+        list(import_files(project, [T / "sample.vtt"], session="  "))
+    with pytest.raises(QualcodeError, match="control character"):
+        list(import_files(project, [T / "sample.vtt"], session="ryhmä\x1b[31m"))
 
 
 def test_taken_session_name_fails_that_file_only(project) -> None:
