@@ -81,7 +81,14 @@ def test_invalid_timestamp_names_file_and_line() -> None:
         read_transcript(T / "invalid_timeframe.vtt")
     assert e.value.line == 6
     assert "invalid_timeframe.vtt:6:" in str(e.value)
-    assert "00:00:1d.890" in str(e.value)
+    assert "00:00:1d.890" in str(e.value) and "expected hh:mm:ss.mmm" in str(e.value)
+
+
+def test_a_timestamp_past_59_minutes_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "late.srt"
+    path.write_text("1\n99:99:99,999 --> 99:99:99,999\nHei.\n", encoding="utf-8")
+    with pytest.raises(FormatError, match=r"late.srt:2: .*minutes and seconds go up to 59"):
+        read_transcript(path)
 
 
 def test_missing_timing_line_names_file_and_line() -> None:
@@ -399,6 +406,9 @@ def test_json_errors(tmp_path: Path) -> None:
     newer = write(tmp_path, "n.json", '{"qualcode_transcript": 7, "utterances": []}')
     with pytest.raises(FormatError, match="version 7"):
         read_transcript(newer)
+    quoted = write(tmp_path, "q.json", '{"qualcode_transcript": "1", "utterances": []}')
+    with pytest.raises(FormatError, match='is the text "1"; write the number 1'):
+        read_transcript(quoted)
     other = write(tmp_path, "o.json", '{"hello": 1}')
     with pytest.raises(FormatError, match="qualcode_transcript"):
         read_transcript(other)

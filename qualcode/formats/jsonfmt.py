@@ -90,6 +90,10 @@ def read_json(path: Path) -> Transcript:
         raise FormatError(
             path, 'not a qualcode transcript: no "qualcode_transcript": 1 (see docs/formats.md)'
         )
+    if isinstance(version, str) and version.strip() == str(VERSION):
+        raise FormatError(
+            path, f'"qualcode_transcript" is the text "{version}"; write the number {VERSION}'
+        )
     if version != VERSION:
         raise FormatError(
             path,

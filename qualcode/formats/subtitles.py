@@ -30,6 +30,8 @@ from qualcode.formats.txt import blocks_from_text
 from qualcode.models import Transcript, Utterance
 
 _TIMING = re.compile(r"^(?P<start>\S+)\s+-->\s+(?P<end>\S+)(?:\s.*)?$")
+# a timestamp's digits in the right places, whatever their values
+_SHAPE = re.compile(r"(?:\d+:)?\d{1,2}:\d{1,2}(?:[.,]\d{1,3})?")
 _VOICE = re.compile(r"(<v(?:\.[^\s>]*)?(?:\s+[^>]*)?>)")
 _VOICE_NAME = re.compile(r"^<v(?:\.[^\s>]*)?(?:\s+(?P<name>[^>]*))?>$")
 _TAG = re.compile(r"<[^>\n]*>")
@@ -52,9 +54,10 @@ def _timing(path: Path, line_no: int, line: str, example: str) -> tuple[float, f
     for value in (m["start"], m["end"]):
         seconds = parse_time(value)
         if seconds is None:
-            raise FormatError(
-                path, f"bad timestamp {value!r} in cue timing; expected hh:mm:ss.mmm", line_no
-            )
+            # the shape may be right with minutes or seconds past 59
+            shaped = _SHAPE.fullmatch(value.strip())
+            why = "minutes and seconds go up to 59" if shaped else "expected hh:mm:ss.mmm"
+            raise FormatError(path, f"bad timestamp {value!r} in cue timing; {why}", line_no)
         times.append(seconds)
     if times[1] < times[0]:
         raise FormatError(path, f"cue ends ({m['end']}) before it starts ({m['start']})", line_no)
