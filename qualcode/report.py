@@ -165,10 +165,16 @@ def _code_totals(combos: list, ancestry: dict[str, tuple[str, ...]]) -> dict[str
 
 
 def build_report(
-    store: Any, view: View, *, combos: list | None = None, bases: list | None = None
+    store: Any,
+    view: View,
+    *,
+    combos: list | None = None,
+    bases: list | None = None,
+    lang: str | None = None,
 ) -> Report:
     """Per code (codebook order, parents before children): units, share of
-    codable units, sessions, speakers and coded minutes. ``combos`` and
+    codable units, sessions, speakers and coded minutes; labels in ``lang``
+    where the codebook has them (else its English ones). ``combos`` and
     ``bases`` (``codable_unit_counts``) spare a cross-table the queries."""
     codes = store.codes(include_inactive=True)
     if combos is None:
@@ -186,7 +192,7 @@ def build_report(
         rows.append(
             CodeCount(
                 code_id=c.id,
-                label=c.label,
+                label=c.labels.get(lang or "", c.label),
                 parent_id=c.parent_id,
                 depth=len(ancestry[c.id]) - 1,
                 units=s["units"] if s else 0,
@@ -226,11 +232,11 @@ def _column_of(store: Any, by: str) -> Callable[[int, int | None], str]:
     return lambda sid, pid: attrs.get(pid, {}).get(by, "(missing)")  # pid None: missing
 
 
-def build_crosstab(store: Any, view: View, by: str) -> CrossTable:
+def build_crosstab(store: Any, view: View, by: str, lang: str | None = None) -> CrossTable:
     by = check_by(store, by)
     combos = store.code_combo_stats(view)
     bases = store.codable_unit_counts()
-    report = build_report(store, view, combos=combos, bases=bases)
+    report = build_report(store, view, combos=combos, bases=bases, lang=lang)
     column = _column_of(store, by)
     ancestry = _ancestry(store.codes(include_inactive=True))
     counts: dict[str, dict[str, int]] = {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
 from test_report import build_tiny  # the hand-computed tiny project
@@ -43,7 +44,7 @@ def test_report_json_and_table(proj):
 def test_report_table_into_a_pipe_is_not_squeezed_to_80_columns(proj):
     # rich assumes 80 columns without a terminal: the table used to wrap
     # "Specifics of third-sector work" over four lines
-    r = runner.invoke(app, ["report", "-P", proj], env={"COLUMNS": None})
+    r = runner.invoke(app, ["report", "--lang", "en", "-P", proj], env={"COLUMNS": None})
     assert r.exit_code == 0, r.output
     row = next(line for line in r.output.splitlines() if "third_sector" in line)
     assert "Specifics of third-sector work" in row
@@ -135,3 +136,34 @@ def test_export_units_pseudonymized(proj, tmp_path):
     assert values[0][:3] == ["session", "group", "speaker"]
     assert len(values) - 1 == 6  # bob applied 6 (unit, code) pairs
     assert all(v[-1] == "bob" for v in values[1:])
+
+
+def test_agree_among_three_shows_alpha_without_an_empty_kappa_column(proj):
+    from qualcode.models import Decision
+    from qualcode.project import Project
+
+    p = Project(Path(proj))
+    try:
+        for d in p.store.decisions(coder="ann"):
+            p.store.record_decision(Decision(d.segment_id, d.code_id, "cy", d.verdict))
+    finally:
+        p.close()
+    r = run("agree", "--coders", "ann", "bob", "cy", "-P", proj)
+    assert r.exit_code == 0, r.output
+    assert "alpha" in r.output and "kappa" not in r.output
+    two = run("agree", "--coders", "ann", "bob", "-P", proj)
+    assert "kappa" in two.output
+
+
+def test_report_labels_in_the_project_language_or_the_one_asked_for(proj):
+    def labels(*args: str) -> dict[str, str]:
+        r = run("report", "--format", "json", *args, "-P", proj)
+        assert r.exit_code == 0, r.output
+        return {x["code_id"]: x["label"] for x in json.loads(r.output)["rows"]}
+
+    assert labels()["support"] == "Tuki"  # the project's language is fi
+    assert labels("--lang", "en")["support"] == "Support"
+    crosstab = run("report", "--by", "session", "--format", "csv", "-P", proj)
+    assert crosstab.exit_code == 0 and "support,Tuki,s1" in crosstab.output
+    r = run("report", "--lang", "sv", "-P", proj)
+    assert r.exit_code == 1 and "--lang sv: the codebook has labels in en, fi" in r.output

@@ -73,6 +73,15 @@ def report(
         Path | None,
         typer.Option("--chart", help="Also draw FILE.png|.svg: bars, or a heatmap with --by."),
     ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            "-l",
+            help="Language of the code labels (default: the project's language, when the "
+            "codebook has labels in it; else English).",
+        ),
+    ] = None,
     project: ProjectOpt = None,
 ) -> None:
     """Theme counts per code: units, share of codable units, sessions, speakers
@@ -93,9 +102,10 @@ def report(
         check_path(chart)  # before the table is printed, not after
     with open_project(project) as p:
         view = rep.decision_view(p.store, p.config.lead_coder, coder)
+        lang = _label_language(p, lang)
         obj: Any
         if by is None:
-            obj = rep.build_report(p.store, view)
+            obj = rep.build_report(p.store, view, lang=lang)
             title = f"Theme counts: {obj.view}, {obj.codable_units} codable units"
             header, rows = rep.report_table(obj)
             # the terminal shows the hierarchy by indentation instead of a parent column
@@ -107,7 +117,7 @@ def report(
                 ],
             )
         else:
-            obj = rep.build_crosstab(p.store, view, by)
+            obj = rep.build_crosstab(p.store, view, by, lang)
             title = f"Codes by {obj.by}: units (% of the {obj.by}'s units), {obj.view}"
             table = rep.crosstab_wide(obj)
     _emit(obj, fmt, out, title, table)
@@ -119,6 +129,19 @@ def report(
         else:
             charts.heatmap(obj, chart)
         typer.echo(f"Wrote {chart}", err=True)
+
+
+def _label_language(p: Any, lang: str | None) -> str | None:
+    """The language of the labels in a report: the one asked for (which the
+    codebook must have), else the project's when the codebook has it."""
+    have = sorted({k for c in p.store.codes(include_inactive=True) for k in c.labels})
+    if lang is not None:
+        if lang not in have:
+            raise QualcodeError(
+                f"--lang {lang}: the codebook has labels in {', '.join(have) or 'no language'}"
+            )
+        return lang
+    return p.config.language if p.config.language in have else None
 
 
 @report_app.command("cooccurrence")
@@ -240,6 +263,10 @@ def agree(
             _fmt(result.alpha),
         ]
     )
+    if len(result.coders) > 2:  # Cohen's kappa is for two coders; alpha covers more
+        k = header.index("kappa")
+        header = header[:k] + header[k + 1 :]
+        rows = [r[:k] + r[k + 1 :] for r in rows]
     _print_rows(f"Agreement: {' vs '.join(result.coders)} on {result.units} units", header, rows)
     if show_disagreements:
         _print_rows(
