@@ -165,3 +165,39 @@ def check_in_use(project: Project, book: Codebook) -> None:
         f"({'; '.join(parts)}); apply the change with `qualcode codebook use {where}` "
         "(decisions on codes that left are kept)"
     )
+
+
+@dataclass
+class CodeMerge:
+    """What ``merge_codes`` did (or, with ``applied`` False, would do)."""
+
+    old: str
+    new: str
+    moved: int  # decisions now on ``new``
+    joined: int  # units where a coder had decided both: one decision left
+    applied: bool = True
+
+
+def merge_codes(project: Project, old: str, new: str, *, dry_run: bool = False) -> CodeMerge:
+    """Move the decisions on ``old`` (a code that left the codebook: renamed
+    or folded into another) to ``new``. ``codebook use`` keeps a removed
+    code's decisions apart on purpose (it cannot know a rename from a
+    removal); this is the researcher saying which it was."""
+    store = project.store
+    codes = {c.id: c for c in store.codes(include_inactive=True)}
+    if old == new:
+        raise QualcodeError(f"{old!r} into itself: give two different codes")
+    for code in (old, new):
+        if code not in codes:
+            raise QualcodeError(f"no code {code!r} in the project; see `qualcode codebook show`")
+    if codes[old].active:
+        raise QualcodeError(
+            f"{old!r} is still in the codebook; remove it from {project.config.codebook} and "
+            "run `qualcode codebook use` first, so that suggestions do not bring it back"
+        )
+    if not codes[new].active:
+        raise QualcodeError(f"{new!r} is not in the current codebook; merge into one that is")
+    if any(c.parent_id == new and c.active for c in codes.values()):
+        raise QualcodeError(f"{new!r} has sub-codes; merge into one of them")
+    moved, joined = store.merge_code(old, new, dry_run=dry_run)
+    return CodeMerge(old, new, moved, joined, applied=not dry_run)

@@ -166,6 +166,24 @@ def test_use_reports_and_keeps_decisions(proj: Path, tmp_path: Path) -> None:
     tree = runner.invoke(app, ["codebook", "show", "--project", str(proj)])
     assert "Toiminnan rahoitus (funding) · 1 decision\n" in tree.output
 
+    # it was a rename: the researcher moves the decisions
+    assert "qualcode codebook merge funding grants" in result.output
+    args = ["codebook", "merge", "funding", "grants", "--project", str(proj)]
+    dry = runner.invoke(app, [*args, "--dry-run"])
+    assert dry.exit_code == 0 and "Would move 1 decision from funding to grants." in dry.output
+    with Project(proj) as p:
+        assert [d.code_id for d in p.store.decisions()] == ["funding"]
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0 and "Moved 1 decision from funding to grants." in done.output
+    with Project(proj) as p:
+        assert [(d.code_id, d.coder, d.verdict) for d in p.store.decisions()] == [
+            ("grants", "aino", "added")
+        ]
+    refused = runner.invoke(app, ["codebook", "merge", "grants", "support", "--project", str(proj)])
+    assert refused.exit_code == 1 and "'grants' is still in the codebook" in refused.output
+    refused = runner.invoke(app, ["codebook", "merge", "nosuch", "grants", "--project", str(proj)])
+    assert refused.exit_code == 1 and "no code 'nosuch'" in refused.output
+
 
 def test_use_invalid_codebook_fails_with_line(proj: Path) -> None:
     result = runner.invoke(

@@ -176,3 +176,33 @@ def test_resegmenting_retires_units_that_carry_decisions(store) -> None:
     store.move_segment_history(second, new_ids[1])
     assert store.decisions(coder="anna")[0].segment_id == new_ids[1]
     assert store.retired_segments(sid) == []
+
+
+def test_merging_a_code_moves_decisions_and_a_yes_wins(store) -> None:
+    from qualcode.models import Suggestion
+
+    store.sync_codes([Code(id="grants", label="Grants"), Code(id="funding", label="Funding")])
+    sid = store.add_session(Session(name="s1"), _transcript())
+    u1, u2 = store.replace_segments(
+        sid, [Segment(sid, 0, "Aino: hei", 0, 9), Segment(sid, 1, "Ben: moi", 10, 18)]
+    )
+    store.record_decisions(
+        [
+            Decision(u1, "funding", "anna", "accepted"),  # and rejected grants: the yes wins
+            Decision(u1, "grants", "anna", "rejected"),
+            Decision(u1, "funding", "ben", "rejected"),  # and added grants: stays added
+            Decision(u1, "grants", "ben", "added"),
+            Decision(u2, "funding", "cleo", "added"),  # only the old code: moves
+        ]
+    )
+    store.replace_suggestions([Suggestion(u2, "funding", 0.9), Suggestion(u2, "grants", 0.8)])
+    assert store.merge_code("funding", "grants", dry_run=True) == (1, 2)
+    assert len(store.decisions()) == 5
+    assert store.merge_code("funding", "grants") == (1, 2)
+    got = {(d.segment_id, d.coder): (d.code_id, d.verdict) for d in store.decisions()}
+    assert got == {
+        (u1, "anna"): ("grants", "accepted"),
+        (u1, "ben"): ("grants", "added"),
+        (u2, "cleo"): ("grants", "added"),
+    }
+    assert [s.code_id for s in store.suggestions(u2)] == ["grants"]

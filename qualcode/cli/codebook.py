@@ -200,6 +200,37 @@ def use(
         typer.echo(line)
 
 
+@codebook_app.command()
+def merge(
+    old: Annotated[str, typer.Argument(help="A code that left the codebook, e.g. funding.")],
+    new: Annotated[str, typer.Argument(help="The code its decisions move to, e.g. grants.")],
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only report what would move.")
+    ] = False,
+    project: ProjectOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Move the decisions on OLD, a code that left the codebook (renamed or
+    folded into another), to NEW. Where a coder decided both on one unit, a
+    yes wins.
+
+    Example: qualcode codebook merge funding grants --dry-run
+    """
+    from dataclasses import asdict
+
+    from qualcode.codebook_change import merge_codes
+
+    with open_project(project) as p:
+        result = merge_codes(p, old, new, dry_run=dry_run)
+    if as_json:
+        typer.echo(json.dumps(asdict(result), ensure_ascii=False))
+        return
+    verb = "Moved" if result.applied else "Would move"
+    n = result.moved
+    joined = f"; {result.joined} unit(s) had both and keep one decision" if result.joined else ""
+    typer.echo(f"{verb} {n} decision{'s' if n != 1 else ''} from {old} to {new}{joined}.")
+
+
 def describe_change(change: CodebookChange) -> list[str]:
     """The change as lines for a person to read."""
     head = "Would use" if not change.applied else "Now using"
@@ -234,6 +265,6 @@ def describe_change(change: CodebookChange) -> list[str]:
     for old, new in change.renamed:
         lines.append(
             f"Likely renamed: {old} -> {new} (same label); decisions stay on {old}, "
-            "nothing was merged."
+            f"nothing was merged (if it was a rename: qualcode codebook merge {old} {new})."
         )
     return lines

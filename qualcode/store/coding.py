@@ -89,6 +89,40 @@ class CodingStore(StoreBase):
             self.db.execute("SELECT code_id, COUNT(*) FROM decisions GROUP BY code_id").fetchall()
         )
 
+    def merge_code(self, old: str, new: str, *, dry_run: bool = False) -> tuple[int, int]:
+        """Move every decision on code ``old`` to ``new`` in one transaction;
+        where a coder decided both on one unit, a yes (accepted/added) wins.
+        ``old``'s suggestions go (new ones come from the codebook). Returns
+        (decisions moved, pairs joined into one)."""
+        pairs = self.db.execute(
+            """
+            SELECT o.id, o.verdict, n.id, n.verdict FROM decisions o
+            JOIN decisions n ON n.segment_id = o.segment_id AND n.coder = o.coder
+                AND n.code_id = ?
+            WHERE o.code_id = ?
+            """,
+            (new, old),
+        ).fetchall()
+        (total,) = self.db.execute(
+            "SELECT COUNT(*) FROM decisions WHERE code_id = ?", (old,)
+        ).fetchone()
+        if dry_run:
+            return int(total) - len(pairs), len(pairs)
+        with self.transaction():
+            for old_id, old_verdict, new_id, new_verdict in pairs:
+                if old_verdict in ("accepted", "added") and new_verdict == "rejected":
+                    self.db.execute(
+                        "UPDATE decisions SET verdict = ? WHERE id = ?", (old_verdict, new_id)
+                    )
+                self.db.execute("DELETE FROM decisions WHERE id = ?", (old_id,))
+            self.db.execute("UPDATE decisions SET code_id = ? WHERE code_id = ?", (new, old))
+            self.db.execute("DELETE FROM suggestions WHERE code_id = ?", (old,))
+            self.db.execute(
+                "INSERT INTO events(coder, kind, segment_id, payload, at) VALUES (?, ?, ?, ?, ?)",
+                ("qualcode", "merge", None, dumps({"from": old, "into": new}), now()),
+            )
+        return int(total) - len(pairs), len(pairs)
+
     # -- segments -----------------------------------------------------------
 
     def replace_segments(self, session_id: int, segments: Iterable[Segment]) -> list[int]:
