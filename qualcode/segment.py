@@ -94,7 +94,8 @@ class SegmentReport:
     session_id: int
     n_units: int = 0
     n_codable: int = 0
-    # units whose decisions/reviews/memos were carried over to an unchanged unit
+    # units whose decisions/reviews/memos were kept: on the same unit (its
+    # place and text unchanged) or carried over to a unit with its text
     n_kept: int = 0
     # retired units that keep decisions but have no unchanged successor
     orphaned: list[Segment] = field(default_factory=list)
@@ -393,15 +394,18 @@ def segment_session(
     )
     report.n_codable = sum(u.codable for u in units)
     with store.transaction():
+        before = {u.id for u in store.segments(session_id)}
         new_ids = store.replace_segments(session_id, units)
         for unit, new_id in zip(units, new_ids, strict=True):
             unit.id = new_id
+        # unchanged units kept their rows, with whatever coders did on them
+        taken = set(new_ids) & before & store.segment_ids_with_history(session_id)
+        report.n_kept = len(taken)
         # exact place first, then the same text elsewhere (a turn inserted before it)
         free_by_place = {(u.char_start, u.text): u.id for u in units}
         free_by_text: dict[str, list[int]] = {}
         for u in units:
             free_by_text.setdefault(u.text, []).append(u.id or 0)
-        taken: set[int] = set()
         for old in store.retired_segments(session_id):
             target = free_by_place.get((old.char_start, old.text))
             if target is None or target in taken:

@@ -164,17 +164,24 @@ def test_removed_codes_stay_with_their_decisions(store) -> None:
     assert store.code_ids_in_use() == {"b": 1}
 
 
-def test_resegmenting_retires_units_that_carry_decisions(store) -> None:
+def test_resegmenting_keeps_unchanged_units_and_retires_changed_ones_with_decisions(
+    store,
+) -> None:
     store.sync_codes([Code(id="a", label="A")])
     sid = store.add_session(Session(name="s1"), _transcript())
     first, second = _segments(store, sid)
     store.record_decision(Decision(second, "a", "anna", "added"))
-    new_ids = _segments(store, sid)
-    assert [s.id for s in store.segments(sid)] == new_ids
-    retired = store.retired_segments(sid)
-    assert [s.id for s in retired] == [second]  # the undecided one was simply replaced
-    store.move_segment_history(second, new_ids[1])
-    assert store.decisions(coder="anna")[0].segment_id == new_ids[1]
+    # the same place and text: the same rows, the decision where it was
+    assert _segments(store, sid) == [first, second]
+    assert store.retired_segments(sid) == []
+    assert store.decisions(coder="anna")[0].segment_id == second
+    # cut differently: the unit with a decision is retired, the other replaced
+    text = plain_text(store.utterances(sid))
+    [whole] = store.replace_segments(sid, [Segment(sid, 0, text[0:63], 0, 63)])
+    assert [s.id for s in store.segments(sid)] == [whole] and whole not in (first, second)
+    assert [s.id for s in store.retired_segments(sid)] == [second]
+    store.move_segment_history(second, whole)
+    assert store.decisions(coder="anna")[0].segment_id == whole
     assert store.retired_segments(sid) == []
 
 

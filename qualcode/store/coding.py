@@ -126,46 +126,87 @@ class CodingStore(StoreBase):
     # -- segments -----------------------------------------------------------
 
     def replace_segments(self, session_id: int, segments: Iterable[Segment]) -> list[int]:
-        """Replace a session's coding units in one transaction. Segments that
-        have decisions are not deleted but retired (``retired = 1``) so the
-        segmentation stage can carry decisions over; returns the new ids."""
+        """Replace a session's coding units in one transaction; returns their
+        ids in order. A unit at the same place with the same text keeps its
+        row: its id (the number a coder wrote down, the GUID of an export),
+        decisions, reviews and memos. The other current units are deleted,
+        or retired (``retired = 1``) when they carry any of those, so the
+        segmentation stage can carry them over to a unit with their text."""
+        units = list(segments)
         with self.transaction():
-            self.db.execute(
-                """
-                DELETE FROM segments WHERE session_id = ? AND retired = 0 AND id NOT IN
-                    (SELECT segment_id FROM decisions UNION SELECT segment_id FROM reviews
-                     UNION SELECT segment_id FROM memos WHERE segment_id IS NOT NULL)
-                """,
-                (session_id,),
+            current = {
+                (start, text): int(i)
+                for i, start, text in self.db.execute(
+                    "SELECT id, char_start, text FROM segments "
+                    "WHERE session_id = ? AND retired = 0",
+                    (session_id,),
+                )
+            }
+            keep = [current.pop((u.char_start, u.text), None) for u in units]
+            with_history = self.segment_ids_with_history(session_id)
+            gone = list(current.values())
+            self.db.executemany(
+                "DELETE FROM segments WHERE id = ?",
+                [(i,) for i in gone if i not in with_history],
             )
-            self.db.execute(
-                "UPDATE segments SET retired = 1, seq = -id WHERE session_id = ? AND retired = 0",
-                (session_id,),
+            # retired and kept rows step out of the numbering the new units take
+            self.db.executemany(
+                "UPDATE segments SET retired = 1, seq = -id WHERE id = ?",
+                [(i,) for i in gone if i in with_history],
+            )
+            self.db.executemany(
+                "UPDATE segments SET seq = -id WHERE id = ?", [(i,) for i in keep if i]
             )
             ids = []
-            for s in segments:
+            for s, kept in zip(units, keep, strict=True):
+                values = (
+                    s.seq,
+                    s.participant_id,
+                    s.utterance_id,
+                    s.start,
+                    s.end,
+                    s.char_start,
+                    s.char_end,
+                    s.text,
+                    int(s.codable),
+                )
+                if kept:
+                    self.db.execute(
+                        """
+                        UPDATE segments SET seq = ?, participant_id = ?, utterance_id = ?,
+                            start = ?, end = ?, char_start = ?, char_end = ?, text = ?,
+                            codable = ?
+                        WHERE id = ?
+                        """,
+                        (*values, kept),
+                    )
+                    ids.append(kept)
+                    continue
                 cur = self.db.execute(
                     """
                     INSERT INTO segments(session_id, seq, participant_id, utterance_id, start, end,
-                        char_start, char_end, text, original_text, codable)
+                        char_start, char_end, text, codable, original_text)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                    (
-                        session_id,
-                        s.seq,
-                        s.participant_id,
-                        s.utterance_id,
-                        s.start,
-                        s.end,
-                        s.char_start,
-                        s.char_end,
-                        s.text,
-                        s.original_text,
-                        int(s.codable),
-                    ),
+                    (session_id, *values, s.original_text),
                 )
                 ids.append(int(cur.lastrowid or 0))
             return ids
+
+    def segment_ids_with_history(self, session_id: int) -> set[int]:
+        """Units of a session that carry decisions, reviews or memos."""
+        rows = self.db.execute(
+            """
+            SELECT segment_id FROM decisions WHERE segment_id IN
+                (SELECT id FROM segments WHERE session_id = ?)
+            UNION SELECT segment_id FROM reviews WHERE segment_id IN
+                (SELECT id FROM segments WHERE session_id = ?)
+            UNION SELECT segment_id FROM memos WHERE segment_id IN
+                (SELECT id FROM segments WHERE session_id = ?)
+            """,
+            (session_id, session_id, session_id),
+        )
+        return {int(r[0]) for r in rows}
 
     def segments(
         self,
