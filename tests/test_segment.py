@@ -246,3 +246,25 @@ def test_a_turn_longer_than_spacy_reads_is_split_in_pieces(monkeypatch) -> None:
     # no full stop and no space: pieces of _PIECE characters, nothing lost
     blob = "x" * 2500
     assert seg._pieces(blob) == [(0, 1000), (1000, 2000), (2000, 2500)]
+
+
+def test_a_coders_correction_survives_resegmenting(store) -> None:
+    """A coder fixed a misheard word; segmenting again (same options, or the
+    unit moved by a turn inserted before it) keeps the fix, not the
+    transcript's text."""
+    sid = _add(store, UTTERANCES)
+    segment_session(store, sid)
+    unit = next(u for u in store.segments(sid) if u.text.startswith("I never"))
+    store.edit_segment_text(unit.id, "anna", "I never know what to do first.")
+    store.record_decision(Decision(unit.id, "funding", "anna", "added"))
+    report = segment_session(store, sid)
+    again = store.get_segment(unit.id)  # the same unit
+    assert again.text == "I never know what to do first." and again.original_text == unit.text
+    assert report.n_kept == 1 and report.orphaned == []
+
+    # a turn inserted before it: the unit moves, its correction with it
+    _add(store, [Utterance("Aloitetaan.", "Fasilitaattori"), *UTTERANCES], replace=True)
+    segment_session(store, sid)
+    moved = next(u for u in store.segments(sid) if u.original_text == unit.text)
+    assert moved.text == "I never know what to do first."
+    assert [d.code_id for d in store.decisions(segment_id=moved.id)] == ["funding"]

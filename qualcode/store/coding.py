@@ -134,10 +134,11 @@ class CodingStore(StoreBase):
         segmentation stage can carry them over to a unit with their text."""
         units = list(segments)
         with self.transaction():
+            # a unit a coder corrected is found by the transcript's text it had
             current = {
-                (start, text): int(i)
-                for i, start, text in self.db.execute(
-                    "SELECT id, char_start, text FROM segments "
+                (start, original or text): int(i)
+                for i, start, text, original in self.db.execute(
+                    "SELECT id, char_start, text, original_text FROM segments "
                     "WHERE session_id = ? AND retired = 0",
                     (session_id,),
                 )
@@ -171,14 +172,14 @@ class CodingStore(StoreBase):
                     int(s.codable),
                 )
                 if kept:
+                    # the text stays: it is the transcript's, or the coder's correction
                     self.db.execute(
                         """
                         UPDATE segments SET seq = ?, participant_id = ?, utterance_id = ?,
-                            start = ?, end = ?, char_start = ?, char_end = ?, text = ?,
-                            codable = ?
+                            start = ?, end = ?, char_start = ?, char_end = ?, codable = ?
                         WHERE id = ?
                         """,
-                        (*values, kept),
+                        (*values[:7], values[8], kept),
                     )
                     ids.append(kept)
                     continue
@@ -271,9 +272,19 @@ class CodingStore(StoreBase):
         ]
 
     def move_segment_history(self, old_id: int, new_id: int) -> None:
-        """Carry decisions, reviews and memos from a retired unit to its
-        unchanged successor, then drop the retired unit."""
+        """Carry decisions, reviews, memos and a coder's correction of the
+        text from a retired unit to its unchanged successor, then drop the
+        retired unit."""
         with self.transaction():
+            self.db.execute(
+                """
+                UPDATE segments SET (text, original_text) = (
+                    SELECT o.text, o.original_text FROM segments o WHERE o.id = ?)
+                WHERE id = ? AND text = (
+                    SELECT o.original_text FROM segments o WHERE o.id = ?)
+                """,
+                (old_id, new_id, old_id),
+            )
             for table in ("decisions", "reviews"):
                 self.db.execute(
                     f"UPDATE OR IGNORE {table} SET segment_id = ? WHERE segment_id = ?",
