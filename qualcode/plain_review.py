@@ -94,7 +94,14 @@ def run_plain(
     """Run the loop until ``q`` or end of input. ``read`` takes a prompt and
     returns a line (default: rich's ``Console.input``)."""
     console = console or Console(highlight=False)
-    ask = read or (lambda prompt: console.input(prompt))
+    read_line = read or (lambda prompt: console.input(prompt))
+
+    def ask(prompt: str) -> str:
+        # a terminal in another encoding sends bytes Python keeps as lone
+        # surrogates, which no store can write: the bytes become U+FFFD
+        line = read_line(prompt)
+        return line.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
     console.print(f"Reviewing as {session.coder}. Type ? and Enter for the keys.")
     ok, why = session.playback()
     if not ok:

@@ -68,3 +68,11 @@ def test_plain_toggle_unknown_key_and_end_of_input(proj):
         assert "this unit has no codes to pick" in out
     assert "Audio playback is not available" in out
     assert items_before  # the unit was shown
+
+
+def test_input_that_is_not_utf8_is_kept_readable_not_a_crash(proj):
+    """A terminal in another encoding: Python hands over the undecodable
+    bytes as lone surrogates, which no database can store."""
+    rs, out, _ = drive(proj, ["m", "\udcff\udcfe huono merkki", "q"])
+    sid = rs.current_id
+    assert proj.store.memo(sid, "anna") == "\ufffd\ufffd huono merkki"
