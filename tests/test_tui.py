@@ -99,6 +99,66 @@ async def _edit_memo_quit_and_resume(proj):
         assert "reviewed 2/" in text_of(again, "#status")
 
 
+def test_blank_edit_shows_the_refusal(proj):
+    asyncio.run(_blank_edit_shows_the_refusal(proj))
+
+
+async def _blank_edit_shows_the_refusal(proj):
+    app = make_app(proj)
+    async with app.run_test(size=SIZE) as pilot:
+        sid = app.session.current_id
+        original = proj.store.get_segment(sid).text
+        await pilot.press("e")
+        await pilot.pause()
+        app.screen.query_one("#text").text = "   "
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        message = app.screen.query_one("#message")
+        assert "cannot be empty" in text_of(app, "#message")
+        assert "saved" not in text_of(app, "#message")
+        assert message.has_class("error")
+        assert proj.store.get_segment(sid).text == original
+
+
+def test_empty_find_applies_nothing(proj):
+    asyncio.run(_empty_find_applies_nothing(proj))
+
+
+async def _empty_find_applies_nothing(proj):
+    app = make_app(proj)
+    async with app.run_test(size=SIZE) as pilot:
+        sid = app.session.current_id
+        await pilot.press("slash", "enter")
+        await pilot.pause()
+        assert proj.store.decisions(coder="anna", segment_id=sid) == []
+        assert not app.session.decided.get(sid)
+        assert "Nothing applied" in text_of(app, "#message")
+
+
+def test_ctrl_q_with_unsaved_memo_warns_first(proj):
+    asyncio.run(_ctrl_q_with_unsaved_memo_warns_first(proj))
+
+
+async def _ctrl_q_with_unsaved_memo_warns_first(proj):
+    from qualcode.tui.screens import TextScreen
+
+    app = make_app(proj)
+    async with app.run_test(size=SIZE) as pilot:
+        sid = app.session.current_id
+        await pilot.press("m")
+        await pilot.pause()
+        app.screen.query_one("#text").text = "pitkä muistiinpano"
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert app.is_running and isinstance(app.screen, TextScreen)
+        assert "Ctrl+Q again quits" in text_of(app, "#hint")
+        assert app.screen.query_one("#text").text == "pitkä muistiinpano"
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    assert not app.is_running
+    assert proj.store.memo(sid, "anna") is None  # quitting saves nothing
+
+
 def normalise(svg: str) -> str:
     # Textual numbers its CSS classes and clip paths per export
     svg = re.sub(r"terminal-\d+", "terminal", svg)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import App
 
 from qualcode.review import ReviewSession
-from qualcode.tui.screens import ReviewScreen
+from qualcode.tui.screens import ReviewScreen, TextScreen
 
 
 class ReviewApp(App):
@@ -22,3 +22,10 @@ class ReviewApp(App):
 
     def on_mount(self) -> None:
         self.push_screen(ReviewScreen(self.session))
+
+    async def action_quit(self) -> None:
+        # Ctrl+Q is an app-wide priority key that even an open edit/memo dialog
+        # cannot take: ask the dialog first so typed text is not lost silently
+        if isinstance(self.screen, TextScreen) and self.screen.holds_quit():
+            return
+        self.exit()

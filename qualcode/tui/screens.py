@@ -161,19 +161,25 @@ class ReviewScreen(Screen):
         codes.update(render_codes(view))
         self.query_one("#memo", Static).update(Text(f"Memo: {view.memo}") if view.memo else "")
 
-    def _run(self, fn, *args) -> None:
+    def _run(self, fn, *args, done: str = "") -> bool:
+        """Call the session; show its error, or ``done`` (or what it returned)
+        on success. Returns whether it succeeded, so that callers never show a
+        success message over a refusal."""
         try:
             result = fn(*args)
         except QualcodeError as e:
             self.say(str(e), error=True)
-            return
+            return False
         self.refresh_view()
         if isinstance(result, str):
             self.say(result)
+        elif done:
+            self.say(done)
         elif self.session.finished:
             self.say("End of the queue.")
         else:
             self.say("")
+        return True
 
     def action_accept(self) -> None:
         self._run(self.session.accept)
@@ -216,8 +222,9 @@ class ReviewScreen(Screen):
 
         def done(code_id: str | None) -> None:
             if code_id:
-                self._run(self.session.apply_code, code_id)
-                self.say(f"applied {code_id}")
+                self._run(self.session.apply_code, code_id, done=f"applied {code_id}")
+            else:
+                self.say("Nothing applied.")
 
         self.app.push_screen(CodeSearchScreen(self.session.codes, lang), done)
 
@@ -228,8 +235,7 @@ class ReviewScreen(Screen):
 
         def done(text: str | None) -> None:
             if text is not None:
-                self._run(self.session.edit_text, text)
-                self.say("text saved (the original is kept)")
+                self._run(self.session.edit_text, text, done="text saved (the original is kept)")
 
         title = "Edit the unit's text"
         self.app.push_screen(TextScreen(title, view.segment.text), done)
@@ -241,8 +247,8 @@ class ReviewScreen(Screen):
 
         def done(text: str | None) -> None:
             if text is not None:
-                self._run(self.session.set_memo, text)
-                self.say("memo saved" if text.strip() else "memo removed")
+                said = "memo saved" if text.strip() else "memo removed"
+                self._run(self.session.set_memo, text, done=said)
 
         self.app.push_screen(TextScreen("Memo on this unit", view.memo or ""), done)
 
@@ -285,6 +291,11 @@ class CodeSearchScreen(ModalScreen[str | None]):
         self._fill(event.value)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        # an empty query lists every code: Enter would apply the first one by
+        # accident, so it cancels, as an empty find does in the plain mode
+        if not event.value.strip():
+            self.dismiss(None)
+            return
         matches = self.query_one("#matches", OptionList)
         if matches.highlighted is None:
             self.notify("No code matches; change the text or press Escape", severity="warning")
@@ -316,12 +327,13 @@ class TextScreen(ModalScreen[str | None]):
         super().__init__()
         self.title_text = title
         self.text = text
+        self._warned = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.title_text)
             yield TextArea(self.text, id="text")
-            yield Static("Ctrl+S save · Escape cancel", classes="hint")
+            yield Static("Ctrl+S save · Escape cancel", id="hint", classes="hint")
 
     def on_mount(self) -> None:
         # typing starts at the end: most fixes append or change the last words
@@ -331,6 +343,17 @@ class TextScreen(ModalScreen[str | None]):
 
     def action_save(self) -> None:
         self.dismiss(self.query_one("#text", TextArea).text)
+
+    def holds_quit(self) -> bool:
+        """Whether Ctrl+Q should wait: the first press with unsaved text warns
+        (a long memo is lost otherwise); a second press quits."""
+        if self._warned or self.query_one("#text", TextArea).text == self.text:
+            return False
+        self._warned = True
+        hint = self.query_one("#hint", Static)
+        hint.update("Unsaved text: Ctrl+S save · Escape cancel · Ctrl+Q again quits without saving")
+        hint.add_class("warning")
+        return True
 
     def action_cancel(self) -> None:
         self.dismiss(None)
