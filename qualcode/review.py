@@ -363,12 +363,20 @@ class ReviewSession:
     def edit_text(self, text: str) -> None:
         """Correct the unit's text; the original is kept in the store."""
         sid = self._require()
+        # an undo step only for a change: a refused or unchanged edit would
+        # leave an "undid edit" that undoes nothing
+        if not text.strip():
+            raise QualcodeError(f"unit {sid}: the text cannot be empty; press Escape to keep it")
+        if text.strip() == self.store.get_segment(sid).text:
+            return
         self.store.log_action(self.coder, "edit", sid)
         self.store.edit_segment_text(sid, self.coder, text)
         self.units[sid] = self.store.get_segment(sid)
 
     def set_memo(self, text: str) -> None:
         sid = self._require()
+        if text.strip() == (self.store.memo(sid, self.coder) or ""):
+            return  # unchanged: no undo step
         self.store.log_action(self.coder, "memo", sid)
         self.store.set_memo(sid, self.coder, text)
 

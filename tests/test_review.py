@@ -242,3 +242,17 @@ def test_picking_a_code_on_a_unit_without_codes_says_how_to_add_one(proj):
     assert rs.current_id == sid and rs.items(sid) == []
     with pytest.raises(QualcodeError, match="no codes to pick; / finds a code to apply"):
         rs.toggle(1)
+
+
+def test_a_refused_or_unchanged_edit_or_memo_leaves_no_undo_step(proj):
+    rs = session(proj)
+    sid = rs.current_id
+    rs.set_memo("Tärkeä kohta.")
+    with pytest.raises(QualcodeError, match="cannot be empty"):
+        rs.edit_text("   ")
+    rs.edit_text(proj.store.get_segment(sid).text)  # unchanged
+    rs.set_memo("Tärkeä kohta.")  # unchanged
+    # the one undo step left is the memo itself
+    assert "memo" in rs.undo()
+    assert proj.store.memo(sid, "anna") is None
+    assert rs.undo() == "nothing to undo"
