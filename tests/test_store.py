@@ -213,3 +213,22 @@ def test_merging_a_code_moves_decisions_and_a_yes_wins(store) -> None:
         (u2, "cleo"): ("grants", "added"),
     }
     assert [s.code_id for s in store.suggestions(u2)] == ["grants"]
+
+
+def test_undo_stops_at_a_code_merge(store) -> None:
+    """An undo step older than a merge names a decision the merge changed:
+    undoing it would delete the merged decision (a coder's 'yes' lost)."""
+    store.sync_codes([Code(id="grants", label="Grants"), Code(id="funding", label="Funding")])
+    sid = store.add_session(Session(name="s1"), _transcript())
+    [unit] = store.replace_segments(sid, [Segment(sid, 0, "Aino: hei", 0, 9)])
+    store.record_decisions([Decision(unit, "funding", "anna", "added")])
+    store.log_action("anna", "apply grants", unit)
+    store.record_decision(Decision(unit, "grants", "anna", "added"))
+    store.merge_code("funding", "grants")
+    assert store.undo_last("anna") == []
+    assert [(d.code_id, d.verdict) for d in store.decisions(coder="anna")] == [("grants", "added")]
+    # a step taken after the merge is undone as usual
+    store.log_action("anna", "reject grants", unit)
+    store.record_decision(Decision(unit, "grants", "anna", "rejected"))
+    assert [e.kind for e in store.undo_last("anna")] == ["action", "decision"]
+    assert store.decisions(coder="anna")[0].verdict == "added"

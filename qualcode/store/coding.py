@@ -117,9 +117,13 @@ class CodingStore(StoreBase):
                 self.db.execute("DELETE FROM decisions WHERE id = ?", (old_id,))
             self.db.execute("UPDATE decisions SET code_id = ? WHERE code_id = ?", (new, old))
             self.db.execute("DELETE FROM suggestions WHERE code_id = ?", (old,))
-            self.db.execute(
+            # each coder's undo stops at the merge: their older steps name
+            # decisions the merge has changed
+            coders = [r[0] for r in self.db.execute("SELECT DISTINCT coder FROM events")]
+            stamp, payload = now(), dumps({"merge": {"from": old, "into": new}})
+            self.db.executemany(
                 "INSERT INTO events(coder, kind, segment_id, payload, at) VALUES (?, ?, ?, ?, ?)",
-                ("qualcode", "merge", None, dumps({"from": old, "into": new}), now()),
+                [(coder, "barrier", None, payload, stamp) for coder in coders],
             )
         return int(total) - len(pairs), len(pairs)
 

@@ -227,6 +227,10 @@ class ReviewStore(StoreBase):
             if r[0] in undone:
                 continue
             event = Event(int(r[0]), r[1], r[2], r[3], json.loads(r[4]), r[5])
+            if event.kind == "barrier":
+                # a change made outside review (a code merge) that the
+                # older steps would undo wrongly: undo stops here
+                return []
             group.append(event)
             if event.kind == "action":
                 break
