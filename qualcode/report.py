@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.errors import QualcodeError
+from qualcode.spreadsheet import write_xlsx, xlsx_cells
 from qualcode.store.reports import View
 
 FORMATS = ("table", "csv", "json", "md", "xlsx")
@@ -387,34 +388,6 @@ def to_markdown(header: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _xlsx_safe(row: list[Any]) -> list[Any]:
-    """``row`` with the control characters openpyxl refuses removed from its
-    strings. Import cleans transcripts, but projects imported before that
-    and speaker attributes set by hand may still hold them, and one such
-    character would otherwise abort the whole export."""
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
-    return [ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in row]
-
-
-def write_xlsx(path: Path, sheets: dict[str, tuple[list[str], list[list[Any]]]]) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    wb = Workbook()
-    wb.remove(wb.active)
-    for name, (header, rows) in sheets.items():
-        # the sheet name can carry an attribute key (`--by KEY`)
-        ws = wb.create_sheet(_xlsx_safe([name])[0][:31])
-        ws.append(_xlsx_safe(header))
-        for c in ws[1]:
-            c.font = Font(bold=True)
-        for row in rows:
-            ws.append(_xlsx_safe(row))
-        ws.freeze_panes = "A2"
-    wb.save(path)
-
-
 def write(obj: Report | CrossTable | list[CoPair], fmt: str, out: Path | None = None) -> str | None:
     """Render ``obj`` as csv, json or md (returned, and written to ``out``
     when given) or xlsx (``out`` required). Returns the text, or None for xlsx."""
@@ -491,26 +464,37 @@ def unit_rows(
 
 
 def export_units(
-    store: Any, view: View, path: Path, fmt: str, *, pseudonymize: bool = False
+    store: Any, view: View, path: Path | None, fmt: str, *, pseudonymize: bool = False
 ) -> int:
-    """Write the coded units as csv or xlsx; returns the number of rows."""
+    """Write the coded units as csv (to standard output when ``path`` is
+    None) or xlsx; returns the number of rows."""
+    import contextlib
+    import sys
+
     header, rows = unit_rows(store, view, pseudonymize=pseudonymize)
     n = 0
     if fmt == "csv":
-        with path.open("w", encoding="utf-8", newline="") as f:
+        with contextlib.ExitStack() as stack:
+            f = (
+                stack.enter_context(path.open("w", encoding="utf-8", newline=""))
+                if path is not None
+                else sys.stdout
+            )
             writer = csv.writer(f)
             writer.writerow(header)
             for row in rows:
                 writer.writerow(["" if v is None else v for v in row])
                 n += 1
     elif fmt == "xlsx":
+        if path is None:
+            raise QualcodeError("--format xlsx needs --out FILE.xlsx")
         from openpyxl import Workbook
 
         wb = Workbook(write_only=True)
         ws = wb.create_sheet("coded units")
-        ws.append(_xlsx_safe(header))
+        ws.append(xlsx_cells(ws, header))
         for row in rows:
-            ws.append(_xlsx_safe(row))
+            ws.append(xlsx_cells(ws, row))
             n += 1
         wb.save(path)
     else:

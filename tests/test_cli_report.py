@@ -136,6 +136,10 @@ def test_export_units_pseudonymized(proj, tmp_path):
     assert values[0][:3] == ["session", "group", "speaker"]
     assert len(values) - 1 == 6  # bob applied 6 (unit, code) pairs
     assert all(v[-1] == "bob" for v in values[1:])
+    # -: the csv on standard output, for a pipe into R or a spreadsheet
+    r = run("export", "units", "--out", "-", "--coder", "bob", "-P", proj)
+    assert r.exit_code == 0 and r.stdout.startswith("session,group,speaker")
+    assert len(r.stdout.strip().splitlines()) == 7 and not Path("-").exists()
 
 
 def test_agree_among_three_shows_alpha_without_an_empty_kappa_column(proj):

@@ -211,6 +211,14 @@ def test_export_transcript_formats(project, tmp_path):
     assert printed.output.startswith("WEBVTT") and "horizon" in printed.output
     bad = run("export", "transcript", "call", "--format", "doc", "-P", project.root)
     assert bad.exit_code == 1 and "--format 'doc'" in bad.output
+    # the file name says the format; a format that contradicts it is refused
+    vtt = tmp_path / "call.vtt"
+    assert run("export", "transcript", "call", "--out", vtt, "-P", project.root).exit_code == 0
+    assert vtt.read_text(encoding="utf-8").startswith("WEBVTT")
+    mixed = run("export", "transcript", "call", "-f", "txt", "--out", srt, "-P", project.root)
+    assert mixed.exit_code == 1 and "use --format srt or another file name" in mixed.output
+    dash = run("export", "transcript", "call", "--out", "-", "-P", project.root)
+    assert dash.exit_code == 0 and "SPEAKER_1: " in dash.output and not Path("-").exists()
 
 
 def test_export_transcript_pseudonymized_masks_names_and_contacts(project):

@@ -243,6 +243,31 @@ def test_xlsx_exports_survive_control_characters(tiny, tmp_path):
     assert "thirdsector" in wide[0]
 
 
+def test_text_that_looks_like_a_formula_stays_text_in_excel(tiny, tmp_path):
+    """A coder's edit or a transcript line starting with "=" must not become
+    a formula that Excel runs when the file is opened."""
+    from openpyxl import load_workbook
+
+    from qualcode.report import export_units
+
+    store = tiny.store
+    text = '=HYPERLINK("http://example.org","click") said the coder'
+    sid = store.add_session(Session(name="s3", group="=C"), Transcript([Utterance(text, "Cara")]))
+    (gid,) = store.replace_segments(sid, [Segment(sid, 0, text, 0, len(text))])
+    store.record_decision(Decision(gid, "support", "ann", "accepted"))
+    out = tmp_path / "u.xlsx"
+    export_units(store, View(coder="ann"), out, "xlsx")
+    cells = [c for row in load_workbook(out)["coded units"].iter_rows() for c in row]
+    mine = [c for c in cells if isinstance(c.value, str) and c.value.startswith("=")]
+    assert {c.value for c in mine} == {text, "=C"}
+    assert all(c.data_type == "s" for c in mine)
+    out = tmp_path / "r.xlsx"
+    write(build_crosstab(store, View(coder="ann"), "group"), "xlsx", out)
+    cells = [c for row in load_workbook(out)["by group"].iter_rows() for c in row]
+    groups = [c for c in cells if c.value == "=C"]
+    assert groups and all(c.data_type == "s" for c in groups)
+
+
 def test_finished_review_without_codes_counts_as_coding_nothing(tiny):
     store = tiny.store
     u7 = next(s.id for s in store.segments() if s.text == "text of u7")

@@ -52,6 +52,8 @@ def _emit(obj: Any, fmt: str, out: Path | None, title: str, table: tuple) -> Non
     if fmt == "table":
         _print_rows(title, *table)
         return
+    if out is not None and str(out) == "-":  # standard output, as with no --out
+        out = None
     text = rep.write(obj, fmt, out)
     if out is not None:
         typer.echo(f"Wrote {out}", err=True)
@@ -289,7 +291,9 @@ def agree(
 
 @export_app.command("units")
 def export_units(
-    out: Annotated[Path, typer.Option("--out", "-o", help="File to write.", dir_okay=False)],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="File to write (- prints csv).", dir_okay=False)
+    ],
     fmt: Annotated[str, typer.Option("--format", "-f", help="csv or xlsx.")] = "csv",
     coder: CoderOpt = None,
     pseudonymize: Annotated[
@@ -307,7 +311,8 @@ def export_units(
 
     if fmt not in ("csv", "xlsx"):
         raise QualcodeError(f"unknown --format {fmt!r}; use csv or xlsx")
+    to = None if str(out) == "-" else out  # -: standard output
     with open_project(project) as p:
         view = rep.decision_view(p.store, p.config.lead_coder, coder)
-        n = rep.export_units(p.store, view, out, fmt, pseudonymize=pseudonymize)
-    typer.echo(f"Wrote {n} coded unit row(s) to {out}")
+        n = rep.export_units(p.store, view, to, fmt, pseudonymize=pseudonymize)
+    typer.echo(f"Wrote {n} coded unit row(s) to {out}", err=to is None)

@@ -283,8 +283,15 @@ def models_install(
 @export_app.command("transcript")
 def export_transcript(
     session: Annotated[str, typer.Argument(help="Session name (see `qualcode sessions`).")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="txt, srt, vtt or json.")] = "txt",
-    out: Annotated[Path | None, typer.Option(help="Output file (default: print).")] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="txt, srt, vtt or json (default: from --out's extension, else txt).",
+        ),
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Output file (default, or -: print).")] = None,
     pseudonymize: Annotated[
         bool,
         typer.Option(
@@ -300,11 +307,21 @@ def export_transcript(
     """
     import sys
 
-    from qualcode.formats import write_transcript
+    from qualcode.formats import EXTENSIONS, write_transcript
     from qualcode.models import Transcript
 
+    if out is not None and str(out) == "-":
+        out = None
+    by_name = EXTENSIONS.get(out.suffix.lower()) if out is not None else None
+    if fmt is None:
+        fmt = by_name if by_name in ("txt", "srt", "vtt", "json") else "txt"
     if fmt not in ("txt", "srt", "vtt", "json"):
         raise QualcodeError(f"--format {fmt!r}: use txt, srt, vtt or json")
+    if out is not None and by_name in ("txt", "srt", "vtt", "json") and by_name != fmt:
+        raise QualcodeError(
+            f"{out}: --format {fmt} into a .{by_name} file would not read back; "
+            f"use --format {by_name} or another file name"
+        )
     with open_project(project) as p:
         s = p.store.get_session(session)
         transcript = Transcript(
