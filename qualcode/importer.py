@@ -146,7 +146,7 @@ def _import_one(
         raise QualcodeError(f"{path}: no such file")
     fmt = detect_format(path) if fmt == "auto" else fmt
     if fmt in PROJECT_FORMATS:
-        return _import_project_file(project, path)
+        return _import_project_file(project, path, force)
     store = project.store
     sha = file_sha256(path)
     existing = store.find_session_by_source(sha)
@@ -198,9 +198,21 @@ def _segment(project: Project, session_id: int, name: str) -> None:
         raise
 
 
-def _import_project_file(project: Project, path: Path) -> ImportResult:
+def _import_project_file(project: Project, path: Path, force: bool) -> ImportResult:
     from qualcode.exchange import import_qdpx
+    from qualcode.exchange.qdpx_read import qdpx_key
 
+    existing = project.store.find_session_by_settings_key(qdpx_key(path))
+    if existing is not None and not force:
+        # its codings would come twice and double every count
+        return ImportResult(
+            path=path,
+            status="skipped",
+            session=existing.name,
+            format="qdpx",
+            message=f"already imported (session {existing.name} and the others from it); "
+            "use --force to import it again",
+        )
     result = import_qdpx(project, path)
     session = ", ".join(result.sessions) or None
     return ImportResult(

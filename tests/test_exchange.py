@@ -499,11 +499,25 @@ def test_generic_import_command_reads_qdpx(empty) -> None:
 
     root = str(empty.root)
     empty.close()
+    r = CliRunner().invoke(app, ["import", str(REFI / "nvivo-12-oltas.qdpx"), "-P", root])
+    assert r.exit_code == 0, r.output
+    # the same file again would bring every coding twice and double the counts
+    again = CliRunner().invoke(app, ["import", str(REFI / "nvivo-12-oltas.qdpx"), "-P", root])
+    assert again.exit_code == 0 and "already imported" in again.output
+    from qualcode.project import Project
+
+    with Project(Path(root)) as p:
+        n_sessions, n_decisions = len(p.store.sessions()), len(p.store.decisions())
+    forced = CliRunner().invoke(
+        app, ["import", str(REFI / "nvivo-12-oltas.qdpx"), "--force", "-P", root]
+    )
+    assert forced.exit_code == 0, forced.output
+    with Project(Path(root)) as p:
+        assert len(p.store.sessions()) == 2 * n_sessions
+        assert len(p.store.decisions()) == 2 * n_decisions > 0
     r = CliRunner().invoke(app, ["import", str(REFI / "atlasti-23-codebook.qdpx"), "-P", root])
     assert r.exit_code == 0, r.output
     r = CliRunner().invoke(app, ["import", str(REFI / "invalid-namespace.qde"), "-P", root])
     assert r.exit_code != 0 and "schema" in r.output
-    from qualcode.project import Project
-
     with Project(Path(root)) as p:
         assert {c.label for c in p.store.codes()} >= {"Commits"}

@@ -374,6 +374,15 @@ def _merge_media(sources: list[RefiSource]) -> list[RefiSource]:
     return out
 
 
+def qdpx_key(path: str | Path) -> str:
+    """The settings key of the sessions a REFI-QDA file became: its sha256."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return "qdpx:" + digest.hexdigest()
+
+
 def import_qdpx(
     project: Project, path: str | Path, options: ImportOptions | None = None
 ) -> QdpxImport:
@@ -384,6 +393,9 @@ def import_qdpx(
     options = options or ImportOptions()
     refi = read_project(path)
     result = QdpxImport(path=Path(path), origin=refi.origin)
+    # every session of this file carries the file's fingerprint, so the same
+    # file imported again is recognised (``qdpx_key``)
+    key = qdpx_key(path)
     code_map, new_codes = _project_codes(project, refi)
     result.n_codes = len(code_map)
     result.codes_added = [c.id for c in new_codes]
@@ -400,7 +412,9 @@ def import_qdpx(
         while name in taken:
             name, n = f"{base}-{n}", n + 1
         taken.add(name)
-        items.append(_session_for(refi, src, name, code_map, options, result))
+        item = _session_for(refi, src, name, code_map, options, result)
+        item.session.settings_key = key
+        items.append(item)
         result.sessions.append(name)
     attributes = {c.name: c.values for c in refi.cases if c.values}
     store.import_exchange(new_codes, items, attributes)
