@@ -155,6 +155,12 @@ def test_bad_arguments_are_one_line_errors(project):
     )
     result = run("transcribe", SPEECH / "jfk.flac", "--speakers", "lots", "-P", project.root)
     assert result.exit_code == 1 and "--speakers 'lots'" in result.output
+    # an English-only model asked for Finnish would write English nonsense
+    result = run("transcribe", SPEECH / "jfk.flac", *TINY, "--language", "fi", "-P", project.root)
+    assert result.exit_code == 1
+    assert "--model tiny.en knows only English; for --language fi use a multilingual" in (
+        " ".join(result.output.split())
+    )
     # a model that cannot be had is said once, before any file is decoded
     result = run(
         "transcribe",

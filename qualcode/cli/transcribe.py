@@ -118,11 +118,21 @@ def transcribe(
             raise QualcodeError(
                 f"unknown engine {engine_name!r}; known engines: " + ", ".join(ENGINES)
             )
+        model_name = model or p.config.model
+        spoken = language or p.config.language
+        if model_name.endswith(".en") and spoken not in (None, "auto", "en"):
+            if language:
+                # Whisper would transcribe it as English anyway: nonsense text
+                raise QualcodeError(
+                    f"--model {model_name} knows only English; for --language {language} use "
+                    "a multilingual model such as base (`qualcode models install base`)"
+                )
+            spoken = "en"  # the project's default language, not a request
         options = BatchOptions(
             engine=engine_name,
             transcribe=TranscribeOptions(
-                model=model or p.config.model,
-                language=language or p.config.language,
+                model=model_name,
+                language=spoken,
                 device=device,
                 compute_type=compute_type,
                 beam_size=beam_size,
