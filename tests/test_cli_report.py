@@ -109,6 +109,8 @@ def test_agree(proj):
     assert "OVERALL" in r.output and "disagreement" in r.output
     r = run("agree", "--coders", "ann", "-P", proj)
     assert r.exit_code == 1 and "at least two" in r.output
+    r = run("agree", "--against-model", "-P", proj)
+    assert r.exit_code == 1 and "--coders A --against-model" in r.output
     r = run("agree", "--coders", "ann", "bob", "--threshold", "0.4", "-P", proj)
     assert r.exit_code == 1 and "use it with --against-model" in r.output
 
@@ -167,6 +169,7 @@ def test_report_labels_in_the_project_language_or_the_one_asked_for(proj):
 
     assert labels()["support"] == "Tuki"  # the project's language is fi
     assert labels("--lang", "en")["support"] == "Support"
+    assert labels("--lang", "EN")["support"] == labels("--lang", "en-GB")["support"] == "Support"
     crosstab = run("report", "--by", "session", "--format", "csv", "-P", proj)
     assert crosstab.exit_code == 0 and "support,Tuki,s1" in crosstab.output
     r = run("report", "--lang", "sv", "-P", proj)

@@ -138,7 +138,12 @@ def _label_language(p: Any, lang: str | None) -> str | None:
     codebook must have), else the project's when the codebook has it."""
     have = sorted({k for c in p.store.codes(include_inactive=True) for k in c.labels})
     if lang is not None:
+        given = lang
+        lang = lang.strip().lower()
         if lang not in have:
+            lang = lang.partition("-")[0]  # fi-FI: the codebook's fi
+        if lang not in have:
+            lang = given
             raise QualcodeError(
                 f"--lang {lang}: the codebook has labels in {', '.join(have) or 'no language'}"
             )
@@ -216,7 +221,11 @@ def agree(
 
     names = [n for c in [*(coders or []), *(more or [])] for n in c.split(",") if n]
     if not names:
-        raise QualcodeError("name the coders to compare: --coders A B [C ...]")
+        raise QualcodeError(
+            "name the coder to compare the model with: --coders A --against-model"
+            if against_model
+            else "name the coders to compare: --coders A B [C ...]"
+        )
     if threshold is not None and not against_model:
         raise QualcodeError(
             "--threshold applies to the model's suggestions; use it with --against-model"
