@@ -427,15 +427,17 @@ UNIT_COLUMNS = ["session", "group", "speaker", "start", "end", "text", "code_id"
 
 
 def unit_rows(
-    store: Any, view: View, *, pseudonymize: bool = False
+    store: Any, view: View, *, pseudonymize: bool = False, lang: str | None = None
 ) -> tuple[list[str], Iterator[list[Any]]]:
     """Tidy data for R, SPSS or Excel: (header, rows), one row per counted
     (unit, code), speaker attributes as extra columns. ``coder``: the coder
     of a one-coder view, else every coder who applied the code, comma-
     separated. With ``pseudonymize``, speakers become P1..Pn and names,
-    e-mails and phone numbers in the text are masked."""
+    e-mails and phone numbers in the text are masked. Labels in ``lang``
+    where the codebook has them."""
     from qualcode.pseudonymize import Pseudonymizer
 
+    labels = {c.id: c.labels.get(lang or "") for c in store.codes(include_inactive=True)}
     attrs = store.participant_attribute_map()
     keys = sorted({k for a in attrs.values() for k in a})
     alias = Pseudonymizer.from_store(store) if pseudonymize else None
@@ -456,7 +458,7 @@ def unit_rows(
                 r.end,
                 text,
                 r.code_id,
-                r.label,
+                labels.get(r.code_id) or r.label,
                 view.coder or r.coders,
             ]
 
@@ -464,14 +466,20 @@ def unit_rows(
 
 
 def export_units(
-    store: Any, view: View, path: Path | None, fmt: str, *, pseudonymize: bool = False
+    store: Any,
+    view: View,
+    path: Path | None,
+    fmt: str,
+    *,
+    pseudonymize: bool = False,
+    lang: str | None = None,
 ) -> int:
     """Write the coded units as csv (to standard output when ``path`` is
     None) or xlsx; returns the number of rows."""
     import contextlib
     import sys
 
-    header, rows = unit_rows(store, view, pseudonymize=pseudonymize)
+    header, rows = unit_rows(store, view, pseudonymize=pseudonymize, lang=lang)
     n = 0
     if fmt == "csv":
         with contextlib.ExitStack() as stack:

@@ -98,6 +98,9 @@ class ReviewSession:
         self.session_names = {s.id or 0: s.name for s in sessions}
         self.media = {s.id or 0: s.media_path for s in sessions}
         self.languages = {s.id or 0: s.language for s in sessions}
+        # labels for a session of unknown language: the project's, if set
+        given = project.config.language if project else None
+        self._project_language = given if given and given != "auto" else None
         units = store.segments(codable_only=True)
         self.units = {u.id or 0: u for u in units}
         # context: a unit's neighbours in its session, codable or not
@@ -224,7 +227,7 @@ class ReviewSession:
         """The numbered code list: suggestions best first, then codes the
         coder added; checked = the coder's decision, else the model's pick."""
         mine = self.decided.get(segment_id, {})
-        lang = self.languages.get(self.units[segment_id].session_id)
+        lang = self.languages.get(self.units[segment_id].session_id) or self._project_language
         out: list[CodeItem] = []
         seen: set[str] = set()
         for s in self.suggestions(segment_id)[:MAX_ITEMS]:

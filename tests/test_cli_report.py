@@ -127,6 +127,10 @@ def test_export_units_pseudonymized(proj, tmp_path):
     first = rows[0]
     assert (first["session"], first["speaker"], first["sector"]) == ("s1", "P1", "ngo")
     assert first["start"] == "0.0" and first["code_id"] in ("support", "funding")
+    # labels in the project's language (fi), as in its reports; --lang for another
+    assert {r["label"] for r in rows if r["code_id"] == "support"} == {"Tuki"}
+    r = run("export", "units", "--out", "-", "--lang", "en", "-P", proj)
+    assert ",support,Support," in r.stdout
 
     xlsx = tmp_path / "units.xlsx"
     r = run("export", "units", "--format", "xlsx", "--out", str(xlsx), "--coder", "bob", "-P", proj)

@@ -256,3 +256,16 @@ def test_a_refused_or_unchanged_edit_or_memo_leaves_no_undo_step(proj):
     assert "memo" in rs.undo()
     assert proj.store.memo(sid, "anna") is None
     assert rs.undo() == "nothing to undo"
+
+
+def test_labels_of_a_session_without_language_follow_the_project(project):
+    """A transcript imported without --language in a Finnish project: the
+    coder sees the codebook's Finnish labels, as in its reports."""
+    from qualcode.models import Segment, Session, Suggestion, Transcript, Utterance
+
+    store = project.store
+    sid = store.add_session(Session(name="s1"), Transcript([Utterance("Rahat loppuvat.")]))
+    [unit] = store.replace_segments(sid, [Segment(sid, 0, "Rahat loppuvat.", 0, 15)])
+    store.replace_suggestions([Suggestion(unit, "funding", 0.9, "matched: raha")])
+    rs = ReviewSession(store, project, ReviewOptions("anna", retrain_every=0))
+    assert [i.label for i in rs.items(unit)] == ["Toiminnan rahoitus"]

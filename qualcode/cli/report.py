@@ -309,6 +309,10 @@ def export_units(
         bool,
         typer.Option("--pseudonymize", help="Speakers as P1..Pn; names, e-mails, phones masked."),
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option("--lang", "-l", help="Language of the labels (default: the project's)."),
+    ] = None,
     project: ProjectOpt = None,
 ) -> None:
     """One row per coded (unit, code): session, group, speaker, attributes,
@@ -323,5 +327,7 @@ def export_units(
     to = None if str(out) == "-" else out  # -: standard output
     with open_project(project) as p:
         view = rep.decision_view(p.store, p.config.lead_coder, coder)
-        n = rep.export_units(p.store, view, to, fmt, pseudonymize=pseudonymize)
+        n = rep.export_units(
+            p.store, view, to, fmt, pseudonymize=pseudonymize, lang=_label_language(p, lang)
+        )
     typer.echo(f"Wrote {n} coded unit row(s) to {out}", err=to is None)
