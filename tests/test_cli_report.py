@@ -39,6 +39,7 @@ def test_report_json_and_table(proj):
     r = run("report", "--coder", "bob", "-P", proj)
     assert r.exit_code == 0, r.output
     assert "coder:bob" in r.output and "volunteers" in r.output
+    assert "No coded units" not in r.output
 
 
 def test_report_table_into_a_pipe_is_not_squeezed_to_80_columns(proj):
@@ -178,3 +179,12 @@ def test_report_labels_in_the_project_language_or_the_one_asked_for(proj):
     assert crosstab.exit_code == 0 and "support,Tuki,s1" in crosstab.output
     r = run("report", "--lang", "sv", "-P", proj)
     assert r.exit_code == 1 and "--lang sv: the codebook has labels in en, fi" in r.output
+
+
+def test_a_report_before_any_coding_says_so(project):
+    root = str(project.root)
+    project.close()
+    r = run("report", "-P", root)
+    assert r.exit_code == 0 and "No coded units in this view yet" in r.output
+    r = run("report", "--by", "session", "-P", root)
+    assert "No coded units in this view yet" in r.output

@@ -123,6 +123,14 @@ def report(
             title = f"Codes by {obj.by}: units (% of the {obj.by}'s units), {obj.view}"
             table = rep.crosstab_wide(obj)
     _emit(obj, fmt, out, title, table)
+    rows = obj.rows if by is None else obj.codes
+    if not any(r.units for r in rows):
+        # all zeros reads like a finding; it is only that nothing is coded yet
+        typer.echo(
+            "No coded units in this view yet: code with `qualcode review`, or bring earlier "
+            "coding in with `qualcode import-coded`",
+            err=True,
+        )
     if chart is not None:
         from qualcode import charts
 
