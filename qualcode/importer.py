@@ -223,6 +223,13 @@ def _import_project_file(project: Project, path: Path, force: bool) -> ImportRes
         message=(
             f"{len(result.sessions)} session(s), {result.n_codes} code(s), "
             f"{result.n_codings} coding(s) by {', '.join(result.coders) or 'no coder'}"
+            + (f", {result.n_memos} memo(s)" if result.n_memos else "")
+            + (
+                f", {result.n_notes_skipped} note(s) not imported (not on a text selection "
+                "or source)"
+                if result.n_notes_skipped
+                else ""
+            )
         ),
         n_utterances=result.n_utterances,
         n_speakers=result.n_speakers,

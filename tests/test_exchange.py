@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from qualcode.errors import FormatError, QualcodeError
 from qualcode.exchange import (
     ExportOptions,
+    ImportOptions,
     export_codebook_qdc,
     export_qdpx,
     import_codebook,
@@ -390,6 +391,187 @@ def test_round_trip_same_codes_sources_and_codings(coded, tmp_path: Path) -> Non
         assert [u.start for u in fresh.store.utterances(s.id)] == [0.0, 4.0, 7.5]
     finally:
         fresh.close()
+
+
+def test_round_trip_keeps_memos_on_their_units(coded, tmp_path: Path) -> None:
+    out = tmp_path / "rt.qdpx"
+    export_qdpx(coded, out)
+    fresh = init_project(tmp_path / "fresh", codebook=None, language="fi")
+    try:
+        result = import_qdpx(fresh, out)
+        assert result.n_notes == 1 and result.n_memos == 1 and result.n_notes_skipped == 0
+        assert "1 memo(s)" in str(result)
+
+        def memos(p):
+            segs = {g.id: g for g in p.store.segments()}
+            names = {s.id: s.name for s in p.store.sessions()}
+            return [
+                (
+                    names[segs[m.segment_id].session_id],
+                    segs[m.segment_id].char_start,
+                    segs[m.segment_id].char_end,
+                    segs[m.segment_id].text,
+                    m.coder,
+                    m.text,
+                )
+                for m in p.store.memos()
+                if m.segment_id is not None
+            ]
+
+        assert memos(fresh) == memos(coded)
+        [(_, _, _, text, coder, memo)] = memos(fresh)
+        assert text == "Hallitus on työnantaja, mutta kaukana."
+        assert (coder, memo) == ("maria", "Kiinnostava: hallitus työnantajana.")
+        [m] = fresh.store.memos()
+        assert fresh.store.memo(m.segment_id or 0, "maria") == memo  # as review shows it
+        assert m.session_id == fresh.store.get_session("ryhmä1-istunto1").id
+    finally:
+        fresh.close()
+
+
+# -- notes from other tools ---------------------------------------------------
+
+MARIA, JUSSI = "00000000-0000-4000-8000-0000000000a1", "00000000-0000-4000-8000-0000000000a2"
+
+
+def _g(n: int) -> str:
+    return f"00000000-0000-4000-8000-{n:012d}"
+
+
+def _hand_qdpx(
+    tmp_path: Path,
+    selections: str,
+    notes: str,
+    *,
+    source_notes: str = "",
+    code_notes: str = "",
+    files: dict[str, bytes] | None = None,
+) -> Path:
+    """A minimal .qdpx as another tool writes it: users Maria and Jussi, one
+    code, one text source (``Anna: Rahoitus loppuu.`` at 6-22, ``Hallitus
+    on kaukana.`` at 28-48), ``selections`` in it, ``notes`` in Notes."""
+    text = "Anna: Rahoitus loppuu.\nBen: Hallitus on kaukana."
+    xml = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<Project xmlns="urn:QDA-XML:project:1.0" name="hand" origin="Tool 1.0">'
+        f'<Users><User guid="{MARIA}" name="Maria"/><User guid="{JUSSI}" name="Jussi"/></Users>'
+        f'<CodeBook><Codes><Code guid="{_g(1)}" name="Talous" isCodable="true">{code_notes}'
+        "</Code></Codes></CodeBook>"
+        f'<Sources><TextSource guid="{_g(2)}" name="haastattelu">'
+        f"<PlainTextContent>{text}</PlainTextContent>{selections}{source_notes}"
+        "</TextSource></Sources>"
+        f"<Notes>{notes}</Notes></Project>"
+    )
+    _schema("Project.xsd").validate(xml)  # the test file itself is valid QDA-XML
+    path = tmp_path / "hand.qdpx"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("project.qde", xml)
+        for name, data in (files or {}).items():
+            zf.writestr(name, data)
+    return path
+
+
+def _selection(n: int, start: int, end: int, refs: list[int], coded: bool = True) -> str:
+    coding = (
+        f'<Coding guid="{_g(100 + n)}" creatingUser="{MARIA}">'
+        f'<CodeRef targetGUID="{_g(1)}"/></Coding>'
+        if coded
+        else ""
+    )
+    return (
+        f'<PlainTextSelection guid="{_g(n)}" startPosition="{start}" endPosition="{end}">'
+        + coding
+        + "".join(f'<NoteRef targetGUID="{_g(r)}"/>' for r in refs)
+        + "</PlainTextSelection>"
+    )
+
+
+def _note(n: int, user: str | None, text: str | None = None, path: str | None = None) -> str:
+    attrs = f'guid="{_g(n)}" name="note {n}"' + (f' creatingUser="{user}"' if user else "")
+    if path:
+        return f'<Note {attrs} plainTextPath="{path}"/>'
+    return f"<Note {attrs}><PlainTextContent>{text}</PlainTextContent></Note>"
+
+
+def _unit_memos(p) -> list[tuple[str, str, str]]:
+    """(unit text, coder, memo text) of every memo on a unit."""
+    segs = {g.id: g for g in p.store.segments()}
+    return sorted(
+        (segs[m.segment_id].text, m.coder, m.text)
+        for m in p.store.memos()
+        if m.segment_id is not None
+    )
+
+
+def test_note_on_a_selection_becomes_its_users_memo_on_the_unit(empty, tmp_path: Path) -> None:
+    path = _hand_qdpx(
+        tmp_path,
+        _selection(10, 6, 22, [20]),
+        _note(20, MARIA, "Rahoitus huolettaa kaikkia."),
+    )
+    result = import_qdpx(empty, path)
+    assert result.n_memos == 1 and result.n_notes == 1 and result.n_notes_skipped == 0
+    assert _unit_memos(empty) == [("Rahoitus loppuu.", "Maria", "Rahoitus huolettaa kaikkia.")]
+    [d] = empty.store.decisions()
+    [m] = empty.store.memos()
+    assert m.segment_id == d.segment_id  # the same unit as the coding
+    # --coder records memos under that coder, like codings
+    other = init_project(tmp_path / "other", codebook=None)
+    try:
+        import_qdpx(other, path, ImportOptions(coder="anna"))
+        assert _unit_memos(other) == [("Rahoitus loppuu.", "anna", "Rahoitus huolettaa kaikkia.")]
+    finally:
+        other.close()
+
+
+def test_notes_of_one_user_on_one_unit_are_joined(empty, tmp_path: Path) -> None:
+    path = _hand_qdpx(
+        tmp_path,
+        # two selections of the same stretch (two tools' habits), one noted
+        # twice; an annotation without a code still becomes a unit
+        _selection(10, 6, 22, [20, 21])
+        + _selection(11, 6, 22, [22, 20])
+        + _selection(12, 28, 48, [23], coded=False),
+        _note(20, MARIA, "Ensimmäinen.")
+        + _note(21, MARIA, path="internal://n21.txt")
+        + _note(22, JUSSI, "Jussin huomio.")
+        + _note(23, None, "Merkintä."),
+        files={"sources/n21.txt": "\ufeffToinen\r\nrivi.\r\n".encode()},
+    )
+    result = import_qdpx(empty, path)
+    assert _unit_memos(empty) == [
+        ("Hallitus on kaukana.", "imported", "Merkintä."),
+        ("Rahoitus loppuu.", "Jussi", "Jussin huomio."),
+        ("Rahoitus loppuu.", "Maria", "Ensimmäinen.\n\nToinen\nrivi."),
+    ]
+    assert result.n_memos == 3 and result.n_notes == 4 and result.n_notes_skipped == 0
+    assert result.n_selections == 2 and result.n_codings == 1
+    assert len(empty.store.segments()) == 2
+
+
+def test_notes_on_a_source_or_on_nothing(empty, tmp_path: Path) -> None:
+    path = _hand_qdpx(
+        tmp_path,
+        _selection(10, 6, 22, [20]),
+        _note(20, MARIA, "Yksikön muistio.")
+        + _note(21, JUSSI, "Koko haastattelusta.")
+        + _note(22, JUSSI, "Ei viittauksia.")
+        + _note(23, MARIA, "Koodin muistio.")
+        + _note(24, MARIA, "   "),
+        source_notes=f'<NoteRef targetGUID="{_g(21)}"/><NoteRef targetGUID="{_g(24)}"/>',
+        code_notes=f'<NoteRef targetGUID="{_g(23)}"/>',
+    )
+    result = import_qdpx(empty, path)
+    # a note on the source is a memo on the session; one referenced from
+    # nothing, from a code (no place in qualcode) or empty is counted
+    assert result.n_notes == 5 and result.n_memos == 2 and result.n_notes_skipped == 3
+    assert "3 note(s) not imported" in str(result)
+    session = empty.store.get_session("haastattelu")
+    memos = {m.text: m for m in empty.store.memos()}
+    assert set(memos) == {"Yksikön muistio.", "Koko haastattelusta."}
+    whole = memos["Koko haastattelusta."]
+    assert (whole.segment_id, whole.session_id, whole.coder) == (None, session.id, "Jussi")
+    assert memos["Yksikön muistio."].session_id == session.id
 
 
 def test_codebook_qdc_validates_and_reimports(project, empty, tmp_path: Path) -> None:

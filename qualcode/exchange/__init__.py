@@ -4,7 +4,8 @@ QualCoder: project import/export (``.qdpx``) and codebook export/import
 
 from __future__ import annotations
 
-from qualcode.exchange.qdpx_read import ImportOptions, QdpxImport, import_codebook, import_qdpx
+from qualcode.exchange.codebook_read import import_codebook
+from qualcode.exchange.qdpx_read import ImportOptions, QdpxImport, import_qdpx
 from qualcode.exchange.qdpx_write import ExportOptions, export_codebook_qdc, export_qdpx
 
 __all__ = [

@@ -5,7 +5,9 @@ Sources become sessions (one utterance per non-blank line, ``Name: text``
 lines keep the name as speaker), codes join the project's codes (a code
 whose id or label the project already has is reused), and every coded
 selection becomes a coding unit with an ``added`` decision of the coder the
-file names, at exactly the text the other tool had selected.
+file names, at exactly the text the other tool had selected. Notes
+(memos, annotations) referenced from a selection become memos on its unit,
+those referenced from a source memos on the session.
 """
 
 from __future__ import annotations
@@ -14,19 +16,25 @@ import bisect
 import hashlib
 import re
 import unicodedata
+from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import yaml
-
-from qualcode.exchange.refi import RefiCode, RefiProject, RefiSource, read_codebook, read_project
+from qualcode.exchange.refi import (
+    RefiCode,
+    RefiNote,
+    RefiProject,
+    RefiSource,
+    read_project,
+)
 from qualcode.exchange.textmap import build_text, offset_units, utf16_to_codepoints
 from qualcode.models import Code, Segment, Session, Transcript
 
 if TYPE_CHECKING:
     from qualcode.project import Project
-    from qualcode.store.exchange import ImportedSession
+    from qualcode.store.exchange import ImportedMemo, ImportedSession
 
 COLOR_RE = re.compile(r"^#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 
@@ -35,7 +43,7 @@ COLOR_RE = re.compile(r"^#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 class ImportOptions:
     """How to import a REFI-QDA project.
 
-    coder: record every coding under this coder instead of the file's users.
+    coder: record every coding and memo under this coder instead of the file's users.
     speakers: read ``Name: text`` lines as speaker turns.
     group: group name given to the new sessions.
     """
@@ -47,7 +55,12 @@ class ImportOptions:
 
 @dataclass
 class QdpxImport:
-    """What an import did. ``sessions`` are the new session names."""
+    """What an import did. ``sessions`` are the new session names.
+    ``n_notes``: the file's notes; ``n_memos``: the memos they became (one
+    per unit or session and coder, several notes joined);
+    ``n_notes_skipped``: notes not imported (referenced from no text
+    selection or source that became a unit or session, e.g. notes on codes,
+    on the project or on nothing; or without plain text)."""
 
     path: Path
     origin: str | None = None
@@ -61,13 +74,22 @@ class QdpxImport:
     n_speakers: int = 0
     coders: list[str] = field(default_factory=list)
     offset_units: dict[str, str] = field(default_factory=dict)
+    n_notes: int = 0
+    n_memos: int = 0
+    n_notes_skipped: int = 0
 
     def __str__(self) -> str:
         return (
             f"{len(self.sessions)} session(s), {self.n_codes} code(s) "
             f"({len(self.codes_added)} new), {self.n_selections} coded selection(s), "
             f"{self.n_codings} coding(s)"
+            + (f", {self.n_memos} memo(s)" if self.n_memos else "")
             + (f", {self.n_skipped} skipped (not text)" if self.n_skipped else "")
+            + (
+                f", {self.n_notes_skipped} note(s) not imported (not on a text selection or source)"
+                if self.n_notes_skipped
+                else ""
+            )
         )
 
 
@@ -104,114 +126,8 @@ def code_ids(
     return out
 
 
-def _color(value: str | None) -> str | None:
+def refi_color(value: str | None) -> str | None:
     return value.lower() if value and COLOR_RE.match(value) else None
-
-
-def codebook_dict(
-    name: str,
-    codes: list[RefiCode],
-    language: str = "en",
-    existing: list[Code] | None = None,
-    project_name: str | None = None,
-) -> dict:
-    """A qualcode codebook (the YAML structure of ``docs/codebook.md``).
-    A code the project already has (``existing``: the GUID qualcode's export
-    gave it, else the same label) keeps its id, so decisions stay on it, and
-    its labels in other languages when the name is one of them."""
-    flat: list[RefiCode] = []
-
-    def walk(cs: list[RefiCode]) -> None:
-        for c in cs:
-            flat.append(c)
-            walk(c.children)
-
-    walk(codes)
-    ids = code_ids(flat, reuse=_known_codes(flat, existing or [], project_name))
-    labels = {c.id: {**c.labels, language: c.labels.get(language, c.label)} for c in existing or []}
-    languages = [language]
-
-    def entry(c: RefiCode, pos: int) -> dict:
-        label: str | dict[str, str] = c.name or f"code {pos + 1}"
-        known = labels.get(ids[c.guid], {})
-        if label in known.values() and len(known) > 1:
-            label = known
-            languages.extend(lang for lang in known if lang not in languages)
-        d: dict = {"id": ids[c.guid], "label": label}
-        if c.description:
-            d["description"] = c.description
-        if _color(c.color):
-            d["color"] = _color(c.color)
-        if c.children:
-            d["children"] = [entry(k, i) for i, k in enumerate(c.children)]
-        return d
-
-    entries = [entry(c, i) for i, c in enumerate(codes)]
-    return {"name": slug(name), "version": 1, "languages": languages, "codes": entries}
-
-
-def _known_codes(
-    codes: list[RefiCode], existing: list[Code], project_name: str | None
-) -> dict[str, str]:
-    """guid -> id of the project's codes among ``codes``: by the GUID this
-    project's export gave the code (``qdpx_write.guid``: it survives a rename
-    in the other tool), else by label."""
-    from qualcode.exchange.qdpx_write import guid
-
-    by_guid = {guid(project_name, "code", e.id): e.id for e in existing} if project_name else {}
-    by_label: dict[str, str] = {}
-    for e in existing:
-        for label in (e.label, *e.labels.values()):
-            by_label.setdefault(label.casefold(), e.id)
-    out: dict[str, str] = {}
-    for c in codes:
-        found = by_guid.get(c.guid.upper()) or by_label.get((c.name or "").casefold())
-        if found:
-            out[c.guid] = found
-    return out
-
-
-def _free_path(path: Path) -> Path:
-    """``path``, or ``name-2.yaml``, ``name-3.yaml``... when it exists: an
-    import never overwrites a codebook (least of all the one in use)."""
-    n = 2
-    candidate = path
-    while candidate.exists():
-        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
-        n += 1
-    return candidate
-
-
-def import_codebook(
-    project: Project, path: str | Path, out: str | Path | None = None, *, dry_run: bool = False
-):
-    """Convert the codebook of a ``.qdc`` or ``.qdpx``/``.qde`` to a qualcode
-    codebook YAML (default ``codebooks/<name>.yaml`` in the project) and switch
-    the project to it with ``qualcode.codebook_change.use_codebook``. Returns
-    (YAML path, ``CodebookChange``)."""
-    from qualcode.codebook_change import use_codebook
-    from qualcode.errors import QualcodeError
-
-    name, codes = read_codebook(path)
-    if not codes:
-        raise QualcodeError(f"{path}: has no codes to import")
-    lang = project.config.language
-    lang = lang if re.fullmatch(r"[a-z]{2,3}", lang or "") else "en"
-    book = codebook_dict(
-        name, codes, lang, project.store.codes(include_inactive=True), project.config.name
-    )
-    if out and Path(out).exists():
-        raise QualcodeError(
-            f"{out}: already exists; give --out a new file name (an import never overwrites)"
-        )
-    target = Path(out) if out else _free_path(project.root / "codebooks" / f"{book['name']}.yaml")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    header = f"# converted by qualcode from {Path(path).name} (REFI-QDA)\n"
-    target.write_text(
-        header + yaml.safe_dump(book, sort_keys=False, allow_unicode=True, width=100),
-        encoding="utf-8",
-    )
-    return target, use_codebook(project, target, dry_run=dry_run)
 
 
 def _project_codes(project: Project, refi: RefiProject) -> tuple[dict[str, str], list[Code]]:
@@ -242,10 +158,66 @@ def _project_codes(project: Project, refi: RefiProject) -> tuple[dict[str, str],
                 label=rc.name or cid,
                 parent_id=mapping.get(rc.parent) if rc.parent else None,
                 description={"en": rc.description} if rc.description else {},
-                color=_color(rc.color),
+                color=refi_color(rc.color),
             )
         )
     return mapping, new
+
+
+def _note_text(note: RefiNote) -> str | None:
+    """A note's text as a memo: line ends as ``\n``, trimmed; None if empty."""
+    if note.text is None:
+        return None
+    text = note.text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return text or None
+
+
+def _stamp(value: str | None) -> str | None:
+    """An ``xsd:dateTime`` as the store's times (UTC ISO, milliseconds)."""
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def _memos(
+    refi: RefiProject,
+    placed: list[tuple[int | None, str, str | None]],
+    options: ImportOptions,
+    used: set[str],
+) -> list[ImportedMemo]:
+    """Memos of a session from its notes, ``placed`` as (unit index or None
+    for the session, note key, user GUID of the selection): one memo per
+    (unit, coder), several notes joined with a blank line in file order, a
+    note referenced twice from one unit once. Adds the notes to ``used``."""
+    from qualcode.store.exchange import ImportedMemo
+
+    groups: dict[tuple[int | None, str], list[RefiNote]] = defaultdict(list)
+    seen: set[tuple[int | None, str]] = set()
+    for unit, key, sel_user in placed:
+        note = refi.notes[key]
+        if (unit, key) in seen:
+            continue
+        seen.add((unit, key))
+        coder = (
+            options.coder
+            or refi.users.get((note.user or "").lower())
+            or refi.users.get((sel_user or "").lower())
+            or "imported"
+        )
+        groups[(unit, coder)].append(note)
+        used.add(key)
+    out: list[ImportedMemo] = []
+    for (unit, coder), notes in groups.items():
+        stamps = [t for t in (_stamp(n.created) for n in notes) if t]
+        text = "\n\n".join(t for t in (_note_text(n) for n in notes) if t)
+        out.append(ImportedMemo(unit, coder, text, min(stamps) if stamps else None))
+    return out
 
 
 def _session_for(
@@ -255,8 +227,16 @@ def _session_for(
     code_map: dict[str, str],
     options: ImportOptions,
     result: QdpxImport,
+    used: set[str] | None = None,
 ) -> ImportedSession:
     from qualcode.store.exchange import ImportedSession
+
+    def readable(keys: list[str]) -> list[str]:
+        return [k for k in keys if k in refi.notes and _note_text(refi.notes[k])]
+
+    placed: list[tuple[int | None, str, str | None]] = [
+        (None, k, None) for k in readable(src.notes)
+    ]
 
     text = src.text or ""
     spans = [(s.start, s.end) for s in src.selections]
@@ -284,10 +264,13 @@ def _session_for(
             last = len(table) - 1
             start, end = table[min(max(start, 0), last)], table[min(max(end, 0), last)]
         s, e = built.span(start, end)
-        if s >= e or not sel.codings:
+        noted = readable(sel.notes)
+        # a selection with only a note (an annotation) still becomes a unit
+        if s >= e or not (sel.codings or noted):
             result.n_skipped += 1
             continue
-        result.n_selections += 1
+        if sel.codings:
+            result.n_selections += 1
         key = (s, e)
         if key not in index:
             line = bisect.bisect_right(built.line_starts, s) - 1
@@ -308,6 +291,7 @@ def _session_for(
             )
             index[key] = len(item.segments)
             item.segments.append((seg, useq))
+        placed.extend((index[key], k, sel.user) for k in noted)
         for code_guid, user in sel.codings:
             code = code_map.get(code_guid)
             if code is None:
@@ -321,6 +305,8 @@ def _session_for(
                 result.n_codings += 1
                 if coder not in result.coders:
                     result.coders.append(coder)
+    item.memos = _memos(refi, placed, options, used if used is not None else set())
+    result.n_memos += len(item.memos)
     return item
 
 
@@ -369,6 +355,7 @@ def _merge_media(sources: list[RefiSource]) -> list[RefiSource]:
             twin.sync_points = src.sync_points
             twin.selections.extend(src.selections)
             twin.skipped += src.skipped
+            twin.notes.extend(src.notes)
             continue
         out.append(src)
     return out
@@ -388,8 +375,9 @@ def import_qdpx(
 ) -> QdpxImport:
     """Import a REFI-QDA project file into ``project`` in one transaction:
     codes, text sources (and transcripts of audio/video sources) as
-    sessions, coded selections as units with ``added`` decisions, cases'
-    variables as speaker attributes."""
+    sessions, coded selections as units with ``added`` decisions, notes on
+    selections and sources as memos, cases' variables as speaker
+    attributes."""
     options = options or ImportOptions()
     refi = read_project(path)
     result = QdpxImport(path=Path(path), origin=refi.origin)
@@ -402,6 +390,7 @@ def import_qdpx(
     store = project.store
     taken = {s.name for s in store.sessions()}
     items = []
+    used: set[str] = set()  # notes that became (part of) a memo
     for src in _merge_media(refi.sources):
         result.n_skipped += src.skipped
         if src.text is None:
@@ -412,10 +401,12 @@ def import_qdpx(
         while name in taken:
             name, n = f"{base}-{n}", n + 1
         taken.add(name)
-        item = _session_for(refi, src, name, code_map, options, result)
+        item = _session_for(refi, src, name, code_map, options, result, used)
         item.session.settings_key = key
         items.append(item)
         result.sessions.append(name)
+    result.n_notes = len(refi.notes)
+    result.n_notes_skipped = len(refi.notes) - len(used)
     attributes = {c.name: c.values for c in refi.cases if c.values}
     store.import_exchange(new_codes, items, attributes)
     speakers = {u.speaker for it in items for u in it.transcript.utterances if u.speaker}

@@ -38,6 +38,7 @@ class RefiSelection:
     end: int
     codings: list[tuple[str, str | None]] = field(default_factory=list)  # (code guid, user guid)
     user: str | None = None
+    notes: list[str] = field(default_factory=list)  # note_key()s of its and its codings' NoteRefs
 
 
 @dataclass
@@ -51,6 +52,20 @@ class RefiSource:
     media_path: str | None = None
     sync_points: list[tuple[int, int | None]] = field(default_factory=list)  # (position, ms)
     skipped: int = 0  # selections that cannot be read as text (picture, audio-only)
+    notes: list[str] = field(default_factory=list)  # note_key()s of NoteRefs on the source itself
+
+
+@dataclass
+class RefiNote:
+    """A ``Notes/Note`` (a memo or annotation): its plain text (from
+    ``PlainTextContent`` or the ``plainTextPath`` file; None if neither can be
+    read), the GUID of its ``creatingUser`` and its ``creationDateTime``."""
+
+    guid: str
+    name: str = ""
+    text: str | None = None
+    user: str | None = None
+    created: str | None = None
 
 
 @dataclass
@@ -68,6 +83,7 @@ class RefiProject:
     codes: list[RefiCode] = field(default_factory=list)  # top level, children nested
     sources: list[RefiSource] = field(default_factory=list)
     cases: list[RefiCase] = field(default_factory=list)
+    notes: dict[str, RefiNote] = field(default_factory=dict)  # note_key(guid) -> note
 
     def all_codes(self) -> list[RefiCode]:
         out: list[RefiCode] = []
@@ -83,6 +99,21 @@ class RefiProject:
 
 def _q(tag: str, ns: str = PROJECT_NS) -> str:
     return f"{{{ns}}}{tag}"
+
+
+def note_key(guid: str | None) -> str:
+    """A GUID as notes are looked up: lowercase, without ``{}`` (both forms
+    are valid QDA-XML)."""
+    return (guid or "").strip().strip("{}").lower()
+
+
+def _note_refs(el: Element) -> list[str]:
+    """The notes ``el`` refers to: its own ``NoteRef``s, then those of its
+    ``Coding``s (a note on a coding is a note on the same selection)."""
+    refs = [r.get("targetGUID") for r in el.findall(_q("NoteRef"))]
+    for coding in el.findall(_q("Coding")):
+        refs.extend(r.get("targetGUID") for r in coding.findall(_q("NoteRef")))
+    return [note_key(r) for r in refs if r]
 
 
 def _int(el: Element, attr: str, path: Path) -> int:
@@ -176,8 +207,10 @@ def _text_source(reader: _Reader, el: Element) -> RefiSource:
                 end=_int(sel, "endPosition", reader.path),
                 codings=_codings(sel),
                 user=sel.get("creatingUser"),
+                notes=_note_refs(sel),
             )
         )
+    src.notes = _note_refs(el)
     return src
 
 
@@ -187,9 +220,11 @@ def _media_source(reader: _Reader, el: Element, kind: str) -> RefiSource:
     )
     selection_tag = "AudioSelection" if kind == "audio" else "VideoSelection"
     src.skipped += len(el.findall(_q(selection_tag)))
+    src.notes = _note_refs(el)
     transcript = el.find(_q("Transcript"))
     if transcript is None:
         return src
+    src.notes += _note_refs(transcript)
     src.text = _text_of(reader, transcript)
     src.text_url = transcript.get("plainTextPath")
     points: dict[str, tuple[int, int | None]] = {}
@@ -211,6 +246,7 @@ def _media_source(reader: _Reader, el: Element, kind: str) -> RefiSource:
                 end=b[0],
                 codings=_codings(sel),
                 user=sel.get("creatingUser"),
+                notes=_note_refs(sel),
             )
         )
     return src
@@ -262,6 +298,15 @@ def read_project(path: str | Path, *, limits: ZipLimits | None = None) -> RefiPr
                 elif tag in ("AudioSource", "VideoSource"):
                     kind = "audio" if tag == "AudioSource" else "video"
                     project.sources.append(_media_source(reader, el, kind))
+        for el in root.iterfind(f"{_q('Notes')}/{_q('Note')}"):
+            note = RefiNote(
+                guid=el.get("guid", ""),
+                name=el.get("name") or "",
+                text=_text_of(reader, el),
+                user=el.get("creatingUser"),
+                created=el.get("creationDateTime"),
+            )
+            project.notes.setdefault(note_key(note.guid), note)
         return project
     finally:
         reader.close()

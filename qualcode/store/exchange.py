@@ -1,7 +1,7 @@
 """Store queries for the exchange stage (REFI-QDA import and export).
 
-An import writes codes, sessions, utterances, coding units and decisions;
-it runs in one transaction so an interrupted or refused import leaves the
+An import writes codes, sessions, utterances, coding units, decisions and
+memos; it runs in one transaction so an interrupted or refused import leaves the
 project as it was.
 """
 
@@ -25,15 +25,28 @@ class Memo:
 
 
 @dataclass
+class ImportedMemo:
+    """A memo of an import: on the unit ``segment`` (index into the
+    session's ``segments``), or on the whole session when None. One per
+    (unit, coder), as ``ReviewStore.set_memo`` keeps them."""
+
+    segment: int | None
+    coder: str
+    text: str
+    created_at: str | None = None  # ISO time; None: the time of the import
+
+
+@dataclass
 class ImportedSession:
     """One session of an import: its transcript, coding units (with the
-    ``seq`` of the utterance they lie in, or None) and decisions as
-    (index into ``segments``, code id, coder)."""
+    ``seq`` of the utterance they lie in, or None), decisions as
+    (index into ``segments``, code id, coder) and memos."""
 
     session: Session
     transcript: Transcript
     segments: list[tuple[Segment, int | None]] = field(default_factory=list)
     decisions: list[tuple[int, str, str]] = field(default_factory=list)
+    memos: list[ImportedMemo] = field(default_factory=list)
 
 
 class ExchangeStore(StoreBase):
@@ -77,8 +90,8 @@ class ExchangeStore(StoreBase):
         attributes: dict[str, dict[str, str]] | None = None,
     ) -> list[int]:
         """Add missing codes (existing ones are left as they are), the
-        sessions with their units and decisions, and participant attributes,
-        all in one transaction. Returns the new session ids."""
+        sessions with their units, decisions and memos, and participant
+        attributes, all in one transaction. Returns the new session ids."""
         ids: list[int] = []
         with self.transaction():
             (top,) = self.db.execute("SELECT COALESCE(MAX(position), -1) FROM codes").fetchone()
@@ -118,6 +131,22 @@ class ExchangeStore(StoreBase):
                     "INSERT OR IGNORE INTO decisions(segment_id, code_id, coder, verdict, "
                     "decided_at) VALUES (?, ?, ?, 'added', ?)",
                     [(seg_ids[i], code, coder, stamp) for i, code, coder in item.decisions],
+                )
+                # a unit's memo also carries its session, as ``_write_memo`` does
+                self.db.executemany(
+                    "INSERT INTO memos(segment_id, session_id, coder, text, created_at, "
+                    "updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            seg_ids[m.segment] if m.segment is not None else None,
+                            sid,
+                            m.coder,
+                            m.text,
+                            m.created_at or stamp,
+                            stamp,
+                        )
+                        for m in item.memos
+                    ],
                 )
             for name, values in (attributes or {}).items():
                 pid = self.participant_id(name)  # type: ignore[attr-defined]
