@@ -395,12 +395,21 @@ def test_round_trip_same_codes_sources_and_codings(coded, tmp_path: Path) -> Non
 
 def test_round_trip_keeps_memos_on_their_units(coded, tmp_path: Path) -> None:
     out = tmp_path / "rt.qdpx"
+    session = coded.store.sessions()[0]
+    coded.store.add_memo("maria", "Koko kerta: kiireen tuntua.", session_id=session.id)
     export_qdpx(coded, out)
     fresh = init_project(tmp_path / "fresh", codebook=None, language="fi")
     try:
         result = import_qdpx(fresh, out)
-        assert result.n_notes == 1 and result.n_memos == 1 and result.n_notes_skipped == 0
-        assert "1 memo(s)" in str(result)
+        assert result.n_notes == 2 and result.n_memos == 2 and result.n_notes_skipped == 0
+        assert "2 memo(s)" in str(result)
+        [whole] = [m for m in fresh.store.memos() if m.segment_id is None]
+        names = {s.id: s.name for s in fresh.store.sessions()}
+        assert (names[whole.session_id], whole.coder, whole.text) == (
+            session.name,
+            "maria",
+            "Koko kerta: kiireen tuntua.",
+        )
 
         def memos(p):
             segs = {g.id: g for g in p.store.segments()}
@@ -422,7 +431,7 @@ def test_round_trip_keeps_memos_on_their_units(coded, tmp_path: Path) -> None:
         [(_, _, _, text, coder, memo)] = memos(fresh)
         assert text == "Hallitus on työnantaja, mutta kaukana."
         assert (coder, memo) == ("maria", "Kiinnostava: hallitus työnantajana.")
-        [m] = fresh.store.memos()
+        [m] = [m for m in fresh.store.memos() if m.segment_id is not None]
         assert fresh.store.memo(m.segment_id or 0, "maria") == memo  # as review shows it
         assert m.session_id == fresh.store.get_session("ryhmä1-istunto1").id
     finally:

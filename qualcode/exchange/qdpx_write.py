@@ -223,9 +223,12 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
         if g.id in by_segment:
             all_segments[g.session_id].append(g)
     memo_of: dict[int, list[str]] = defaultdict(list)
+    session_memos: dict[int, list[str]] = defaultdict(list)
     for m in memos:
         if m.segment_id is not None:
             memo_of[m.segment_id].append(guid(pname, "memo", m.id))
+        elif m.session_id is not None:
+            session_memos[m.session_id].append(guid(pname, "memo", m.id))
 
     counts = {"sessions": 0, "codes": len(codes), "selections": 0, "codings": 0}
     files: dict[str, bytes] = {}
@@ -277,6 +280,10 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
                 counts["codings"] += 1
             for note in memo_of.get(g.id or 0, []):
                 ET.SubElement(sel, f"{P}NoteRef", {"targetGUID": note})
+        # a memo on the whole session: referenced from its source, after the
+        # selections (the schema's order), so an import finds it
+        for note in session_memos.get(s.id or 0, []):
+            ET.SubElement(src, f"{P}NoteRef", {"targetGUID": note})
         if options.media and s.media_path:
             _media_source(sources, s, utterances, pname, P)
         counts["sessions"] += 1
