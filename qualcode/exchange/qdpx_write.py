@@ -218,10 +218,6 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
     by_segment: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for seg_id, code_id, coder, _ in decisions:
         by_segment[seg_id].append((code_id, coder))
-    all_segments: dict[int, list[Segment]] = defaultdict(list)
-    for g in store.segments():
-        if g.id in by_segment:
-            all_segments[g.session_id].append(g)
     memo_of: dict[int, list[str]] = defaultdict(list)
     session_memos: dict[int, list[str]] = defaultdict(list)
     for m in memos:
@@ -229,6 +225,12 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
             memo_of[m.segment_id].append(guid(pname, "memo", m.id))
         elif m.session_id is not None:
             session_memos[m.session_id].append(guid(pname, "memo", m.id))
+    # a unit becomes a selection when it is coded or carries a memo (a memo
+    # on an uncoded unit would otherwise be a note nothing points to)
+    all_segments: dict[int, list[Segment]] = defaultdict(list)
+    for g in store.segments():
+        if g.id in by_segment or g.id in memo_of:
+            all_segments[g.session_id].append(g)
 
     counts = {"sessions": 0, "codes": len(codes), "selections": 0, "codings": 0}
     files: dict[str, bytes] = {}
