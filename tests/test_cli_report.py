@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from qualcode.cli.main import app
 
 runner = CliRunner()
+DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture
@@ -188,3 +189,26 @@ def test_a_report_before_any_coding_says_so(project):
     assert r.exit_code == 0 and "No coded units in this view yet" in r.output
     r = run("report", "--by", "session", "-P", root)
     assert "No coded units in this view yet" in r.output
+
+
+def test_export_units_into_a_pipe_that_closes_early_is_not_an_error(project):
+    """`qualcode export units --out - | head -2`: the reader stops reading;
+    that ends the export quietly, not with 'Error: Broken pipe'."""
+    import subprocess
+    import sys
+
+    from qualcode.codebook import project_codebook
+    from qualcode.evaluate import import_coded
+
+    import_coded(project.store, project_codebook(project), DATA / "emessi-dev2.csv", coder="anna")
+    import_coded(project.store, project_codebook(project), DATA / "emessi-dev3.csv", coder="anna")
+    root = str(project.root)
+    project.close()
+    cmd = [sys.executable, "-m", "qualcode.cli.main", "export", "units", "--out", "-", "-P", root]
+    writer = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert writer.stdout is not None
+    first = writer.stdout.readline()
+    writer.stdout.close()  # as head does after its lines
+    _, err = writer.communicate(timeout=120)
+    assert first.startswith(b"session,group,speaker")
+    assert writer.returncode == 0 and b"Error" not in err, err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -42,6 +43,16 @@ class QualcodeGroup(TyperGroup):
                 f"the project database (qualcode.db) is damaged or not a qualcode database "
                 f"({e}); restore it from a backup"
             )
+        except BrokenPipeError:
+            # the reader of a pipe (`| head`) stopped reading: that is not an
+            # error; stdout goes to /dev/null so the interpreter's final flush
+            # does not complain either
+            import os
+            import sys
+
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except OSError as e:
             # an output folder that does not exist, a file where a folder should
             # be, no permission: the path and the reason, not a traceback
