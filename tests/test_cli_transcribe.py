@@ -223,6 +223,9 @@ def test_export_transcript_formats(project, tmp_path):
     assert vtt.read_text(encoding="utf-8").startswith("WEBVTT")
     mixed = run("export", "transcript", "call", "-f", "txt", "--out", srt, "-P", project.root)
     assert mixed.exit_code == 1 and "use --format srt or another file name" in mixed.output
+    word = run("export", "transcript", "call", "--out", tmp_path / "call.docx", "-P", project.root)
+    assert word.exit_code == 1 and "does not write .docx files" in word.output
+    assert not (tmp_path / "call.docx").exists()
     dash = run("export", "transcript", "call", "--out", "-", "-P", project.root)
     assert dash.exit_code == 0 and "SPEAKER_1: " in dash.output and not Path("-").exists()
 

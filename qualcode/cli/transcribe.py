@@ -323,6 +323,11 @@ def export_transcript(
     if out is not None and str(out) == "-":
         out = None
     by_name = EXTENSIONS.get(out.suffix.lower()) if out is not None else None
+    if out is not None and by_name is not None and by_name not in ("txt", "srt", "vtt", "json"):
+        raise QualcodeError(
+            f"{out}: qualcode does not write {out.suffix} files (it would be text under that "
+            "name); write .txt, .srt, .vtt or .json"
+        )
     if fmt is None:
         fmt = by_name if by_name in ("txt", "srt", "vtt", "json") else "txt"
     if fmt not in ("txt", "srt", "vtt", "json"):
