@@ -111,6 +111,7 @@ def read_gold(
     separators = re.compile("[;]" if delimiter == "," else "[;,]")
     units: list[GoldUnit] = []
     unknown: dict[str, int] = {}  # unknown code -> first line
+    with_children: dict[str, int] = {}  # parent code -> first line
     with handle:
         # strict: a quote left open is an error, not the rest of the file in one field
         reader = csv.DictReader(handle, delimiter=delimiter, strict=True)
@@ -160,11 +161,8 @@ def read_gold(
                     if code not in known and code not in parents:
                         code = names.get(code.casefold(), code)
                     if code in parents:
-                        raise FormatError(
-                            path,
-                            f"code {code!r} has sub-codes; code the unit with one of them",
-                            line,
-                        )
+                        with_children.setdefault(code, line)
+                        continue
                     if code not in known:
                         unknown.setdefault(code, line)
                         continue
@@ -187,8 +185,17 @@ def read_gold(
             ) from e
         except UnicodeDecodeError as e:
             raise FormatError(path, "not UTF-8 text; save the CSV as UTF-8", reader.line_num) from e
-    if unknown:
-        raise FormatError(path, _unknown(unknown, known, names), min(unknown.values()))
+    if unknown or with_children:
+        # every code problem in the file at once, so it is fixed in one go
+        parts = [_unknown(unknown, known, names)] if unknown else []
+        parts += [
+            f"code {code!r} has sub-codes (line {n}); code the unit with one of them"
+            if len(with_children) > 1 or unknown
+            else f"code {code!r} has sub-codes; code the unit with one of them"
+            for code, n in sorted(with_children.items(), key=lambda kv: kv[1])
+        ]
+        first = min([*unknown.values(), *with_children.values()])
+        raise FormatError(path, "; ".join(parts), first)
     if not units:
         raise FormatError(path, "no rows; expected a header text,codes and coded units")
     return units

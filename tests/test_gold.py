@@ -26,6 +26,12 @@ def test_read_gold_refuses_unknown_codes_with_line(tmp_path: Path) -> None:
     path.write_text("text,codes\nparent,third_sector\n", encoding="utf-8")
     with pytest.raises(FormatError, match="gold.csv:2: code 'third_sector' has sub-codes"):
         read_gold(path, LEAVES, parents=["third_sector"])
+    # a parent code and an unknown one: both named at once, from the first line
+    path.write_text("text,codes\nok,fundng\nparent,third_sector\n", encoding="utf-8")
+    with pytest.raises(FormatError) as e:
+        read_gold(path, LEAVES, parents=["third_sector"])
+    assert e.value.line == 2 and "'fundng' (line 2" in str(e.value)
+    assert "code 'third_sector' has sub-codes (line 3)" in str(e.value)
 
 
 def test_read_gold_takes_spreadsheet_exports(tmp_path: Path, emessi) -> None:
