@@ -157,7 +157,10 @@ def check_in_use(project: Project, book: Codebook) -> None:
         parts.append("new: " + ", ".join(sorted(ids - active)))
     if active - ids:
         used = store.code_ids_in_use()
-        gone = [f"{c} ({used.get(c, 0)} decisions)" for c in sorted(active - ids)]
+        gone = [
+            f"{c} ({used.get(c, 0)} decision{'s' * (used.get(c, 0) != 1)})"
+            for c in sorted(active - ids)
+        ]
         parts.append("gone: " + ", ".join(gone))
     where = project.config.codebook or str(book.path)
     raise QualcodeError(

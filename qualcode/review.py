@@ -409,7 +409,9 @@ class ReviewSession:
         if target is not None:
             self.go_to(target)
         name = events[0].payload.get("name", events[0].kind)
-        return f"undid {name} on unit #{target}"
+        n = len(touched)
+        where = f"on unit #{target}" if target is not None else f"on {n} unit{'s' * (n != 1)}"
+        return f"undid {name} {where}"
 
     # -- audio ----------------------------------------------------------------
 

@@ -238,7 +238,7 @@ def test_a_codebook_edited_in_place_is_applied_with_use_not_mistaken_for_damage(
     assert result.exit_code == 1
     message = " ".join(result.output.split())
     assert "codebooks/emessi.yaml: its codes changed since the project started using it" in message
-    assert "new: staff_management; gone: hr_management (1 decisions)" in message
+    assert "new: staff_management; gone: hr_management (1 decision)" in message
     assert "qualcode codebook use codebooks/emessi.yaml" in message
     assert "damaged" not in message
     result = runner.invoke(

@@ -269,3 +269,14 @@ def test_labels_of_a_session_without_language_follow_the_project(project):
     store.replace_suggestions([Suggestion(unit, "funding", 0.9, "matched: raha")])
     rs = ReviewSession(store, project, ReviewOptions("anna", retrain_every=0))
     assert [i.label for i in rs.items(unit)] == ["Toiminnan rahoitus"]
+
+
+def test_undoing_a_change_over_several_units_says_how_many(proj):
+    """import-coded's replacement of a coder's earlier coding is one undo step
+    over many units; the message names their number, not 'unit #None'."""
+    units = [s.id for s in proj.store.segments(codable_only=True)][:2]
+    proj.store.log_action("anna", "import-coded fix.csv", None)
+    for sid in units:
+        proj.store.record_decision(Decision(sid, "funding", "anna", "added"))
+    rs = session(proj)
+    assert rs.undo() == "undid import-coded fix.csv on 2 units"
