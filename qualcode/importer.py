@@ -9,12 +9,12 @@ segmentation, so every imported session is immediately codable.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from qualcode.audio import sha256_file
 from qualcode.errors import FormatError, QualcodeError
 from qualcode.formats import (
     EXTENSIONS,
@@ -52,14 +52,6 @@ class ImportResult:
     format: str | None = None
     n_utterances: int = 0
     n_speakers: int = 0
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def import_files(
@@ -148,7 +140,7 @@ def _import_one(
     if fmt in PROJECT_FORMATS:
         return _import_project_file(project, path, force)
     store = project.store
-    sha = file_sha256(path)
+    sha = sha256_file(path)
     existing = store.find_session_by_source(sha)
     if existing is not None and not force:
         return ImportResult(

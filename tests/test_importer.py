@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from qualcode.audio import sha256_file
 from qualcode.errors import QualcodeError
 from qualcode.formats import read_transcript
-from qualcode.importer import file_sha256, import_files
+from qualcode.importer import import_files
 
 T = Path(__file__).parent / "data" / "transcripts"
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -41,7 +42,7 @@ def test_every_real_file_imports_or_fails_clearly(project) -> None:
     assert all(s.group == "pilot" for s in sessions.values())
     s = sessions["teams_timeframe"]
     assert s.source_format == "vtt"
-    assert s.source_sha256 == file_sha256(T / "teams_timeframe.vtt")
+    assert s.source_sha256 == sha256_file(T / "teams_timeframe.vtt")
     stored = store.utterances(s.id or 0)
     assert [(u.speaker, u.start, u.end, u.text) for u in stored] == [
         ("Yuri Bakulin", 0.0, 0.57, "There you go."),

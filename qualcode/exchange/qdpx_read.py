@@ -363,11 +363,9 @@ def _merge_media(sources: list[RefiSource]) -> list[RefiSource]:
 
 def qdpx_key(path: str | Path) -> str:
     """The settings key of the sessions a REFI-QDA file became: its sha256."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return "qdpx:" + digest.hexdigest()
+    from qualcode.audio import sha256_file
+
+    return "qdpx:" + sha256_file(path)
 
 
 def import_qdpx(
