@@ -68,6 +68,14 @@ class StoreBase:
         self._depth = 0
         self.db.execute("COMMIT")
 
+    def _log(self, coder: str, kind: str, segment_id: int | None, payload: dict) -> int:
+        """Append to the event log (what undo reverts and the audit reads)."""
+        cur = self.db.execute(
+            "INSERT INTO events(coder, kind, segment_id, payload, at) VALUES (?, ?, ?, ?, ?)",
+            (coder, kind, segment_id, dumps(payload), now()),
+        )
+        return int(cur.lastrowid or 0)
+
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         row = self.db.execute("SELECT value FROM settings WHERE key = ?", (key,)).fetchone()
         return row[0] if row else default

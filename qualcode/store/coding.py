@@ -120,11 +120,8 @@ class CodingStore(StoreBase):
             # each coder's undo stops at the merge: their older steps name
             # decisions the merge has changed
             coders = [r[0] for r in self.db.execute("SELECT DISTINCT coder FROM events")]
-            stamp, payload = now(), dumps({"merge": {"from": old, "into": new}})
-            self.db.executemany(
-                "INSERT INTO events(coder, kind, segment_id, payload, at) VALUES (?, ?, ?, ?, ?)",
-                [(coder, "barrier", None, payload, stamp) for coder in coders],
-            )
+            for coder in coders:
+                self._log(coder, "barrier", None, {"merge": {"from": old, "into": new}})
         return int(total) - len(pairs), len(pairs)
 
     # -- segments -----------------------------------------------------------

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from qualcode.errors import NotFound, QualcodeError
-from qualcode.store.base import StoreBase, dumps, now
+from qualcode.store.base import StoreBase, now
 
 REVIEW_STATUSES = ("done", "skipped")
 
@@ -44,13 +44,6 @@ class SessionProgress:
 
 class ReviewStore(StoreBase):
     # -- review status ------------------------------------------------------
-
-    def _log(self, coder: str, kind: str, segment_id: int | None, payload: dict) -> int:
-        cur = self.db.execute(
-            "INSERT INTO events(coder, kind, segment_id, payload, at) VALUES (?, ?, ?, ?, ?)",
-            (coder, kind, segment_id, dumps(payload), now()),
-        )
-        return int(cur.lastrowid or 0)
 
     def log_action(self, coder: str, name: str, segment_id: int | None) -> int:
         """Start an undoable group: everything the coder changes until the next
