@@ -371,12 +371,19 @@ def check_language(code: str) -> str:
     return code
 
 
+def has_control_characters(text: str) -> bool:
+    """Whether ``text`` holds a C0/C1 control character (ESC, BEL, NUL, ...):
+    typed into a name or value by a stray key, it would reach every report,
+    act on terminals and break Excel files."""
+    return any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in text)
+
+
 def check_session_name(name: str) -> str:
     """``name`` when it can name a session: not blank (it could not be given
     to --session again) and without control characters."""
     if not name.strip():
         raise QualcodeError("--session: a session needs a name that is not empty")
-    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name):
+    if has_control_characters(name):
         raise QualcodeError(f"--session {name!r}: contains a control character; retype it")
     return name
 

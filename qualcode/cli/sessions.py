@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from typing import Annotated
 
 import typer
 
 from qualcode.cli.apps import JsonOpt, ProjectOpt, app, console, speakers_app
 from qualcode.errors import QualcodeError
-from qualcode.project import open_project
+from qualcode.project import has_control_characters, open_project
 from qualcode.transcript import format_time
 
 
@@ -119,7 +118,7 @@ def speakers_rename(
 
     Example: qualcode speakers rename SPEAKER_3 Aino --merge
     """
-    if any(unicodedata.category(ch) == "Cc" for ch in new):
+    if has_control_characters(new):
         raise QualcodeError(f"speaker name {new!r} contains a control character; retype it")
     with open_project(_project(ctx, project)) as p:
         kept: list[str] = []
@@ -159,7 +158,7 @@ def speakers_set(
         # a stray escape from the terminal would end up in every report and
         # break the Excel exports; repr shows it without acting on it
         for what, text in (("key", key), ("value", value)):
-            if any(unicodedata.category(ch) == "Cc" for ch in text):
+            if has_control_characters(text):
                 raise QualcodeError(
                     f"speaker attribute {what} {text!r} contains a control character; retype it"
                 )
