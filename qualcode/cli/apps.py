@@ -65,6 +65,12 @@ class QualcodeGroup(TyperGroup):
             )
 
 
+def output_file(out: Path | None) -> Path | None:
+    """``--out FILE``, or None for standard output: ``--out -`` means what
+    leaving ``--out`` out means."""
+    return None if out is None or str(out) == "-" else out
+
+
 # a table printed to a file or a pipe: wide enough not to wrap code labels
 # (rich assumes 80 columns when there is no terminal to ask)
 PIPE_WIDTH = 160

@@ -9,7 +9,15 @@ from typing import Annotated, Any
 
 import typer
 
-from qualcode.cli.apps import JsonOpt, ProjectOpt, app, console, export_app, report_app
+from qualcode.cli.apps import (
+    JsonOpt,
+    ProjectOpt,
+    app,
+    console,
+    export_app,
+    output_file,
+    report_app,
+)
 from qualcode.errors import QualcodeError
 from qualcode.project import open_project
 
@@ -52,8 +60,7 @@ def _emit(obj: Any, fmt: str, out: Path | None, title: str, table: tuple) -> Non
     if fmt == "table":
         _print_rows(title, *table)
         return
-    if out is not None and str(out) == "-":  # standard output, as with no --out
-        out = None
+    out = output_file(out)
     text = rep.write(obj, fmt, out)
     if out is not None:
         typer.echo(f"Wrote {out}", err=True)
@@ -332,7 +339,7 @@ def export_units(
 
     if fmt not in ("csv", "xlsx"):
         raise QualcodeError(f"unknown --format {fmt!r}; use csv or xlsx")
-    to = None if str(out) == "-" else out  # -: standard output
+    to = output_file(out)
     with open_project(project) as p:
         view = rep.decision_view(p.store, p.config.lead_coder, coder)
         n = rep.export_units(

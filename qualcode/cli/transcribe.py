@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from qualcode.cli.apps import JsonOpt, ProjectOpt, app, console, export_app, models_app
+from qualcode.cli.apps import (
+    JsonOpt,
+    ProjectOpt,
+    app,
+    console,
+    export_app,
+    models_app,
+    output_file,
+)
 from qualcode.errors import QualcodeError
 from qualcode.project import open_project
 from qualcode.transcript import format_time
@@ -317,22 +325,23 @@ def export_transcript(
     """
     import sys
 
-    from qualcode.formats import EXTENSIONS, write_transcript
+    from qualcode.formats import EXTENSIONS, WRITERS, write_transcript
     from qualcode.models import Transcript
 
-    if out is not None and str(out) == "-":
-        out = None
+    def either(names: list[str]) -> str:
+        return ", ".join(names[:-1]) + " or " + names[-1]
+
+    out = output_file(out)
     by_name = EXTENSIONS.get(out.suffix.lower()) if out is not None else None
-    if out is not None and by_name is not None and by_name not in ("txt", "srt", "vtt", "json"):
+    if out is not None and by_name is not None and by_name not in WRITERS:
         raise QualcodeError(
             f"{out}: qualcode does not write {out.suffix} files (it would be text under that "
-            "name); write .txt, .srt, .vtt or .json"
+            f"name); write {either(['.' + name for name in WRITERS])}"
         )
-    if fmt is None:
-        fmt = by_name if by_name in ("txt", "srt", "vtt", "json") else "txt"
-    if fmt not in ("txt", "srt", "vtt", "json"):
-        raise QualcodeError(f"--format {fmt!r}: use txt, srt, vtt or json")
-    if out is not None and by_name in ("txt", "srt", "vtt", "json") and by_name != fmt:
+    fmt = fmt or by_name or "txt"
+    if fmt not in WRITERS:
+        raise QualcodeError(f"--format {fmt!r}: use {either(list(WRITERS))}")
+    if out is not None and by_name is not None and by_name != fmt:
         raise QualcodeError(
             f"{out}: --format {fmt} into a .{by_name} file would not read back; "
             f"use --format {by_name} or another file name"
