@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qualcode.suggest.text import lemma_cache_path
+from qualcode.suggest.text import lemma_cache_path, write_cache_file
 
 if TYPE_CHECKING:
     from qualcode.suggest.engine import Suggester
@@ -80,17 +80,8 @@ def save(model: Suggester, options: str) -> None:
     process reading it never sees half a file); drop the least recently used
     beyond ``KEEP``."""
     path = model_path(model.fingerprint_, options)
-    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with tmp.open("wb") as f:
-            pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):  # also when the folder itself is missing
-            tmp.unlink(missing_ok=True)
-        return
-    _prune(path.parent)
+    if write_cache_file(path, pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)):
+        _prune(path.parent)
 
 
 def _prune(folder: Path) -> None:

@@ -149,16 +149,24 @@ def save_lemmas() -> None:
     path = lemma_cache_path()
     merged = _read_cache(path)
     merged.update(_new)
+    if write_cache_file(path, marshal.dumps(merged)):
+        _new.clear()
+
+
+def write_cache_file(path: Path, data: bytes) -> bool:
+    """Write a cache file whole, then rename it into place, so a process
+    reading it never sees half a file; False (and nothing left behind) when
+    it cannot be written: a cache costs time, never a result."""
     tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_bytes(marshal.dumps(merged))
+        tmp.write_bytes(data)
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):  # also when the folder itself is missing
             tmp.unlink(missing_ok=True)
-        return
-    _new.clear()
+        return False
+    return True
 
 
 def _cached(key: str, look_up: Callable[[], str]) -> str:
