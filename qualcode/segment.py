@@ -394,12 +394,12 @@ def segment_session(
     )
     report.n_codable = sum(u.codable for u in units)
     with store.transaction():
-        before = {u.id for u in store.segments(session_id)}
         new_ids = store.replace_segments(session_id, units)
         for unit, new_id in zip(units, new_ids, strict=True):
             unit.id = new_id
         # unchanged units kept their rows, with whatever coders did on them
-        taken = set(new_ids) & before & store.segment_ids_with_history(session_id)
+        # (a unit inserted just now has no history yet)
+        taken = set(new_ids) & store.segment_ids_with_history(session_id)
         report.n_kept = len(taken)
         # exact place first, then the same text elsewhere (a turn inserted before it)
         free_by_place = {(u.char_start, u.text): u.id for u in units}
