@@ -47,6 +47,7 @@ class CodebookChange:
     moved: dict[str, list[str | None]] = field(default_factory=dict)
     renamed: list[tuple[str, str]] = field(default_factory=list)
     applied: bool = True
+    notes: list[str] = field(default_factory=list)
 
     @property
     def unchanged(self) -> bool:

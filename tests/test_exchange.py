@@ -646,6 +646,65 @@ def test_codebook_round_trip_keeps_ids_and_never_overwrites(project, tmp_path: P
     assert kept.code_id == "hr_management" and in_use.read_bytes() == before
 
 
+def test_codebook_round_trip_keeps_what_refi_qda_cannot_carry(project, tmp_path: Path) -> None:
+    """Keywords, examples, other-language labels and descriptions and the
+    coded units stay with the codes that keep their ids: without them the
+    suggestions would quietly fall back to nothing after a trip via NVivo."""
+    from qualcode.codebook import load_codebook, project_codebook
+
+    old = project_codebook(project)
+    qdc = tmp_path / "emessi.qdc"
+    export_codebook_qdc(project, qdc)
+    qdc.write_text(
+        qdc.read_text(encoding="utf-8").replace('name="HR management"', 'name="Staff matters"'),
+        encoding="utf-8",
+    )
+    target, change = import_codebook(project, qdc)
+    new = load_codebook(target)
+    assert (new.name, new.version) == (old.name, "2") and change.version == "2"
+    assert new.coded_units == old.coded_units and change.notes == []
+    for code in old.iter_codes():
+        got = new.get(code.id)
+        assert (got.keywords, got.examples, got.description) == (
+            code.keywords,
+            code.examples,
+            code.description,
+        )
+    hr = new.get("hr_management")
+    assert hr.label == {**old.get("hr_management").label, "en": "Staff matters"}
+    assert change.relabelled == {"hr_management": {"en": ["HR management", "Staff matters"]}}
+
+    # a code deleted in the other tool: the coded units use it, so they stay
+    # behind, and the change says so
+    text = qdc.read_text(encoding="utf-8")
+    start = text.index('<Code guid="', text.index('name="Staff matters"') - 60)
+    end = text.index("</Code>", start) + len("</Code>")
+    qdc.write_text(text[:start] + text[end:], encoding="utf-8")
+    target, change = import_codebook(project, qdc, dry_run=True)
+    assert load_codebook(target).coded_units is None
+    [note] = change.notes
+    assert note.startswith("Coded units emessi-coded.csv not carried over") and "recode" in note
+
+
+def test_codebook_import_leaves_an_exported_inactive_code_inactive(project, tmp_path: Path) -> None:
+    """A code that left the codebook goes out as not codable in a .qdpx and
+    must not come back as a second, active copy (funding_2)."""
+    from qualcode.codebook import load_codebook
+    from qualcode.codebook_change import use_codebook
+
+    book = project.codebook_path.read_text(encoding="utf-8")
+    start = book.index("      - id: volunteers")
+    smaller = tmp_path / "smaller.yaml"
+    smaller.write_text(book[:start].replace("coded_units: emessi-coded.csv", ""), encoding="utf-8")
+    assert "volunteers" in use_codebook(project, smaller).removed
+    out = tmp_path / "p.qdpx"
+    export_qdpx(project, out)
+    target, change = import_codebook(project, out, dry_run=True)
+    ids = [c.id for c in load_codebook(target).iter_codes()]
+    assert "volunteers" not in ids and not any(i.endswith("_2") for i in ids)
+    assert change.unchanged
+
+
 def test_codebook_import_from_maxqda_project(empty) -> None:
     from qualcode.codebook import load_codebook
 

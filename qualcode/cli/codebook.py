@@ -68,6 +68,7 @@ def change_json(change: CodebookChange) -> dict:
         "relabelled": change.relabelled,
         "moved": change.moved,
         "renamed": [list(pair) for pair in change.renamed],
+        "notes": change.notes,
     }
 
 
@@ -267,4 +268,5 @@ def describe_change(change: CodebookChange) -> list[str]:
             f"Likely renamed: {old} -> {new} (same label); decisions stay on {old}, "
             f"nothing was merged (if it was a rename: qualcode codebook merge {old} {new})."
         )
+    lines.extend(change.notes)
     return lines
