@@ -11,9 +11,14 @@ does.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from qualcode.models import Utterance
+
+if TYPE_CHECKING:
+    from qualcode.store import Store
 
 # what diarization (qualcode's, pyannote's, WhisperX's) calls an unknown speaker
 _MACHINE_LABEL = re.compile(r"(SPEAKER_)(\d+)")
@@ -76,3 +81,37 @@ def separate_speaker_labels(utterances: list[Utterance], taken: set[str]) -> Non
         used.add(mapping[label])
     for u in utterances:
         u.speaker = mapping.get(u.speaker, u.speaker)
+
+
+def offset_mover(before: list[Utterance], after: list[Utterance]) -> Callable[[int], int]:
+    """Where an offset into ``plain_text(before)`` lands in
+    ``plain_text(after)``: the same utterances with other speaker names, so
+    each line's text moves by the change in length of the names before it."""
+    old = utterance_spans(before)
+    new = utterance_spans(after)
+    line_starts = [a - len(line_prefix(u.speaker)) for (a, _), u in zip(old, before, strict=True)]
+
+    def move(offset: int) -> int:
+        i = max(bisect_right(line_starts, offset) - 1, 0)
+        return offset - old[i][0] + new[i][0]
+
+    return move
+
+
+def rename_speaker(store: Store, old: str, new: str, *, merge: bool = False) -> bool:
+    """Rename (or, with ``merge``, join) a speaker, moving the offsets of the
+    coding units of every session they speak in: the name is part of each of
+    their lines, so a longer or shorter one shifts every later unit (and a
+    REFI-QDA export would put codings on the wrong words). One transaction.
+    Returns True when it merged."""
+    with store.transaction():
+        sessions = store.speaker_session_ids(old)
+        before = {sid: store.utterances(sid) for sid in sessions}
+        merged = store.rename_participant(old, new, merge=merge)
+        for sid in sessions:
+            move = offset_mover(before[sid], store.utterances(sid))
+            store.set_segment_offsets(
+                (g.id or 0, move(g.char_start), move(g.char_end))
+                for g in store.segments(sid, include_retired=True)
+            )
+        return merged

@@ -185,6 +185,18 @@ def test_resegmenting_keeps_unchanged_units_and_retires_changed_ones_with_decisi
     assert store.retired_segments(sid) == []
 
 
+def test_a_unit_whose_text_moved_keeps_its_row(store) -> None:
+    """A longer first turn moves every later unit: found again by its text,
+    in order, the unit keeps its id (the number a coder wrote down)."""
+    sid = store.add_session(Session(name="s1"), _transcript())
+    first, second = _segments(store, sid)
+    text = plain_text(store.utterances(sid))
+    moved = [Segment(sid, 0, "Tervetuloa", 0, 10), Segment(sid, 1, text[35:63], 40, 68)]
+    new, kept = store.replace_segments(sid, moved)
+    assert kept == second and new not in (first, second)
+    assert [(g.char_start, g.char_end) for g in store.segments(sid)] == [(0, 10), (40, 68)]
+
+
 def test_merging_a_code_moves_decisions_and_a_yes_wins(store) -> None:
     from qualcode.models import Suggestion
 

@@ -1,5 +1,5 @@
 from qualcode.models import Utterance
-from qualcode.transcript import format_time, plain_text, utterance_spans
+from qualcode.transcript import format_time, plain_text, rename_speaker, utterance_spans
 
 
 def test_plain_text_offsets_slice_each_utterance() -> None:
@@ -19,3 +19,33 @@ def test_format_time() -> None:
     assert format_time(None) == "--:--"
     assert format_time(65.4) == "01:05"
     assert format_time(3725.25, millis=True) == "1:02:05.250"
+
+
+def test_renaming_a_speaker_moves_the_units_offsets(project) -> None:
+    """Units address the plain text, whose lines start with the speaker's
+    name: a rename (or a merge) to a name of another length must move them,
+    or a REFI-QDA export would put codings on the wrong words."""
+    from qualcode.models import Session, Transcript
+    from qualcode.segment import segment_session
+
+    store = project.store
+    utts = [
+        Utterance("Meillä ei ole koskaan aikaa mihinkään.", "SPEAKER_1", 0, 4),
+        Utterance("Avustus leikattiin viime keväänä.", "SPEAKER_2", 4, 8),
+        Utterance("Teen taas kaiken yksin.", "SPEAKER_1", 8, 12),
+    ]
+    sid = store.add_session(Session(name="s"), Transcript(utts))
+    segment_session(store, sid, project)
+    ids = [g.id for g in store.segments(sid)]
+
+    def aligned() -> bool:
+        text = plain_text(store.utterances(sid))
+        return all(text[g.char_start : g.char_end] == g.text for g in store.segments(sid))
+
+    assert aligned()
+    assert rename_speaker(store, "SPEAKER_1", "Aino Virtanen") is False
+    assert aligned()
+    assert rename_speaker(store, "SPEAKER_2", "Aino Virtanen", merge=True) is True
+    assert aligned()
+    segment_session(store, sid, project)
+    assert [g.id for g in store.segments(sid)] == ids

@@ -10,7 +10,7 @@ import typer
 from qualcode.cli.apps import JsonOpt, ProjectOpt, app, console, speakers_app
 from qualcode.errors import QualcodeError
 from qualcode.project import has_control_characters, open_project
-from qualcode.transcript import format_time
+from qualcode.transcript import format_time, rename_speaker
 
 
 def session_json(s) -> dict:
@@ -129,7 +129,7 @@ def speakers_rename(
                 for k, v in theirs.attributes.items()
                 if k in mine.attributes and mine.attributes[k] != v
             ]
-        merged = p.store.rename_participant(old, new, merge=merge)
+        merged = rename_speaker(p.store, old, new, merge=merge)
     typer.echo(f"Merged {old!r} into {new!r}" if merged else f"Renamed {old!r} to {new!r}")
     if kept:
         typer.echo(f"{new!r} keeps its own " + ", ".join(kept))

@@ -145,6 +145,16 @@ class CodingStore(StoreBase):
                 )
             }
             keep = [current.pop((u.char_start, u.text), None) for u in units]
+            # then by text alone, in order: an earlier turn that changed length
+            # (a new transcript, a renamed speaker) moves every later unit
+            by_text: dict[str, list[int]] = {}
+            for (_start, text), i in sorted(current.items()):
+                by_text.setdefault(text, []).append(i)
+            for n, u in enumerate(units):
+                if keep[n] is None and by_text.get(u.text):
+                    keep[n] = by_text[u.text].pop(0)
+            taken = set(keep)
+            current = {k: i for k, i in current.items() if i not in taken}
             with_history = self.segment_ids_with_history(session_id)
             gone = list(current.values())
             self.db.executemany(
@@ -194,6 +204,15 @@ class CodingStore(StoreBase):
                 )
                 ids.append(int(cur.lastrowid or 0))
             return ids
+
+    def set_segment_offsets(self, offsets: Iterable[tuple[int, int, int]]) -> None:
+        """(unit id, char_start, char_end) for units whose text moved in the
+        session's plain text (a speaker's name changed length)."""
+        with self.transaction():
+            self.db.executemany(
+                "UPDATE segments SET char_start = ?, char_end = ? WHERE id = ?",
+                [(a, b, i) for i, a, b in offsets],
+            )
 
     def segment_ids_with_history(self, session_id: int) -> set[int]:
         """Units of a session that carry decisions, reviews or memos."""

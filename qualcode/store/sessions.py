@@ -53,6 +53,18 @@ def _words(raw: str | None) -> list[Word]:
 class SessionStore(StoreBase):
     # -- participants -------------------------------------------------------
 
+    def speaker_session_ids(self, name: str) -> list[int]:
+        """Sessions where ``name`` speaks at least once."""
+        rows = self.db.execute(
+            """
+            SELECT DISTINCT u.session_id FROM utterances u
+            JOIN participants p ON p.id = u.participant_id WHERE p.name = ?
+            ORDER BY u.session_id
+            """,
+            (name,),
+        )
+        return [int(r[0]) for r in rows]
+
     def participant_id(self, name: str, *, create: bool = True) -> int:
         row = self.db.execute("SELECT id FROM participants WHERE name = ?", (name,)).fetchone()
         if row:
