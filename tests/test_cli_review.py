@@ -24,6 +24,9 @@ def test_review_plain_saves_and_resumes(proj):
     assert "Reviewed 2 of" in again.output
     other = review(proj, "--coder", "ben", input="q\n")
     assert "Reviewing as ben" in other.output and "Reviewed 0 of" in other.output
+    # the resume hint reopens the same coder's review, not the default coder's
+    assert "Resume with `qualcode review --coder ben --plain`" in other.output
+    assert "Resume with `qualcode review --order chronological --plain`" in again.output
 
 
 def test_review_filters(proj):

@@ -93,7 +93,29 @@ def review(
             ReviewApp(rs).run()
         rs.wait_for_retraining(timeout=60)
         progress = rs.progress()
+        default_coder = p.default_coder()
     typer.echo(
         f"{options.coder}: {progress.reviewed}/{progress.total} units reviewed; "
-        "everything is saved. Resume with `qualcode review`."
+        f"everything is saved. Resume with `{_resume(options, default_coder, plain)}`."
     )
+
+
+def _resume(options, default_coder: str, plain: bool) -> str:
+    """The command that reopens this review: the same coder (a resume as the
+    OS user would start someone else's review) and the same selection."""
+    import shlex
+
+    words = ["qualcode", "review"]
+    for flag, value in (
+        ("--coder", options.coder if options.coder != default_coder else None),
+        ("--session", options.session),
+        ("--code", options.code),
+        ("--order", options.order if options.order != "uncertain" else None),
+    ):
+        if value:
+            words += [flag, shlex.quote(value)]
+    if options.disagreements:
+        words.append("--disagreements")
+    if plain:
+        words.append("--plain")
+    return " ".join(words)
