@@ -3,6 +3,7 @@ decisions, the stored model and the review queue."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -226,7 +227,25 @@ def test_training_improves_held_out_f1_on_a_fixed_split(emessi) -> None:
     # codes with too few decisions keep the codebook score alone
     assert learned.classifier_.models_[ids.index("hr_management")] is None
     scores = learned.score(test_texts[:1])
-    assert "learned from" in learned.rationale(scores, 0, ids.index("funding"))
+    why = learned.rationale(scores, 0, ids.index("funding"))
+    assert re.search(r"learned from [\d,]+ decided units: ", why), why
+
+
+def test_rationale_names_each_word_once_and_cuts_quotes_at_a_word() -> None:
+    from qualcode.suggest.rules import Hit, distinct_hits
+    from qualcode.suggest.text import shorten
+
+    hits = [Hit(0, "tuki", "tukena"), Hit(0, "tukea", "tukena"), Hit(0, "apu", "apua")]
+    hits += [Hit(0, "minun esimies", "mun esimies"), Hit(0, "minun esimies", "mun esimies")]
+    assert distinct_hits(hits) == ["tukena → tuki", "apua → apu", "mun esimies → minun esimies"]
+    quote = (
+        "Meillä ei ole ketään kenelle työtä voisi jakaa, ja sähköpostit vain kasautuvat "
+        "viikosta toiseen."
+    )
+    short = shorten(quote, 70)
+    assert len(short) <= 70 and short.endswith("…")
+    assert quote.startswith(short[:-1]) and quote[len(short) - 1] in " ,"
+    assert shorten("Lyhyt.", 70) == "Lyhyt."
 
 
 def test_the_same_decisions_give_the_same_model(emessi) -> None:

@@ -33,14 +33,14 @@ from qualcode.suggest.classifier import DecisionClassifier
 from qualcode.suggest.coded import CodedUnits, load_coded_units, within
 from qualcode.suggest.context import ThemeChain, chain_for, fit_chain
 from qualcode.suggest.options import SuggestOptions
-from qualcode.suggest.rules import KeywordRules
+from qualcode.suggest.rules import KeywordRules, distinct_hits
 from qualcode.suggest.similarity import (
     ExampleSimilarity,
     SplitRows,
     TextFeaturizer,
     index_words,
 )
-from qualcode.suggest.text import prepare, tokens
+from qualcode.suggest.text import prepare, shorten, tokens
 
 if TYPE_CHECKING:
     from qualcode.codebook import Codebook, CodebookCode
@@ -398,9 +398,10 @@ class Suggester:
                     continue
                 n = int(self.classifier_.n_positive_[c] + self.classifier_.n_negative_[c])
                 bank = min(getattr(self, "n_coded_units_", 0), n)  # older pickles: none
-                source = f"{n - bank} decisions"
+                # n counts units (a unit's yes or no on this code), not decisions
+                source = f"{n - bank:,} decided units"
                 if bank:
-                    source = f"{bank} coded units" + (f" + {source}" if n > bank else "")
+                    source = f"{bank:,} coded units" + (f" + {source}" if n > bank else "")
                 out[c] = source
         scores.__dict__["_sources"] = out
         return out
@@ -419,7 +420,7 @@ class Suggester:
     ) -> str:
         parts = []
         if hits:
-            parts.append("matched: " + ", ".join(h.explain() for h in hits[:3]))
+            parts.append("matched: " + ", ".join(distinct_hits(hits)[:3]))
         if j >= 0 and sim >= 0.2:
             example = self.similarity_.text(j)
             if _example_tokens(example) == scores.docs[i]:
@@ -427,8 +428,7 @@ class Suggester:
                 # it back as its own nearest example explains nothing
                 parts.append(f"the same text was coded so before ({sim:.2f})")
             else:
-                if len(example) > 70:
-                    example = example[:67].rstrip() + "…"
+                example = shorten(example, 70)
                 parts.append(f"like: “{example}” ({sim:.2f})")
         if alone is None:
             alone = final

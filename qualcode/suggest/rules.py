@@ -405,3 +405,17 @@ class KeywordRules:
         if total > len(found):
             found.extend(h for h in self.match(words, lang) if h.code == code and " " in h.keyword)
         return found
+
+
+def distinct_hits(hits: list[Hit]) -> list[str]:
+    """One explanation per matched word of the unit: a word that found
+    several keywords of the code (its lemma one, its stem another), or a
+    phrase found twice, reads once."""
+    seen: set[str] = set()
+    out = []
+    for h in hits:
+        if h.word.casefold() in seen:
+            continue
+        seen.add(h.word.casefold())
+        out.append(h.explain())
+    return out

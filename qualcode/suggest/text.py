@@ -222,3 +222,14 @@ def stem(word: str, lang: str) -> str:
 def keys(word: str, lang: str) -> tuple[str, str, str]:
     """(surface, lemma, stem) of a lower-cased word, the forms keywords match on."""
     return word, lemma(word, lang), stem(word, lang)
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:–-") + "…"
