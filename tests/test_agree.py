@@ -132,8 +132,20 @@ def test_against_model(project):
         compute_agreement(store, ["ann", "bob"], against_model=True)
     with pytest.raises(QualcodeError, match="--threshold 1.5: give a score above 0"):
         compute_agreement(store, ["bob"], against_model=True, threshold=1.5)
-    # suggestions only where bob coded nothing (units imported after suggest ran)
-    store.replace_suggestions([Suggestion(ids[0], "support", 0.9)], segment_ids=ids)
+    # a unit the model scored with every code below the stored floor (no
+    # suggestion row) is the model's "no code", not a unit left out
+    store.replace_suggestions([], segment_ids=[ids[1]])
+    result = compute_agreement(store, ["bob"], against_model=True, threshold=0.5)
+    assert result.units == len(ids) - 1
+    model[0] = False
+    by_code = {c.code_id: c for c in result.codes}
+    assert by_code["support"].kappa == pytest.approx(cohen_kappa_score(model, bob))
+    # suggestions only in a session bob did not code (his were imported after
+    # suggest ran)
+    other = store.add_session(Session(name="s2"), Transcript([Utterance("uusi")]))
+    [new] = store.replace_segments(other, [Segment(other, 0, "uusi", 0, 4)])
+    store.replace_suggestions([], segment_ids=ids)
+    store.replace_suggestions([Suggestion(new, "support", 0.9)], segment_ids=[new])
     with pytest.raises(QualcodeError, match="not scored any unit 'bob' coded; run `qualcode sugg"):
         compute_agreement(store, ["bob"], against_model=True)
 

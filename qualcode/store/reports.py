@@ -229,13 +229,27 @@ class ReportStore(StoreBase):
         }
 
     def suggested_pairs(self, threshold: float) -> tuple[set[int], set[tuple[int, str]]]:
-        """(units with any suggestion, (unit, code) pairs scored >= threshold)."""
-        units: set[int] = set()
-        pairs: set[tuple[int, str]] = set()
-        for s, c, score in self.db.execute("SELECT segment_id, code_id, score FROM suggestions"):
-            units.add(int(s))
-            if score >= threshold:
-                pairs.add((int(s), c))
+        """(units the model scored, (unit, code) pairs scored >= threshold).
+        The model scored every codable unit of a session with any stored
+        suggestion: a unit without one had every code below the floor that
+        is stored, a confident "no code" that agreement must count."""
+        units = {
+            int(r[0])
+            for r in self.db.execute(
+                """
+                SELECT g.id FROM segments g
+                WHERE g.codable = 1 AND g.retired = 0 AND EXISTS (
+                    SELECT 1 FROM suggestions x JOIN segments h ON h.id = x.segment_id
+                    WHERE h.session_id = g.session_id)
+                """
+            )
+        }
+        pairs = {
+            (int(s), c)
+            for s, c in self.db.execute(
+                "SELECT segment_id, code_id FROM suggestions WHERE score >= ?", (threshold,)
+            )
+        }
         return units, pairs
 
     # -- exports and pseudonyms --------------------------------------------
