@@ -38,7 +38,8 @@ def test_segment_and_suggest_json(project) -> None:
     assert result.exit_code == 0, result.output
     out = json.loads(result.output)
     assert out[0]["session"] == "s1" and out[0]["units"] == 3 and out[0]["codable"] == 2
-    assert out[0]["suggestions"] > 0
+    # both codable units have a code at the threshold (volunteers, funding)
+    assert (out[0]["suggested_units"], out[0]["suggested_codes"]) == (2, 2)
     assert out[0]["sentences"].startswith("spacy_fi_experimental_web_md ")
 
     result = _run(project, "suggest", "--session", "s1", "--top", "1", "--json")
@@ -56,6 +57,7 @@ def test_segment_and_suggest_json(project) -> None:
 
     plain = _run(project, "suggest")
     assert plain.exit_code == 0 and "volunteers" in plain.output and "matched:" in plain.output
+    assert "2 units scored: 2 with a suggested code (2 codes scoring 0.5 or more" in plain.output
 
 
 def test_import_coded_train_and_evaluate(project, tmp_path: Path) -> None:

@@ -66,23 +66,28 @@ def segment(
     """
     from qualcode.segment import segment_session
     from qualcode.suggest import suggest_segments
+    from qualcode.suggest.workflow import project_options
 
     with open_project(project) as p:
         store = p.store
         targets = [store.get_session(session)] if session else store.sessions()
         if not targets:
             raise QualcodeError(NO_SESSIONS)
+        threshold = project_options(p).threshold
         out: list[dict[str, Any]] = []
         for s in targets:
             report = segment_session(store, s.id or 0, p)
-            n_suggested = suggest_segments(store, p, session=s.id) if suggest else 0
+            if suggest:
+                suggest_segments(store, p, session=s.id)
+            units, codes = store.suggested_counts(s.id, threshold) if suggest else (0, 0)
             out.append(
                 {
                     "session": s.name,
                     "units": report.n_units,
                     "codable": report.n_codable,
                     "kept": report.n_kept,
-                    "suggestions": n_suggested,
+                    "suggested_units": units,
+                    "suggested_codes": codes,
                     "sentences": report.sentences,
                     "orphaned": [
                         {"segment_id": o.id, "text": o.text, "char_start": o.char_start}
@@ -96,8 +101,14 @@ def segment(
     for item in out:
         typer.echo(
             f"{item['session']}: {item['units']} units ({item['codable']} codable), "
-            f"decisions kept on {item['kept']}, {item['suggestions']} suggestions "
-            f"(sentences: {item['sentences']})"
+            f"decisions kept on {item['kept']}, "
+            + (
+                f"{item['suggested_units']} with a suggested code "
+                f"({item['suggested_codes']} codes scoring {threshold:g} or more) "
+                if suggest
+                else ""
+            )
+            + f"(sentences: {item['sentences']})"
         )
         for o in item["orphaned"]:
             typer.secho(
@@ -122,14 +133,17 @@ def suggest(
     Example: qualcode suggest --session emessi-fi-session1 --top 2
     """
     from qualcode.suggest import suggest_segments, suggestions_for
+    from qualcode.suggest.workflow import project_options
 
     with open_project(project) as p:
         store = p.store
         if not session and not store.sessions():
             raise QualcodeError(NO_SESSIONS)
         with _status("Scoring units (a new project first learns from the codebook's coded units)"):
-            n = suggest_segments(store, p, session=session)
+            suggest_segments(store, p, session=session)
         sid = store.get_session(session).id if session else None
+        threshold = project_options(p).threshold
+        n_units, n_codes = store.suggested_counts(sid, threshold)
         units = store.segments(sid, codable_only=True)
         names = {s.id or 0: s.name for s in store.sessions()}
         rows = [(u, suggestions_for(store, u.id or 0)[:top]) for u in units]
@@ -144,7 +158,10 @@ def suggest(
             typer.echo(f"#{u.id} {when}{who}{u.text}")
             for s in sugs:
                 typer.echo(f"    {s.score:.2f} {s.code_id:<18} {s.rationale}")
-    typer.echo(f"{n} suggestions for {len(rows)} units")
+    typer.echo(
+        f"{len(rows)} units scored: {n_units} with a suggested code "
+        f"({n_codes} codes scoring {threshold:g} or more, pre-selected in review)"
+    )
 
 
 @app.command()
