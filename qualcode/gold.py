@@ -226,10 +226,21 @@ def _unknown(unknown: Mapping[str, int], known: set[str], names: Mapping[str, st
     the code it most likely means: a file is fixed in one go."""
     from difflib import get_close_matches
 
+    # a label's words too: 'rahoitus' means "Toiminnan rahoitus" (funding)
+    words: dict[str, set[str]] = {}
+    for name, cid in names.items():
+        for word in re.findall(r"\w{4,}", name):
+            words.setdefault(word, set()).add(cid)
+    by_word = {w: next(iter(ids)) for w, ids in words.items() if len(ids) == 1}
     parts = []
     for code, line in sorted(unknown.items(), key=lambda kv: kv[1])[:_SHOWN_UNKNOWN]:
-        close = get_close_matches(code.casefold(), [*known, *names], n=1, cutoff=0.75)
-        hint = f", did you mean {names.get(close[0], close[0])}?" if close else ""
+        key = code.casefold()
+        close = get_close_matches(key, [*known, *names], n=1, cutoff=0.75)
+        if close:
+            hint = f", did you mean {names.get(close[0], close[0])}?"
+        else:
+            near = get_close_matches(key, list(by_word), n=1, cutoff=0.8)
+            hint = f", did you mean {by_word[near[0]]}?" if near else ""
         parts.append(f"{code!r} (line {line}{hint})")
     more = len(unknown) - _SHOWN_UNKNOWN
     listed = ", ".join(parts) + (f" and {more} more" if more > 0 else "")

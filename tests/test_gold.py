@@ -121,6 +121,13 @@ def test_every_unknown_code_is_named_at_once(tmp_path: Path, emessi) -> None:
     assert "unknown codes 'fundng' (line 2, did you mean funding?), 'mystery' (line 3)" in str(
         e.value
     )
+    # a word of a label (Finnish: "Toiminnan rahoitus", "Vapaaehtoisten kanssa
+    # toimiminen") points to its code too
+    path.write_text("text,codes\none,rahoitus\ntwo,vapaaehtoiset\n", encoding="utf-8")
+    with pytest.raises(FormatError) as e:
+        read_gold(path, LEAVES, names=code_names(emessi))
+    assert "'rahoitus' (line 2, did you mean funding?)" in str(e.value)
+    assert "'vapaaehtoiset' (line 3, did you mean volunteers?)" in str(e.value)
 
 
 def test_a_language_must_be_a_language_code(tmp_path: Path) -> None:
