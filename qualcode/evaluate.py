@@ -241,6 +241,8 @@ class ImportReport:
     recoded: int = 0  # units the same coder had coded before: the file's coding replaced theirs
     # a session name taken by a session with other texts -> the name given instead
     renamed: dict[str, str] = field(default_factory=dict)
+    # per created session, its speakers who also speak in another group's sessions
+    shared_speakers: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
 
 def _row_keys(rows: Sequence[GoldUnit], coder: str | None) -> list[tuple[str, int]]:
@@ -337,6 +339,9 @@ def import_coded(
         attached=attached,
         recoded=recoded,
         renamed=renamed,
+        shared_speakers={
+            name: shared for name in created if (shared := store.speakers_in_other_groups(name))
+        },
     )
 
 

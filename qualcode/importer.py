@@ -9,8 +9,9 @@ segmentation, so every imported session is immediately codable.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -43,6 +44,8 @@ class ImportResult:
     message: one line for people: why it was skipped or failed.
     format: the format it was read as.
     n_utterances, n_speakers: of the stored session.
+    shared_speakers: its speakers who also speak in another group's sessions
+        (the same person, or two people with one name: ``speakers_note``).
     """
 
     path: Path
@@ -52,6 +55,8 @@ class ImportResult:
     format: str | None = None
     n_utterances: int = 0
     n_speakers: int = 0
+    # speakers who also speak in another group's sessions -> those sessions
+    shared_speakers: dict[str, list[str]] = field(default_factory=dict)
 
 
 def import_files(
@@ -175,6 +180,7 @@ def _import_one(
         format=fmt,
         n_utterances=len(transcript.utterances),
         n_speakers=len(speakers),
+        shared_speakers=store.speakers_in_other_groups(name),
     )
 
 
@@ -226,3 +232,18 @@ def _import_project_file(project: Project, path: Path, force: bool) -> ImportRes
         n_utterances=result.n_utterances,
         n_speakers=result.n_speakers,
     )
+
+
+def speakers_note(session: str, shared: dict[str, list[str]]) -> list[str]:
+    """Lines telling the researcher which speakers of ``session`` are taken
+    for people of other groups' sessions, and how to split them when not."""
+    lines = []
+    for name, sessions in shared.items():
+        more = f" and {len(sessions) - 3} more" if len(sessions) > 3 else ""
+        listed = ", ".join(sessions[:3]) + more
+        lines.append(
+            f"  {name!r} in {session} is taken for the {name!r} of {listed} (another group); "
+            f"if they are two people: qualcode speakers rename {shlex.quote(name)} "
+            f"{shlex.quote(name + ' (' + session + ')')} --session {shlex.quote(session)}"
+        )
+    return lines

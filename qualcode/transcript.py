@@ -15,6 +15,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from qualcode.errors import QualcodeError
 from qualcode.models import Utterance
 
 if TYPE_CHECKING:
@@ -98,16 +99,27 @@ def offset_mover(before: list[Utterance], after: list[Utterance]) -> Callable[[i
     return move
 
 
-def rename_speaker(store: Store, old: str, new: str, *, merge: bool = False) -> bool:
+def rename_speaker(
+    store: Store, old: str, new: str, *, merge: bool = False, session_id: int | None = None
+) -> bool:
     """Rename (or, with ``merge``, join) a speaker, moving the offsets of the
     coding units of every session they speak in: the name is part of each of
     their lines, so a longer or shorter one shifts every later unit (and a
-    REFI-QDA export would put codings on the wrong words). One transaction.
-    Returns True when it merged."""
+    REFI-QDA export would put codings on the wrong words). With
+    ``session_id``, only that session's turns change speaker (see
+    ``Store.move_participant_turns``). One transaction. Returns True when
+    ``new`` existed."""
     with store.transaction():
         sessions = store.speaker_session_ids(old)
+        if session_id is not None:
+            if session_id not in sessions:
+                raise QualcodeError(f"{old!r} does not speak in that session; see `qualcode show`")
+            sessions = [session_id]
         before = {sid: store.utterances(sid) for sid in sessions}
-        merged = store.rename_participant(old, new, merge=merge)
+        if session_id is None or store.speaker_session_ids(old) == [session_id]:
+            merged = store.rename_participant(old, new, merge=merge)
+        else:
+            merged = store.move_participant_turns(session_id, old, new, merge=merge)
         for sid in sessions:
             move = offset_mover(before[sid], store.utterances(sid))
             store.set_segment_offsets(

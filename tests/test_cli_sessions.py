@@ -96,6 +96,39 @@ def test_speakers_rename_merge_and_attributes(proj: Path) -> None:
     assert r.exit_code == 1 and "a speaker needs a name" in r.output
 
 
+def test_speakers_rename_in_one_session_splits_a_shared_name(proj: Path) -> None:
+    """Two Sannas in two groups: the second group's turns and units become
+    another speaker, the first keeps hers (and her attributes)."""
+    from qualcode.segment import segment_session
+    from qualcode.transcript import plain_text
+
+    p = ["--project", str(proj)]
+    with Project(proj) as q:
+        q.store.rename_participant("SPEAKER_1", "Sanna")
+        other = q.store.add_session(
+            Session(name="ryhma2-1", group="ryhma2"),
+            Transcript([Utterance("Meillä ei ole rahaa.", "Sanna"), Utterance("Niin.", "Ville")]),
+        )
+        for sid in (1, other):
+            segment_session(q.store, sid, q)
+    runner.invoke(app, ["speakers", "set", "Sanna", "sector=ngo", *p])
+    r = runner.invoke(app, ["speakers", "rename", "Sanna", "Sanna K", "--session", "ryhma2-1", *p])
+    assert r.exit_code == 0, r.output
+    assert "'Sanna' in ryhma2-1 is now 'Sanna K'" in r.output and "speakers set" in r.output
+    r = runner.invoke(app, ["speakers", *p, "--json"])
+    got = {s["name"]: s for s in json.loads(r.output)}
+    assert got["Sanna"]["sessions"] == ["ryhma1-1"] and got["Sanna"]["attributes"]
+    assert got["Sanna K"]["sessions"] == ["ryhma2-1"] and not got["Sanna K"]["attributes"]
+    with Project(proj) as q:
+        text = plain_text(q.store.utterances(other))
+        [unit] = [g for g in q.store.segments(other) if g.speaker == "Sanna K"]
+        assert text[unit.char_start : unit.char_end] == unit.text == "Meillä ei ole rahaa."
+    r = runner.invoke(app, ["speakers", "rename", "Ville", "Sanna", "--session", "ryhma1-1", *p])
+    assert r.exit_code == 1 and "does not speak in that session" in r.output
+    r = runner.invoke(app, ["speakers", "rename", "Ville", "Sanna", "--session", "ryhma2-1", *p])
+    assert r.exit_code == 1 and "--merge" in r.output
+
+
 def test_speakers_set_refuses_control_characters(proj: Path) -> None:
     p = ["--project", str(proj)]
     for item, shown in (

@@ -185,3 +185,23 @@ def test_machine_speaker_labels_of_two_files_are_two_people(project, tmp_path: P
     }
     s2 = project.store.get_session("s2").id
     assert [u.speaker for u in project.store.utterances(s2)] == ["SPEAKER_02", "SPEAKER_03", "Aino"]
+
+
+def test_a_name_in_another_groups_sessions_is_pointed_out(project, tmp_path: Path) -> None:
+    """Finnish groups share first names: a name heard in another group's
+    sessions is one speaker until the researcher says otherwise, so the
+    import says so and how to split them; within one group it is quiet."""
+    from qualcode.importer import speakers_note
+
+    files = []
+    for name in ("r1-a", "r1-b", "r2-a"):
+        path = tmp_path / f"{name}.txt"
+        path.write_text(f"Sanna: Meillä ei ole rahaa ({name}).\n\nVille: Niin.\n", "utf-8")
+        files.append(path)
+    first = import_files(project, files[:2], group="ryhma1")
+    assert [r.shared_speakers for r in first] == [{}, {}]
+    [other] = import_files(project, files[2:], group="ryhma2")
+    assert other.shared_speakers == {"Sanna": ["r1-a", "r1-b"], "Ville": ["r1-a", "r1-b"]}
+    [line, _] = speakers_note("r2-a", other.shared_speakers)
+    assert "'Sanna' in r2-a is taken for the 'Sanna' of r1-a, r1-b (another group)" in line
+    assert line.endswith("qualcode speakers rename Sanna 'Sanna (r2-a)' --session r2-a")

@@ -77,8 +77,7 @@ def segment(
         out: list[dict[str, Any]] = []
         for s in targets:
             report = segment_session(store, s.id or 0, p)
-            if suggest:
-                suggest_segments(store, p, session=s.id)
+            n_stored = suggest_segments(store, p, session=s.id) if suggest else 0
             units, codes = store.suggested_counts(s.id, threshold) if suggest else (0, 0)
             out.append(
                 {
@@ -86,6 +85,7 @@ def segment(
                     "units": report.n_units,
                     "codable": report.n_codable,
                     "kept": report.n_kept,
+                    "suggestions": n_stored,
                     "suggested_units": units,
                     "suggested_codes": codes,
                     "sentences": report.sentences,
@@ -293,6 +293,7 @@ def import_coded(
     from qualcode.codebook import project_codebook
     from qualcode.codebook_change import check_in_use
     from qualcode.evaluate import import_coded as run_import
+    from qualcode.importer import speakers_note
 
     with open_project(project) as p:
         book = project_codebook(p)
@@ -312,6 +313,9 @@ def import_coded(
             f"session {name} already exists with other unit texts: these rows became "
             f"session {given} (to code the same units, the texts must match)"
         )
+    for name, shared in report.shared_speakers.items():
+        for line in speakers_note(name, shared):
+            typer.echo(line)
     if report.recoded:
         typer.echo(
             f"{report.recoded} of these units were coded before by the same coder: "

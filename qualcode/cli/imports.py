@@ -27,6 +27,7 @@ def result_json(r) -> dict:
         "utterances": r.n_utterances,
         "speakers": r.n_speakers,
         "message": r.message,
+        "shared_speakers": r.shared_speakers,
     }
 
 
@@ -66,7 +67,7 @@ def import_(
     """
     if format not in FORMAT_CHOICES:
         raise QualcodeError(f"--format {format!r}: use one of {', '.join(FORMAT_CHOICES)}")
-    from qualcode.importer import import_files
+    from qualcode.importer import import_files, speakers_note
 
     if language:
         check_language(language)
@@ -84,6 +85,8 @@ def import_(
                     f"imported {r.session}: {r.n_utterances} utterances, "
                     f"{r.n_speakers} speakers ({r.path})"
                 )
+                for line in speakers_note(r.session or "", r.shared_speakers):
+                    typer.echo(line)
             elif r.status == "skipped":
                 typer.echo(f"skipped {r.path}: {r.message}")
             else:

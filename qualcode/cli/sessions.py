@@ -111,12 +111,22 @@ def speakers_rename(
             "--merge", help="NEW already exists and is the same person: make them one speaker."
         ),
     ] = False,
+    session: Annotated[
+        str | None,
+        typer.Option(
+            "--session",
+            "-s",
+            help="Only OLD's turns in this session (two people who share a name).",
+        ),
+    ] = None,
     project: ProjectOpt = None,
 ) -> None:
     """Rename a speaker everywhere; with --merge, into a speaker NEW that
-    already exists (the same person in another recording).
+    already exists (the same person in another recording); with --session,
+    only in that session (another person of the same name).
 
     Example: qualcode speakers rename SPEAKER_3 Aino --merge
+    Example: qualcode speakers rename Sanna "Sanna K" --session ryhma2-tapaaminen1
     """
     if has_control_characters(new):
         raise QualcodeError(f"speaker name {new!r} contains a control character; retype it")
@@ -129,7 +139,16 @@ def speakers_rename(
                 for k, v in theirs.attributes.items()
                 if k in mine.attributes and mine.attributes[k] != v
             ]
-        merged = rename_speaker(p.store, old, new, merge=merge)
+        sid = p.store.get_session(session).id if session is not None else None
+        merged = rename_speaker(p.store, old, new, merge=merge, session_id=sid)
+        bare = not p.store.get_participant(new).attributes
+    if session is not None:
+        typer.echo(
+            f"{old!r} in {session} is now {new!r}"
+            + (" (an existing speaker)" if merged else "")
+            + (f"; describe them with `qualcode speakers set {new!r} KEY=VALUE`" if bare else "")
+        )
+        return
     typer.echo(f"Merged {old!r} into {new!r}" if merged else f"Renamed {old!r} to {new!r}")
     if kept:
         typer.echo(f"{new!r} keeps its own " + ", ".join(kept))

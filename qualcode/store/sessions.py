@@ -107,6 +107,28 @@ class SessionStore(StoreBase):
             for pid, name, n in rows
         ]
 
+    def speakers_in_other_groups(self, session: str) -> dict[str, list[str]]:
+        """Speakers of session ``session`` who also speak in sessions of
+        another group (or with a group where this one has none, or none
+        where it has one) -> those sessions: a shared first name may be two
+        people, which only the researcher can tell."""
+        rows = self.db.execute(
+            """
+            SELECT DISTINCT p.name, o.name FROM sessions s
+            JOIN utterances u ON u.session_id = s.id
+            JOIN participants p ON p.id = u.participant_id
+            JOIN utterances v ON v.participant_id = p.id AND v.session_id != s.id
+            JOIN sessions o ON o.id = v.session_id
+            WHERE s.name = ? AND o.group_name IS NOT s.group_name
+            ORDER BY p.name, o.name
+            """,
+            (session,),
+        )
+        out: dict[str, list[str]] = {}
+        for name, other in rows:
+            out.setdefault(name, []).append(other)
+        return out
+
     def speaker_names_elsewhere(self, session: str) -> set[str]:
         """Participant names in use outside session ``session`` (in other
         sessions' utterances or units, or with no session at all)."""
@@ -132,6 +154,33 @@ class SessionStore(StoreBase):
             if p.name == name:
                 return p
         raise NotFound(f"no speaker named {name!r}; see `qualcode speakers`")
+
+    def move_participant_turns(
+        self, session_id: int, old: str, new: str, *, merge: bool = False
+    ) -> bool:
+        """Give ``old``'s turns and units in one session to ``new``: two
+        people who share a first name in different groups become two
+        speakers. ``new`` is created (without attributes: they are another
+        person's) unless it exists, which needs ``merge`` as for a rename.
+        Returns True when ``new`` existed."""
+        if not new.strip():
+            raise QualcodeError(f"a speaker needs a name; give {old!r} a name that is not empty")
+        old_id = self.participant_id(old, create=False)
+        row = self.db.execute("SELECT id FROM participants WHERE name = ?", (new,)).fetchone()
+        if row is not None and not merge:
+            raise QualcodeError(
+                f"{new!r} is already a speaker; if {old!r} in this session is that person, "
+                "run the rename again with --merge"
+            )
+        with self.transaction():
+            new_id = int(row[0]) if row is not None else self.participant_id(new)
+            for table in ("utterances", "segments"):
+                self.db.execute(
+                    f"UPDATE {table} SET participant_id = ? "
+                    "WHERE participant_id = ? AND session_id = ?",
+                    (new_id, old_id, session_id),
+                )
+        return row is not None
 
     def rename_participant(self, old: str, new: str, *, merge: bool = False) -> bool:
         """Rename ``old`` to ``new``. When ``new`` exists, ``merge`` makes them
