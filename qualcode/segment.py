@@ -316,6 +316,22 @@ def _times(
     return u.start + span * start / n, u.start + span * end / n
 
 
+def _headings(utterances: list[Utterance]) -> list[int]:
+    """Lines before the first speaker of a transcript whose turns have
+    speakers, short and without a sentence end ("Ryhmä 1, tapaaminen 2"):
+    a title, kept in the text but not offered for coding."""
+    if not any(u.speaker for u in utterances):
+        return []
+    out = []
+    for i, u in enumerate(utterances):
+        if u.speaker:
+            break
+        text = u.text.strip()
+        if text and len(_words(text)) <= 12 and not re.search(r"[.?!…]['\"”’)]*$", text):
+            out.append(i)
+    return out
+
+
 def segment_utterances(
     utterances: list[Utterance],
     session_id: int,
@@ -328,6 +344,8 @@ def segment_utterances(
     opts = options or SegmentOptions()
     segments: list[Segment] = []
     back = [not u.text.strip() or is_backchannel(u.text, opts) for u in utterances]
+    for i in _headings(utterances):
+        back[i] = True
     turns = [u.text for u, b in zip(utterances, back, strict=True) if not b]
     split = iter(split_turns(turns, lang, opts))
     for u, b, (base, _) in zip(utterances, back, utterance_spans(utterances), strict=True):

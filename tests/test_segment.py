@@ -99,6 +99,22 @@ def test_backchannel_turns_are_not_codable() -> None:
     assert is_backchannel("Joo joo.") and not is_backchannel("Joo, rahoitus loppuu.")
 
 
+def test_a_title_line_before_the_first_speaker_is_not_codable() -> None:
+    utts = [
+        Utterance("Ryhmä 1, tapaaminen 2"),
+        Utterance("Tervetuloa kaikki, aloitetaan kierroksella.", "Fasilitaattori"),
+        Utterance("Ilman puhujaa kirjattu repliikki", None),
+    ]
+    units = segment_utterances(utts, 1, lang="fi")
+    assert [u.codable for u in units] == [False, True, True]
+    assert units[0].text == "Ryhmä 1, tapaaminen 2"  # kept in the text
+    # a speakerless transcript, or a first line that is a sentence, is talk
+    alone = segment_utterances([Utterance("Ryhmä 1, tapaaminen 2")], 1, lang="fi")
+    assert [u.codable for u in alone] == [True]
+    said = [Utterance("Rahat loppuvat keväällä."), Utterance("Niin käy.", "Aino")]
+    assert segment_utterances(said, 1, lang="fi")[0].codable
+
+
 def test_times_from_words_else_proportional() -> None:
     units = segment_utterances(UTTERANCES, 1, lang="fi")
     ville = next(u for u in units if u.text.startswith("I never"))
