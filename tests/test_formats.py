@@ -125,6 +125,19 @@ def test_txt_prefixes_timestamps_and_continuations(tmp_path: Path) -> None:
     ]
 
 
+def test_txt_start_stamps_give_each_turn_an_end(tmp_path: Path) -> None:
+    """Only starts are stamped: a turn lasts until the next one starts, so
+    units get a duration; the last turn's end stays unknown."""
+    path = write(
+        tmp_path,
+        "s.txt",
+        "[00:00:05] Aino: Hei kaikille.\n\n[00:00:25] Ville: Kiitos.\n\n"
+        "[00:01:02] Aino: Jatketaan.\n",
+    )
+    t = read_transcript(path)
+    assert [(u.start, u.end) for u in t.utterances] == [(5.0, 25.0), (25.0, 62.0), (62.0, None)]
+
+
 def test_txt_one_turn_per_line_and_wrapped_note(tmp_path: Path) -> None:
     path = write(
         tmp_path,

@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from qualcode.errors import FormatError
+from qualcode.models import Utterance
 
 # Terminal escape sequences (colour codes pasted from a console log) go as a
 # whole: removing only ESC would leave "[31m" in the text. CSI (ESC [ or the
@@ -167,3 +168,13 @@ def clean(text: str) -> str:
     """Control characters removed (see ``strip_controls``) and runs of white
     space (line wraps inside a turn, tabs) collapsed to one space."""
     return " ".join(strip_controls(text).split())
+
+
+def fill_ends(utterances: list[Utterance]) -> list[Utterance]:
+    """A transcript that stamps only when each turn starts (``[00:25]``):
+    a turn lasts until the next one starts, so units get an end and a
+    duration (the report's minutes). The last turn's end stays unknown."""
+    for u, nxt in zip(utterances, utterances[1:], strict=False):
+        if u.start is not None and u.end is None and nxt.start is not None and nxt.start >= u.start:
+            u.end = nxt.start
+    return utterances

@@ -15,7 +15,7 @@ from typing import Any
 
 from qualcode.errors import FormatError
 from qualcode.formats._magic import binary_kind
-from qualcode.formats._text import clean, parse_time, strip_controls
+from qualcode.formats._text import clean, fill_ends, parse_time, strip_controls
 from qualcode.formats.txt import Block, parse_blocks
 from qualcode.models import Transcript, Utterance
 
@@ -98,4 +98,4 @@ def read_docx(path: Path) -> Transcript:
                     continue
                 utterances.append(u)
     flush()
-    return Transcript(utterances=utterances, source_format="docx")
+    return Transcript(utterances=fill_ends(utterances), source_format="docx")

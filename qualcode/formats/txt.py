@@ -35,6 +35,7 @@ from typing import TextIO
 
 from qualcode.formats._text import (
     clean,
+    fill_ends,
     is_name_line,
     read_text,
     split_cue_timing,
@@ -121,7 +122,9 @@ def parse_blocks(blocks: Iterable[Block], *, source_format: str = "txt") -> Tran
 
 
 def read_txt(path: Path) -> Transcript:
-    return parse_blocks(blocks_from_text(read_text(path)))
+    transcript = parse_blocks(blocks_from_text(read_text(path)))
+    fill_ends(transcript.utterances)
+    return transcript
 
 
 def _clock(seconds: float) -> str:
