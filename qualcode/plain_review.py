@@ -107,7 +107,16 @@ def run_plain(
     if not ok:
         console.print(f"Audio playback is not available: {why}.")
     show = True
+    retrains, failure = session.retrains, ""
     while True:
+        # the model retrains in the background: say so when it finishes
+        if session.retrains != retrains:
+            retrains = session.retrains
+            console.print(escape(session.retrain_message) + ".")
+        elif session.retrain_message.startswith("background") and failure != (
+            failure := session.retrain_message
+        ):
+            console.print(escape(failure))
         if show:
             show_unit(session, console)
         show = True
@@ -163,6 +172,7 @@ def run_plain(
                 console.print(session.undo())
             elif cmd == "s":
                 session.skip()
+                console.print("Skipped: the unit stays in your queue for later.")
             elif cmd == " ":
                 console.print(session.play())
             else:

@@ -90,6 +90,8 @@ def test_import_coded_train_and_evaluate(project, tmp_path: Path) -> None:
     assert report["coded_units"] == 8147
     # codes nobody has said yes to yet: no precision or recall of 0 that means nothing
     text = _run(project, "train").output
+    # the fit's time and the whole command's (cross-validation, scoring again)
+    assert re.search(r"in \d+\.\d s \(\d+\.\d s with cross-validation and scoring", text)
     assert re.search(r"prioritisation\s+-\s+-\s+-\s+0\s+\(too few 'yes' decisions", text)
     assert re.search(r"volunteers\s+\d\.\d{3}\s+\d\.\d{3}", text)
 

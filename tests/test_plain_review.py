@@ -76,3 +76,26 @@ def test_input_that_is_not_utf8_is_kept_readable_not_a_crash(proj):
     rs, out, _ = drive(proj, ["m", "\udcff\udcfe huono merkki", "q"])
     sid = rs.current_id
     assert proj.store.memo(sid, "anna") == "\ufffd\ufffd huono merkki"
+
+
+def test_plain_says_when_the_model_retrained_and_when_a_unit_is_skipped(proj):
+    """The model retrains in a background thread: the next prompt says so
+    (as the full-screen UI does), and a failure is said once."""
+    rs = ReviewSession(proj.store, proj, ReviewOptions("anna", order="chronological"))
+    lines = iter(["a", "s", "n", "n", "q"])
+    out = io.StringIO()
+
+    def read(prompt: str) -> str:
+        line = next(lines)
+        if line == "s":  # what the worker thread does when it finishes
+            rs.retrains += 1
+            rs.retrain_message = "model retrained on 12 decisions (v3); next 50 units updated"
+        if line == "n":
+            rs.retrain_message = "background retraining failed: disk full"
+        return line
+
+    run_plain(rs, read=read, console=Console(file=out, width=200, highlight=False))
+    text = out.getvalue()
+    assert text.count("model retrained on 12 decisions (v3); next 50 units updated.") == 1
+    assert text.count("background retraining failed: disk full") == 1
+    assert "Skipped: the unit stays in your queue for later." in text

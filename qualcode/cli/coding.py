@@ -171,12 +171,18 @@ def train(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
 
     Example: qualcode train
     """
+    import time
+
     from qualcode.suggest import suggest_segments
     from qualcode.suggest import train as train_model
 
-    with open_project(project) as p, _status("Training and cross-validating"):
-        report = train_model(p.store, p)
-        suggest_segments(p.store, p)
+    began = time.perf_counter()
+    with open_project(project) as p:
+        with _status("Training and cross-validating"):
+            report = train_model(p.store, p)
+        with _status("Scoring the project's units with the new model"):
+            suggest_segments(p.store, p)
+    total = time.perf_counter() - began
     if as_json:
         payload = {
             "version": report.version,
@@ -206,6 +212,7 @@ def train(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
             else ""
         )
         + f" in {report.seconds:.1f} s"
+        + f" ({total:.1f} s with cross-validation and scoring every unit again)"
     )
     if not report.codes:
         typer.echo("too few decided units for cross-validation yet")
