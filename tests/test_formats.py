@@ -155,6 +155,26 @@ def test_txt_one_turn_per_line_and_wrapped_note(tmp_path: Path) -> None:
     )
 
 
+def test_txt_one_turn_per_line_keeps_who_speaks_once(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "once.txt",
+        "Fasilitaattori: Miten teillä menee rahoituksen kanssa?\n"
+        "Aino: Rahat loppuu aina kesken vuotta.\n"
+        "Fasilitaattori: Entä vapaaehtoiset?\n"
+        "Ben: Niitä ei löydy mistään.\n"
+        "Fasilitaattori: Kiitos kaikille.\n",
+    )
+    t = read_transcript(path)
+    assert [u.speaker for u in t.utterances] == [
+        "Fasilitaattori",
+        "Aino",
+        "Fasilitaattori",
+        "Ben",
+        "Fasilitaattori",
+    ]
+
+
 def test_txt_long_or_wordy_prefix_is_text(tmp_path: Path) -> None:
     path = write(
         tmp_path,

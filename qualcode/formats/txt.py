@@ -8,8 +8,11 @@ mistaken for speaker names:
 
 - Blank lines separate paragraphs; a paragraph is an utterance. A line inside
   a paragraph starts a new utterance only when it begins with a speaker
-  prefix that the file uses at least twice (so a wrapped line starting
-  ``Note: ...`` stays part of the paragraph), or with a timestamp.
+  prefix that the file uses at least twice, or with a timestamp, or (in a
+  file whose prefixes repeat) with any prefix after a line that ends a
+  sentence: someone who speaks once in a one-turn-per-line file is still a
+  speaker, while a wrapped line ``... and`` / ``Note: ...`` stays part of
+  the paragraph.
 - A prefix is a name of at most 40 characters and 4 words, starting with a
   letter; only at the start of a paragraph or line, never mid-sentence.
   Bracketed annotations such as ``[laughs]`` or ``[tauko]`` are not speakers.
@@ -27,6 +30,7 @@ mistaken for speaker names:
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -46,6 +50,7 @@ from qualcode.formats._text import (
 from qualcode.models import Transcript, Utterance
 
 Block = list[tuple[int, str]]  # (line number, line) of one paragraph
+_SENTENCE_END = re.compile(r"[.?!…][\"'”’)\]]*$")
 
 
 def blocks_from_text(text: str) -> list[Block]:
@@ -97,13 +102,21 @@ def parse_blocks(blocks: Iterable[Block], *, source_format: str = "txt") -> Tran
     parsed = [_lines(block) for block in blocks]
     counts: Counter[str] = Counter(x.name for lines in parsed for x in lines if x.name)
 
+    # a file with speaker prefixes: a line after a finished sentence that
+    # starts with a name is a new turn even when that person speaks once
+    speakers_file = any(n >= 2 for n in counts.values())
     utterances: list[Utterance] = []
     speaker: str | None = None
     for lines in parsed:
         current: Utterance | None = None
         for i, x in enumerate(lines):
+            after_sentence = (
+                i > 0 and speakers_file and bool(_SENTENCE_END.search(lines[i - 1].rest))
+            )
             believed = x.name is not None and (
-                counts[x.name] >= 2 if x.cue_speaker or i > 0 else True
+                counts[x.name] >= 2 or (after_sentence and not x.cue_speaker)
+                if x.cue_speaker or i > 0
+                else True
             )
             if believed:
                 speaker = x.name
