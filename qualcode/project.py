@@ -82,16 +82,26 @@ class ProjectConfig:
 class Project:
     """An open project: its directory, config and store."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, new: bool = False) -> None:
         self.root = root.resolve()
         self.config_path = self.root / CONFIG_NAME
         self.config = ProjectConfig.load(self.config_path)
         self._store: Store | None = None
+        self._new = new  # only `init` may create the database
 
     @property
     def store(self) -> Store:
         if self._store is None:
-            self._store = open_store(self.root / DB_NAME)
+            db = self.root / DB_NAME
+            if not self._new and not db.exists():
+                # an empty new database would look like a project with
+                # nothing in it, and every later command would mislead
+                raise QualcodeError(
+                    f"{db}: the project database is missing; restore qualcode.db from a "
+                    f"backup (to start this project again, empty: move {CONFIG_NAME} "
+                    f"away and run `qualcode init {self.root}`)"
+                )
+            self._store = open_store(db)
         return self._store
 
     def close(self) -> None:
@@ -435,7 +445,7 @@ def init_project(
             _copy_keeping(book.coded_units, target.parent / book.coded_units.name)
         config.codebook = str(target.relative_to(root))
     config.save(root / CONFIG_NAME)
-    project = Project(root)
+    project = Project(root, new=True)
     if book is not None:
         project.store.sync_codes(book.flat_codes())
     return project

@@ -41,6 +41,18 @@ def test_init_creates_config_db_and_copies_codebook(tmp_path: Path) -> None:
         init_project(tmp_path / "p")
 
 
+def test_a_missing_database_is_not_made_again_empty(tmp_path: Path) -> None:
+    """A lost qualcode.db must not be replaced by an empty one: every later
+    command would show an empty project or blame the codebook."""
+    init_project(tmp_path / "p", codebook="emessi").close()
+    for f in (tmp_path / "p").glob("qualcode.db*"):
+        f.unlink()
+    project = Project(tmp_path / "p")
+    with pytest.raises(QualcodeError, match=r"qualcode.db: the project database is missing; rest"):
+        project.store.sessions()
+    assert not (tmp_path / "p" / "qualcode.db").exists()
+
+
 def test_project_is_found_upwards_like_git(tmp_path: Path, monkeypatch) -> None:
     init_project(tmp_path / "p").close()
     deep = tmp_path / "p" / "a" / "b"
