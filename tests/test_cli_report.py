@@ -87,6 +87,31 @@ def test_report_errors(proj):
     assert "Theme counts" not in r.output  # refused before the table, not after it
 
 
+def test_the_format_follows_the_file_name_and_a_mismatch_is_refused(proj, tmp_path):
+    """`--out r.xlsx` alone wrote nothing (report) or CSV text into a .xlsx
+    file (export units) that Excel then refused to open."""
+    import zipfile
+
+    for args, name in (
+        (["report"], "r.xlsx"),
+        (["report", "cooccurrence"], "c.xlsx"),
+        (["export", "units"], "u.xlsx"),
+    ):
+        target = tmp_path / name
+        r = run(*args, "--out", str(target), "-P", proj)
+        assert r.exit_code == 0, r.output
+        assert zipfile.is_zipfile(target), name
+    r = run("report", "--out", str(tmp_path / "r.json"), "-P", proj)
+    assert r.exit_code == 0 and json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    r = run("export", "units", "--format", "csv", "--out", str(tmp_path / "x.xlsx"), "-P", proj)
+    assert r.exit_code == 1 and "named for xlsx but --format is csv" in r.output
+    assert not (tmp_path / "x.xlsx").exists()
+    r = run("report", "--out", str(tmp_path / "r.txt"), "-P", proj)
+    assert r.exit_code == 1 and "cannot tell the format from the file name" in r.output
+    r = run("export", "units", "--out", "-", "-P", proj)
+    assert r.exit_code == 0 and "\nsession,group,speaker" in r.output
+
+
 def test_cooccurrence(proj):
     r = run("report", "cooccurrence", "--format", "json", "-P", proj)
     assert r.exit_code == 0, r.output

@@ -71,6 +71,43 @@ def output_file(out: Path | None) -> Path | None:
     return None if out is None or str(out) == "-" else out
 
 
+_SUFFIX_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".md": "md"}
+
+
+def output_format(fmt: str | None, out: Path | None, allowed: tuple[str, ...], default: str) -> str:
+    """The format to write: ``--format``, else the ``--out`` file's
+    extension, else ``default``. A file named for one format but written in
+    another (CSV text in ``units.xlsx``) is refused: Excel would not open it."""
+    from qualcode.errors import QualcodeError
+
+    files = [f for f in allowed if f != "table"]
+    target = output_file(out)
+    named = _SUFFIX_FORMATS.get(target.suffix.lower()) if target is not None else None
+    if fmt is None:
+        if target is None:
+            return default
+        if named is None or named not in allowed:
+            raise QualcodeError(
+                f"{target}: cannot tell the format from the file name; give --format "
+                f"({', '.join(files)}) or a name ending in " + ", ".join(f".{f}" for f in files)
+            )
+        return named
+    if fmt not in allowed:
+        raise QualcodeError(f"unknown --format {fmt!r}; use one of {', '.join(allowed)}")
+    if target is not None and fmt == "table":
+        if named is None or named not in allowed:
+            raise QualcodeError(
+                f"--out {target}: a table is for the terminal; give --format ({', '.join(files)})"
+            )
+        return named
+    if named is not None and named != fmt:
+        raise QualcodeError(
+            f"--out {target} is named for {named} but --format is {fmt}; "
+            f"use --format {named} or a .{fmt} name"
+        )
+    return fmt
+
+
 # a table printed to a file or a pipe: wide enough not to wrap code labels
 # (rich assumes 80 columns when there is no terminal to ask)
 PIPE_WIDTH = 160

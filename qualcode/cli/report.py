@@ -16,6 +16,7 @@ from qualcode.cli.apps import (
     console,
     export_app,
     output_file,
+    output_format,
     report_app,
 )
 from qualcode.errors import QualcodeError
@@ -29,7 +30,12 @@ CoderOpt = Annotated[
     ),
 ]
 FormatOpt = Annotated[
-    str, typer.Option("--format", "-f", help="table (terminal), csv, json, md or xlsx.")
+    str | None,
+    typer.Option(
+        "--format",
+        "-f",
+        help="table (terminal), csv, json, md or xlsx [default: from --out's name, else table].",
+    ),
 ]
 OutOpt = Annotated[
     Path | None,
@@ -76,7 +82,7 @@ def report(
         typer.Option("--by", help="Cross-table: session, group, speaker or a speaker attribute."),
     ] = None,
     coder: CoderOpt = None,
-    fmt: FormatOpt = "table",
+    fmt: FormatOpt = None,
     out: OutOpt = None,
     chart: Annotated[
         Path | None,
@@ -103,8 +109,7 @@ def report(
         return
     from qualcode import report as rep
 
-    if fmt not in rep.FORMATS:
-        raise QualcodeError(f"unknown --format {fmt!r}; use one of {', '.join(rep.FORMATS)}")
+    fmt = output_format(fmt, out, rep.FORMATS, "table")
     if chart is not None:
         from qualcode.charts import check_path
 
@@ -170,7 +175,7 @@ def _label_language(p: Any, lang: str | None) -> str | None:
 def cooccurrence(
     ctx: typer.Context,
     coder: CoderOpt = None,
-    fmt: FormatOpt = "table",
+    fmt: FormatOpt = None,
     out: OutOpt = None,
     project: ProjectOpt = None,
 ) -> None:
@@ -184,11 +189,9 @@ def cooccurrence(
     parent = ctx.obj or {}
     project = project or parent.get("project")
     coder = coder or parent.get("coder")
-    if fmt == "table" and parent.get("format", "table") != "table":
-        fmt = parent["format"]
+    fmt = fmt or parent.get("format")
     out = out or parent.get("out")
-    if fmt not in rep.FORMATS:
-        raise QualcodeError(f"unknown --format {fmt!r}; use one of {', '.join(rep.FORMATS)}")
+    fmt = output_format(fmt, out, rep.FORMATS, "table")
     with open_project(project) as p:
         view = rep.decision_view(p.store, p.config.lead_coder, coder)
         pairs = rep.build_cooccurrence(p.store, view)
@@ -318,7 +321,10 @@ def export_units(
     out: Annotated[
         Path, typer.Option("--out", "-o", help="File to write (- prints csv).", dir_okay=False)
     ],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="csv or xlsx.")] = "csv",
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", "-f", help="csv or xlsx [default: from --out's name, else csv]."),
+    ] = None,
     coder: CoderOpt = None,
     pseudonymize: Annotated[
         bool,
@@ -337,8 +343,7 @@ def export_units(
     """
     from qualcode import report as rep
 
-    if fmt not in ("csv", "xlsx"):
-        raise QualcodeError(f"unknown --format {fmt!r}; use csv or xlsx")
+    fmt = output_format(fmt, out, ("csv", "xlsx"), "csv")
     to = output_file(out)
     with open_project(project) as p:
         view = rep.decision_view(p.store, p.config.lead_coder, coder)
