@@ -69,3 +69,18 @@ def test_units_never_suggested_are_scored_before_review(proj):
     assert proj.store.unscored_units() == []
     again = review(proj, "--session", "later", input="q\n")
     assert "scored" not in again.output
+
+
+def test_the_review_screen_without_a_terminal_says_to_use_plain(proj):
+    result = runner.invoke(app, ["review", "-P", str(proj.root)], input="")
+    assert result.exit_code == 1
+    assert "needs a terminal; use `qualcode review --plain`" in result.output
+
+
+def test_review_stops_when_the_codebook_ids_were_edited_in_place(proj):
+    path = proj.codebook_path
+    text = path.read_text(encoding="utf-8").replace("coded_units: emessi-coded.csv", "")
+    path.write_text(text.replace("id: volunteers", "id: volunteering"), "utf-8")
+    result = review(proj, input="q\n")
+    assert result.exit_code == 1
+    assert "qualcode codebook use" in result.output and "volunteering" in result.output

@@ -59,6 +59,12 @@ def review(
 
     if order not in ("uncertain", "chronological"):
         raise QualcodeError(f"--order {order!r}: use uncertain or chronological")
+    if not plain and not _terminal():
+        # the full-screen UI on a pipe spins drawing escape codes nobody sees
+        raise QualcodeError(
+            "the review screen needs a terminal; use `qualcode review --plain` to review "
+            "through standard input (scripts, screen readers)"
+        )
     with open_project(project) as p:
         if not p.store.segments(codable_only=True):
             todo = (
@@ -67,6 +73,12 @@ def review(
                 else "add sessions with `qualcode import FILE` or `qualcode transcribe RECORDING`"
             )
             raise QualcodeError(f"{p.root}: no coding units to review; {todo}")
+        if p.codebook_path is not None:
+            from qualcode.codebook import project_codebook
+            from qualcode.codebook_change import check_in_use
+
+            # the screen would offer codes the store does not know
+            check_in_use(p, project_codebook(p))
         from qualcode.suggest import suggest_unscored
 
         # units imported but never suggested: score them first, so no unit is
@@ -98,6 +110,12 @@ def review(
         f"{options.coder}: {progress.reviewed}/{progress.total} units reviewed; "
         f"everything is saved. Resume with `{_resume(options, default_coder, plain)}`."
     )
+
+
+def _terminal() -> bool:
+    import sys
+
+    return sys.stdin.isatty() and sys.stdout.isatty()
 
 
 def _resume(options, default_coder: str, plain: bool) -> str:
