@@ -147,13 +147,17 @@ class ReviewSession:
             threshold=self.threshold,
         )
         if o.code is not None:
+            from qualcode.suggest.workflow import code_family
+
             # a code filter must not reveal other coders' decisions: keep
-            # units the model suggested it for, or this coder applied it
+            # units the model suggested it (or a code under it) for, or this
+            # coder applied it
+            family = code_family(self.store, o.code)
             ids = [
                 i
                 for i in ids
-                if any(s.code_id == o.code for s in self.suggestions(i))
-                or self.decided.get(i, {}).get(o.code) in ("accepted", "added")
+                if any(s.code_id in family for s in self.suggestions(i))
+                or any(self.decided.get(i, {}).get(c) in ("accepted", "added") for c in family)
             ]
         if o.disagreements:
             ids = [i for i in ids if self.status.get(i) == "done" and self.disagrees(i)]

@@ -172,6 +172,13 @@ def test_filters_session_code_disagreements(proj):
     funding = session(proj, code="funding")
     assert funding.queue
     assert all(any(s.code_id == "funding" for s in funding.suggestions(i)) for i in funding.queue)
+    # a parent is never suggested itself: its queue is its sub-codes' units
+    parent = session(proj, code="third_sector")
+    assert set(funding.queue) < set(parent.queue)
+    assert all(
+        any(s.code_id in ("funding", "volunteers") for s in parent.suggestions(i))
+        for i in parent.queue
+    )
     with pytest.raises(QualcodeError, match="unknown code"):
         session(proj, code="nope")
     rs = session(proj)

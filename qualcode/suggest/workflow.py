@@ -399,6 +399,22 @@ def suggestions_for(store: Store, segment_id: int) -> list[Suggestion]:
     return sorted(store.suggestions(segment_id), key=lambda s: -s.score)
 
 
+def code_family(store: Store, code: str) -> set[str]:
+    """``code`` and every code under it: a parent such as independent_work
+    is never suggested itself, its sub-codes are."""
+    children: dict[str | None, list[str]] = {}
+    for known in store.codes(include_inactive=True):
+        children.setdefault(known.parent_id, []).append(known.id)
+    family: set[str] = set()
+    todo = [code]
+    while todo:
+        cid = todo.pop()
+        if cid not in family:
+            family.add(cid)
+            todo.extend(children.get(cid, []))
+    return family
+
+
 def review_queue(
     store: Store,
     coder: str,
@@ -415,7 +431,7 @@ def review_queue(
     ``uncertain``: units whose suggestions sit closest to the threshold first
     (what the coder decides there teaches the model most), then the rest in
     transcript order; ``chronological``: transcript order. ``code``: only
-    units suggested or decided with that code. ``disagreements``: only units
+    units suggested or decided with that code or one under it. ``disagreements``: only units
     where coders' codes differ."""
     if order not in ("uncertain", "chronological"):
         raise QualcodeError(f"unknown order {order!r}; use uncertain or chronological")
@@ -434,11 +450,12 @@ def review_queue(
             if d.verdict in POSITIVE:
                 given.add(d.code_id)
         if code is not None:
+            family = code_family(store, code)
             segments = [
                 s
                 for s in segments
-                if any(x.code_id == code for x in by_unit.get(s.id or 0, ()))
-                or any(code in g for g in decided.get(s.id or 0, {}).values())
+                if any(x.code_id in family for x in by_unit.get(s.id or 0, ()))
+                or any(family & g for g in decided.get(s.id or 0, {}).values())
             ]
         if disagreements:
             segments = [
