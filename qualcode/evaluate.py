@@ -34,11 +34,16 @@ if TYPE_CHECKING:
 
 @dataclass
 class CodeMetrics:
+    """One code on the test rows. An undefined ratio is 0 here (kappa 1 when
+    gold and suggestions are both all-no or all-yes, scikit-learn's
+    convention), and null in the JSON."""
+
     precision: float
     recall: float
     f1: float
     kappa: float
     support: int
+    predicted: int = 0  # test rows the suggestions gave the code
 
 
 @dataclass
@@ -63,11 +68,26 @@ class EvalReport:
             "n_test": self.n_test,
             "train_fraction": self.train_fraction,
             "seed": self.seed,
-            "codes": {
-                k: {key: round(v, 4) if isinstance(v, float) else v for key, v in asdict(m).items()}
-                for k, m in self.codes.items()
-            },
+            "codes": {k: _metrics_json(m, self.n_test) for k, m in self.codes.items()},
         }
+
+
+def _metrics_json(m: CodeMetrics, n: int) -> dict:
+    """A code's metrics with null where a ratio is undefined (no gold yes:
+    recall; no suggestion: precision; neither: F1; gold and suggestions
+    agreeing on a code that is always or never there: kappa), as `agree
+    --json` gives them, so a script averaging F1 is not pulled down by 0s
+    that mean nothing."""
+    out: dict = {key: round(v, 4) if isinstance(v, float) else v for key, v in asdict(m).items()}
+    if m.predicted == 0:
+        out["precision"] = None
+    if m.support == 0:
+        out["recall"] = None
+    if m.predicted == 0 and m.support == 0:
+        out["f1"] = None
+    if m.predicted == m.support and m.support in (0, n):
+        out["kappa"] = None
+    return out
 
 
 def _binary_scores(t: Sequence[bool], p: Sequence[bool]) -> CodeMetrics:
@@ -83,7 +103,7 @@ def _binary_scores(t: Sequence[bool], p: Sequence[bool]) -> CodeMetrics:
     t_yes, p_yes = sum(t) / n if n else 0.0, sum(p) / n if n else 0.0
     expected = t_yes * p_yes + (1 - t_yes) * (1 - p_yes)
     kappa = (observed - expected) / (1 - expected) if expected < 1 else 1.0
-    return CodeMetrics(precision, recall, f1, kappa, sum(t))
+    return CodeMetrics(precision, recall, f1, kappa, sum(t), sum(p))
 
 
 def score_sets(

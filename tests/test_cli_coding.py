@@ -101,7 +101,8 @@ def test_import_coded_train_and_evaluate(project, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output)
     assert 0.0 < scores["micro_f1"] <= 1.0 and scores["n_train"] == 57
-    assert set(scores["codes"]["volunteers"]) == {"precision", "recall", "f1", "kappa", "support"}
+    fields = {"precision", "recall", "f1", "kappa", "support", "predicted"}
+    assert set(scores["codes"]["volunteers"]) == fields
     plain = _run(project, "evaluate", str(DATA / "emessi-holdout.csv"))
     assert plain.exit_code == 0 and "micro-F1" in plain.output
     shipped = _run(project, "evaluate", str(DATA / "emessi-holdout.csv"), "--json")

@@ -35,7 +35,26 @@ def test_metrics_match_scikit_learn() -> None:
         assert m.recall == pytest.approx(recall_score(t, p, zero_division=0))
         assert m.f1 == pytest.approx(f1_score(t, p, zero_division=0))
         assert m.kappa == pytest.approx(cohen_kappa_score(t, p))
-        assert m.support == sum(t)
+        assert m.support == sum(t) and m.predicted == sum(p)
+
+
+def test_undefined_ratios_are_null_in_the_json() -> None:
+    """A code nobody gave and nothing suggested has no precision, recall,
+    F1 or kappa to report: null, as `agree --json` says it, not 0 and 1."""
+    from qualcode.evaluate import EvalReport
+
+    codes, micro, macro = score_sets([["a"], [], ["a"]], [["a"], ["b"], []], ["a", "b", "c"])
+    got = EvalReport(micro, macro, codes, n_test=3).to_json()["codes"]
+    assert got["c"] == {
+        "precision": None,
+        "recall": None,
+        "f1": None,
+        "kappa": None,
+        "support": 0,
+        "predicted": 0,
+    }
+    assert got["b"]["recall"] is None and got["b"]["precision"] == 0.0 and got["b"]["f1"] == 0.0
+    assert got["a"]["precision"] == 1.0 and got["a"]["recall"] == 0.5
 
 
 def test_evaluate_codebook_only_and_with_training(emessi) -> None:
@@ -48,7 +67,8 @@ def test_evaluate_codebook_only_and_with_training(emessi) -> None:
     assert half.micro_f1 >= 0.75
     shape = half.to_json()
     assert set(shape) >= {"micro_f1", "macro_f1", "codes"}
-    assert set(shape["codes"]["funding"]) == {"precision", "recall", "f1", "kappa", "support"}
+    fields = {"precision", "recall", "f1", "kappa", "support", "predicted"}
+    assert set(shape["codes"]["funding"]) == fields
     # the same split gives the same numbers
     again = evaluate(DATA / "emessi-eval.csv", emessi, train_fraction=0.5, seed=1)
     assert again.micro_f1 == half.micro_f1
