@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qualcode.errors import FormatError
+from qualcode.errors import FormatError, QualcodeError
 from qualcode.gold import GoldUnit, code_names, read_gold
 from qualcode.models import Decision, Segment, Session, Transcript, Utterance
 from qualcode.transcript import utterance_spans
@@ -306,6 +306,9 @@ def import_coded(
     unit texts (another coder's file of the same units) are attached to its
     units; otherwise each session is created."""
     path = Path(path)
+    if coder is not None and not coder.strip():
+        raise QualcodeError("--coder is blank; give the coder's name")
+    coder = coder.strip() if coder is not None else None
     leaves = [c.id for c in codebook.iter_codes() if c.is_leaf]
     parents = [c.id for c in codebook.iter_codes() if not c.is_leaf]
     rows = read_gold(path, leaves, parents=parents, names=code_names(codebook))
@@ -313,6 +316,14 @@ def import_coded(
         if not (u.coder or coder):
             raise FormatError(path, "no coder: add a coder column or pass --coder NAME", u.line)
     keys = _row_keys(rows, coder)
+    earlier = {c.casefold(): c for c in store.coders()}
+    for c in sorted({u.coder or coder or "" for u in rows}):
+        if c.casefold() in earlier and earlier[c.casefold()] != c:
+            # two coders who are one person would halve agreement and counts
+            raise QualcodeError(
+                f"{path}: coder {c!r} is spelt {earlier[c.casefold()]!r} in this project; "
+                "use that spelling (coder names are case-sensitive)"
+            )
     groups: dict[str, list[int]] = {}
     for i, u in enumerate(rows):
         groups.setdefault(u.session or path.stem, []).append(i)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,15 +61,26 @@ def code_names(codebook: Codebook) -> dict[str, str]:
     return names
 
 
+def _clean(value: str) -> str:
+    """A cell as qualcode stores text: control characters and terminal
+    escapes removed (as every transcript import does), one Unicode form (a
+    Mac may save "ä" as a + combining dots, and the same words must find the
+    same unit), no surrounding spaces."""
+    from qualcode.formats._text import strip_controls
+
+    return unicodedata.normalize("NFC", strip_controls(value)).strip()
+
+
 def _delimiter(header: str) -> str:
     """Comma, semicolon (Excel in a Finnish or German locale) or tab, whichever
     the header line uses most."""
     return max((",", ";", "\t"), key=header.count)
 
 
-def _check_kind(path: Path) -> None:
+def _check_kind(path: Path) -> str:
     """Refuse a workbook or other binary file saved with a .csv name before
-    it is misread as text in a wrong encoding."""
+    it is misread as text in a wrong encoding; returns the encoding to read
+    it in (Excel's "Unicode text" is UTF-16 with a byte-order mark)."""
     try:
         with path.open("rb") as f:
             head = f.read(8)
@@ -79,8 +91,11 @@ def _check_kind(path: Path) -> None:
         raise FormatError(
             path, f"this is {_NOT_CSV[kind]}, not a CSV file; save it as “CSV UTF-8” and try again"
         )
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
     if not head.strip(b"\xef\xbb\xbf \t\r\n"):
         raise FormatError(path, "empty file; expected a header text,codes and coded units")
+    return "utf-8-sig"
 
 
 def read_gold(
@@ -95,11 +110,13 @@ def read_gold(
     their line number. ``names`` (see ``code_names``) lets a row give a code
     by label or in another case."""
     path = Path(path)
-    _check_kind(path)
+    encoding = _check_kind(path)
     known = set(known_codes)
     names = names or {}
+    # a long unit (a whole interview answer) is not a broken quote
+    csv.field_size_limit(max(csv.field_size_limit(), 10_000_000))
     try:
-        handle = path.open(encoding="utf-8-sig", newline="")
+        handle = path.open(encoding=encoding, newline="")
         delimiter = _delimiter(handle.readline())
         handle.seek(0)
     except OSError as e:
@@ -136,6 +153,8 @@ def read_gold(
             for row in reader:
                 line = start
                 start = reader.line_num + 1
+                if not any((v or "").strip() for k, v in row.items() if k is not None):
+                    continue  # a spreadsheet's empty row (",,")
                 if None in row:  # DictReader's place for fields beyond the header
                     raise FormatError(
                         path,
@@ -143,7 +162,7 @@ def read_gold(
                         f"{len(header)}; put text that contains {delimiter!r} in double quotes",
                         line,
                     )
-                text = (row.get("text") or "").strip()
+                text = _clean(row.get("text") or "")
                 if not text:
                     raise FormatError(path, "empty text; remove the row or fill it in", line)
                 # a spreadsheet's "FI" or "En" means fi and en
@@ -173,7 +192,7 @@ def read_gold(
                         codes=list(dict.fromkeys(codes)),
                         line=line,
                         lang=lang or None,
-                        **{k: (row.get(k) or "").strip() or None for k in _AS_GIVEN},
+                        **{k: _clean(row.get(k) or "") or None for k in _AS_GIVEN},
                     )
                 )
         except csv.Error as e:

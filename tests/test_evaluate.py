@@ -10,7 +10,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score, f1_score, precision_score, recall_score
 
 from qualcode.codebook import load_codebook
-from qualcode.errors import FormatError
+from qualcode.errors import FormatError, QualcodeError
 from qualcode.evaluate import evaluate, import_coded, iter_report_lines, score_sets
 from qualcode.gold import read_gold
 
@@ -129,6 +129,12 @@ def test_import_coded_creates_units_and_decisions(project, tmp_path: Path) -> No
     missing.write_text("text,codes\nAvustus loppuu.,funding\n", encoding="utf-8")
     with pytest.raises(FormatError, match="nocoder.csv:2: no coder"):
         import_coded(store, book, missing)
+    with pytest.raises(QualcodeError, match="--coder is blank"):
+        import_coded(store, book, missing, coder="  ")
+    # "Anna" beside the project's "anna" would be a second coder
+    with pytest.raises(QualcodeError, match="coder 'Anna' is spelt 'anna' in this project"):
+        import_coded(store, book, missing, coder="Anna")
+    assert store.coders() == ["anna"]
 
 
 def test_imported_units_count_as_fully_coded(project, tmp_path: Path) -> None:

@@ -137,3 +137,22 @@ def test_a_language_must_be_a_language_code(tmp_path: Path) -> None:
     path.write_text("text,codes,lang\nYksi.,,fi\nTwo.,,pt-BR\nThree.,,English\n", encoding="utf-8")
     with pytest.raises(FormatError, match=r"gold.csv:4: language 'English' is not a language code"):
         read_gold(path, LEAVES)
+
+
+def test_spreadsheet_quirks_are_read_as_meant(tmp_path: Path) -> None:
+    """What Excel and Macs save: empty trailing rows, UTF-16 "Unicode text",
+    decomposed letters, control characters, a very long answer."""
+    import unicodedata
+
+    path = tmp_path / "g.csv"
+    path.write_text("text,codes\r\nRahat loppuu,funding\r\n,,\r\n,\r\n", encoding="utf-8")
+    assert [u.text for u in read_gold(path, LEAVES)] == ["Rahat loppuu"]
+    path.write_text("text\tcodes\r\nRahat loppuu\tfunding\r\n", encoding="utf-16")
+    assert [u.codes for u in read_gold(path, LEAVES)] == [["funding"]]
+    nfd = unicodedata.normalize("NFD", "Vapaaehtoisia ei löydy")
+    path.write_text(f'text,codes,coder\n"{nfd}\x00 \x1b[31mnyt",volunteers,an\x07na\n', "utf-8")
+    [unit] = read_gold(path, LEAVES)
+    assert unit.text == "Vapaaehtoisia ei löydy nyt" and unit.coder == "anna"
+    long = "sana " * 40_000
+    path.write_text(f'text,codes\n"{long}",funding\n', encoding="utf-8")
+    assert len(read_gold(path, LEAVES)[0].text) == len(long.strip())
