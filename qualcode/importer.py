@@ -26,10 +26,12 @@ from qualcode.formats import (
 )
 from qualcode.models import Session
 from qualcode.project import check_session_name
+from qualcode.store import StoreConflict, StoreDamaged
 from qualcode.transcript import separate_speaker_labels
 
 if TYPE_CHECKING:
     from qualcode.project import Project
+    from qualcode.store import Store
 
 Status = Literal["imported", "skipped", "failed"]
 
@@ -98,6 +100,14 @@ def import_files(
             )
         except QualcodeError as e:
             yield ImportResult(path=path, status="failed", message=str(e))
+        except StoreConflict as e:
+            yield ImportResult(
+                path=path,
+                status="failed",
+                message=f"{path}: could not be imported ({e}); please report this file",
+            )
+        except StoreDamaged:
+            raise  # the database, not this file: every later file would fail the same way
         except OSError as e:
             yield ImportResult(
                 path=path, status="failed", message=f"{path}: cannot read ({e.strerror or e})"
@@ -159,28 +169,79 @@ def _import_one(
     transcript = read_transcript(path, fmt)
     if not transcript.utterances:
         raise FormatError(path, f"no text found (read as {fmt}); is this a transcript?")
+    old = _existing(store, session)
+    if old is not None and not force:
+        raise QualcodeError(
+            f"{path}: a session named {session!r} already exists; choose another name with "
+            f"--session, or add --force to give {session!r} this transcript (decisions on "
+            "units whose text is unchanged are kept)"
+        )
     name = session if session is not None else store.unique_session_name(path.stem)
     separate_speaker_labels(transcript.utterances, store.speaker_names_elsewhere(name))
     record = Session(
         name=name,
-        group=group,
+        group=group if group is not None or old is None else old.group,
         source_path=str(path.resolve()),
         source_sha256=sha,
         source_format=fmt,
-        language=language or transcript.language,
+        language=language or transcript.language or (old.language if old else None),
         duration=transcript.duration,
     )
-    session_id = store.add_session(record, transcript)
-    _segment(project, session_id, name)
+    session_id = store.add_session(record, transcript, replace=old is not None)
+    message = ""
+    if old is not None:
+        message = _resegment(project, path, session_id, name)
+    else:
+        _segment(project, session_id, name)
+        earlier = store.find_session_by_path(str(path.resolve()), but=name)
+        if earlier is not None:
+            message = (
+                f"{path.name} was imported before as {earlier.name}; to give {earlier.name} this "
+                f"version instead (keeping decisions on unchanged units): qualcode import "
+                f"{shlex.quote(str(path))} --session {shlex.quote(earlier.name)} --force"
+            )
     speakers = {u.speaker for u in transcript.utterances if u.speaker}
     return ImportResult(
         path=path,
         status="imported",
         session=name,
         format=fmt,
+        message=message,
         n_utterances=len(transcript.utterances),
         n_speakers=len(speakers),
         shared_speakers=store.speakers_in_other_groups(name),
+    )
+
+
+def _existing(store: Store, name: str | None) -> Session | None:
+    from qualcode.errors import NotFound
+
+    if name is None:
+        return None
+    try:
+        return store.get_session(name)
+    except NotFound:
+        return None
+
+
+def _resegment(project: Project, path: Path, session_id: int, name: str) -> str:
+    """Cut a session that got a new transcript into units again, keeping the
+    decisions on units whose text is unchanged; what happened, in a line.
+    A failure keeps the new transcript (the old units keep their decisions
+    until segmenting succeeds)."""
+    from qualcode.segment import segment_session
+
+    try:
+        report = segment_session(project.store, session_id, project)
+    except Exception as e:  # noqa: BLE001 - the transcript is stored: keep it, say so
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        return (
+            f"{path}: the transcript of {name!r} was replaced, but cutting it into coding units "
+            f"failed ({first}); run qualcode segment --session {name}"
+        )
+    retired = len(report.orphaned)
+    return f"replaced the transcript of {name}: decisions kept on {report.n_kept} unit(s)" + (
+        f", {retired} retired unit(s) keep theirs (see qualcode segment)" if retired else ""
     )
 
 

@@ -205,3 +205,48 @@ def test_a_name_in_another_groups_sessions_is_pointed_out(project, tmp_path: Pat
     [line, _] = speakers_note("r2-a", other.shared_speakers)
     assert "'Sanna' in r2-a is taken for the 'Sanna' of r1-a, r1-b (another group)" in line
     assert line.endswith("qualcode speakers rename Sanna 'Sanna (r2-a)' --session r2-a")
+
+
+def test_a_corrected_transcript_replaces_its_session_keeping_decisions(
+    project, tmp_path: Path
+) -> None:
+    """A transcript corrected after coding began: imported again with
+    --session and --force it replaces the session's text; decisions on
+    unchanged units stay. Without --force the import says how; a new name
+    says which session came from the same file before."""
+    from qualcode.models import Decision
+
+    path = tmp_path / "talk.txt"
+    path.write_text(
+        "Aino: Rahat loppuu aina kesken vuotta.\n\nVille: Vapaaehtoisia ei löydy.\n", "utf-8"
+    )
+    [first] = import_files(project, [path], group="ryhma1")
+    store = project.store
+    sid = store.get_session("talk").id
+    kept, changed = [g.id for g in store.segments(sid, codable_only=True)]
+    store.record_decisions(
+        [
+            Decision(kept, "funding", "anna", "added"),
+            Decision(changed, "volunteers", "anna", "added"),
+        ]
+    )
+    path.write_text(
+        "Aino: Rahat loppuu aina kesken vuotta.\n\nVille: Vapaaehtoisia ei löydy mistään.\n",
+        "utf-8",
+    )
+    [again] = import_files(project, [path])
+    assert again.session == "talk-2"
+    assert (
+        "--session talk --force" in again.message and "was imported before as talk" in again.message
+    )
+    store.delete_session("talk-2")
+    [taken] = import_files(project, [path], session="talk")
+    assert taken.status == "failed" and str(path) in taken.message and "--force" in taken.message
+    [replaced] = import_files(project, [path], session="talk", force=True)
+    assert replaced.status == "imported" and replaced.session == "talk"
+    assert "decisions kept on 1 unit(s), 1 retired unit(s) keep theirs" in replaced.message
+    assert store.get_session("talk").id == sid and store.get_session("talk").group == "ryhma1"
+    texts = {g.id: g.text for g in store.segments(sid)}
+    assert texts[kept] == "Rahat loppuu aina kesken vuotta."
+    assert any(t.endswith("mistään.") for t in texts.values())
+    assert {d.segment_id: d.code_id for d in store.decisions(coder="anna")}[kept] == "funding"

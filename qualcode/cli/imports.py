@@ -54,7 +54,13 @@ def import_(
         ),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", help="Import again files whose content is already imported.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Import again files whose content is already imported; with --session of an "
+            "existing session, give it this (corrected) transcript, keeping decisions on "
+            "unchanged units.",
+        ),
     ] = False,
     project: ProjectOpt = None,
     as_json: JsonOpt = False,
@@ -64,6 +70,7 @@ def import_(
     is reported and the others still import; exit code 1 if any failed.
 
     Example: qualcode import examples/emessi-fi-session1.txt --group pilot1 --language fi
+    Example: qualcode import talk-corrected.txt --session talk --force
     """
     if format not in FORMAT_CHOICES:
         raise QualcodeError(f"--format {format!r}: use one of {', '.join(FORMAT_CHOICES)}")
@@ -85,6 +92,8 @@ def import_(
                     f"imported {r.session}: {r.n_utterances} utterances, "
                     f"{r.n_speakers} speakers ({r.path})"
                 )
+                if r.message:
+                    typer.echo(f"  {r.message}")
                 for line in speakers_note(r.session or "", r.shared_speakers):
                     typer.echo(line)
             elif r.status == "skipped":

@@ -356,6 +356,16 @@ class SessionStore(StoreBase):
         ).fetchone()
         return _session(row) if row else None
 
+    def find_session_by_path(self, source_path: str, *, but: str) -> Session | None:
+        """Another session (not ``but``) imported from the same file path:
+        an earlier version of a transcript that was corrected since."""
+        row = self.db.execute(
+            f"SELECT {_SESSION_COLS} FROM sessions WHERE source_path = ? AND name != ? "
+            "ORDER BY id LIMIT 1",
+            (source_path, but),
+        ).fetchone()
+        return _session(row) if row else None
+
     def find_session_by_settings_key(self, key: str) -> Session | None:
         row = self.db.execute(
             f"SELECT {_SESSION_COLS} FROM sessions WHERE settings_key = ?", (key,)
