@@ -250,3 +250,23 @@ def test_a_corrected_transcript_replaces_its_session_keeping_decisions(
     assert texts[kept] == "Rahat loppuu aina kesken vuotta."
     assert any(t.endswith("mistään.") for t in texts.values())
     assert {d.segment_id: d.code_id for d in store.decisions(coder="anna")}[kept] == "funding"
+
+
+def test_a_locked_database_stops_the_batch_instead_of_blaming_each_file(
+    project, tmp_path: Path, monkeypatch
+) -> None:
+    from qualcode.store import StoreError
+
+    files = []
+    for name in ("a", "b"):
+        path = tmp_path / f"{name}.txt"
+        path.write_text(f"Aino: Teksti {name}.\n", encoding="utf-8")
+        files.append(path)
+
+    def locked(*args, **kwargs):
+        raise StoreError("database is locked")
+
+    monkeypatch.setattr(type(project.store), "add_session", locked)
+    results = import_files(project, files)
+    with pytest.raises(StoreError, match="locked"):
+        next(results)
