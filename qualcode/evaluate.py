@@ -143,23 +143,28 @@ def _store_units(store: Store, units: Sequence[GoldUnit], default_session: str) 
             source_format="csv",
         )
         sid = store.add_session(session, Transcript(utterances))
-        stored = store.utterances(sid)
-        segments = [
-            Segment(
-                session_id=sid,
-                seq=k,
-                text=u.text,
-                char_start=s,
-                char_end=e,
-                speaker=u.speaker,
-                participant_id=store.participant_id(u.speaker) if u.speaker else None,
-                utterance_id=u.id,
-            )
-            for k, (u, (s, e)) in enumerate(zip(stored, utterance_spans(stored), strict=True))
-        ]
-        for i, seg_id in zip(rows, store.replace_segments(sid, segments), strict=True):
+        for i, seg_id in zip(rows, _segment_rows(store, sid), strict=True):
             ids[i] = seg_id
     return ids
+
+
+def _segment_rows(store: Store, sid: int) -> list[int]:
+    """One coding unit per utterance of a session made from coded rows."""
+    stored = store.utterances(sid)
+    segments = [
+        Segment(
+            session_id=sid,
+            seq=k,
+            text=u.text,
+            char_start=s,
+            char_end=e,
+            speaker=u.speaker,
+            participant_id=store.participant_id(u.speaker) if u.speaker else None,
+            utterance_id=u.id,
+        )
+        for k, (u, (s, e)) in enumerate(zip(stored, utterance_spans(stored), strict=True))
+    ]
+    return store.replace_segments(sid, segments)
 
 
 def evaluate(
@@ -278,20 +283,57 @@ def _row_keys(rows: Sequence[GoldUnit], coder: str | None) -> list[tuple[str, in
     return keys
 
 
-def _existing_units(store: Store, name: str, keys: Sequence[tuple[str, int]]) -> list[int] | None:
+def _existing_units(
+    store: Store,
+    name: str,
+    keys: Sequence[tuple[str, int]],
+    speakers: Sequence[str | None] = (),
+) -> list[int] | None:
     """Unit ids of ``keys`` in an existing session called ``name``, when it
-    has every one of them (else None: the rows become a new session)."""
+    has every one of them; a session made from a coded CSV whose units the
+    rows start with (a coder's later, longer file) first gets the other
+    rows as new units at its end. Else None: the rows become a new session."""
     from qualcode.errors import NotFound
 
     try:
         session = store.get_session(name)
     except NotFound:
         return None
-    by_text: dict[str, list[int]] = {}
+    found = _units_by_key(store, session.id or 0, keys)
+    if all(found):
+        return [ids[0] for ids in found]
+    # the file must start with every unit of the session, in order: a file
+    # that merely shares a "Joo." with it is another session
+    seen: dict[str, int] = {}
+    have = []
     for seg in store.segments(session.id):
+        have.append((seg.text, seen.get(seg.text, 0)))
+        seen[seg.text] = seen.get(seg.text, 0) + 1
+    given = list(dict.fromkeys(keys))
+    if session.source_format != "csv" or given[: len(have)] != have:
+        return None
+    who = dict(zip(keys, speakers, strict=False))
+    _append_units(store, session, [(key[0], who.get(key)) for key in given[len(have) :]])
+    found = _units_by_key(store, session.id or 0, keys)
+    return [ids[0] for ids in found] if all(found) else None
+
+
+def _units_by_key(
+    store: Store, session_id: int, keys: Sequence[tuple[str, int]]
+) -> list[list[int]]:
+    by_text: dict[str, list[int]] = {}
+    for seg in store.segments(session_id):
         by_text.setdefault(seg.text, []).append(seg.id or 0)
-    found = [by_text.get(text, [])[k : k + 1] for text, k in keys]
-    return None if any(not ids for ids in found) else [ids[0] for ids in found]
+    return [by_text.get(text, [])[k : k + 1] for text, k in keys]
+
+
+def _append_units(store: Store, session: Session, rows: Sequence[tuple[str, str | None]]) -> None:
+    """New (text, speaker) units at the end of a session made from a coded
+    CSV; its units stay what they are (same rows, ids and decisions)."""
+    utterances = [Utterance(u.text, u.speaker) for u in store.utterances(session.id or 0)]
+    utterances += [Utterance(text, speaker) for text, speaker in rows]
+    sid = store.add_session(session, Transcript(utterances), replace=True)
+    _segment_rows(store, sid)
 
 
 def import_coded(
@@ -333,7 +375,9 @@ def import_coded(
     renamed: dict[str, str] = {}
     with store.transaction():
         for name, members in groups.items():
-            found = _existing_units(store, name, [keys[i] for i in members])
+            found = _existing_units(
+                store, name, [keys[i] for i in members], [rows[i].speaker for i in members]
+            )
             if found is None:
                 # one unit per distinct (text, occurrence), in first-seen order
                 first: dict[tuple[str, int], int] = {}

@@ -265,3 +265,39 @@ def test_the_codebooks_coded_units_are_the_development_sets(emessi) -> None:
         if len(u.text.split()) > 4
     }
     assert len(bank) == 8147 and not held_out & {u.text for u in bank}
+
+
+def test_a_coders_longer_file_extends_the_session_it_coded_before(project, tmp_path) -> None:
+    """part1.csv, then full.csv (part1 plus a row): the rows of part1 land
+    on their units, the new row becomes a unit of the same session; no
+    second session that would count every unit twice."""
+    from qualcode.codebook import project_codebook
+
+    book = project_codebook(project)
+    store = project.store
+    part = tmp_path / "part1.csv"
+    part.write_text(
+        "session,speaker,text,codes\n"
+        'g,Aino,"Meillä loppuu rahat kesken.",funding\n'
+        'g,Ben,"Vapaaehtoisia ei löydy.",volunteers\n',
+        encoding="utf-8",
+    )
+    import_coded(store, book, part, coder="anna")
+    before = [(g.id, g.text) for g in store.segments()]
+    full = tmp_path / "full.csv"
+    full.write_text(
+        part.read_text(encoding="utf-8") + 'g,Aino,"Hallitus ei päätä mitään.",hr_management\n',
+        encoding="utf-8",
+    )
+    report = import_coded(store, book, full, coder="anna")
+    assert report.sessions == [] and report.attached == ["g"] and not report.renamed
+    units = store.segments()
+    assert [(g.id, g.text) for g in units[:2]] == before
+    assert units[2].text == "Hallitus ei päätä mitään." and units[2].speaker == "Aino"
+    assert [s.name for s in store.sessions()] == ["g"]
+    coded = {(d.segment_id, d.code_id) for d in store.decisions(coder="anna")}
+    assert coded == {
+        (before[0][0], "funding"),
+        (before[1][0], "volunteers"),
+        (units[2].id, "hr_management"),
+    }
