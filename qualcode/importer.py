@@ -77,12 +77,18 @@ def import_files(
     again as a new session even when its content is already in the project.
     ``language`` (``fi``, ``en``) overrides the transcript's own; without
     either, later stages use the project's default language."""
-    files = _expand([Path(p) for p in paths])
+    paths_list = [Path(p) for p in paths]
+    files = _expand(paths_list)
     if session is not None:
         check_session_name(session)
     if session is not None and len(files) != 1:
+        given = (
+            f"{len(files)} files were given"
+            if len(paths_list) == len(files) or len(paths_list) > 1
+            else f"{paths_list[0]} holds {len(files)} transcript files"
+        )
         raise QualcodeError(
-            f"--session names one session but {len(files)} files were given; "
+            f"--session names one session but {given}; "
             "import them one at a time or leave out --session"
         )
     if format != "auto" and format not in IMPORT_FORMATS:

@@ -181,6 +181,8 @@ def run_plain(
         except QualcodeError as e:
             console.print(f"Error: {escape(str(e))}")
             show = False
+        except EOFError:
+            break  # Ctrl-D at a find, edit or memo prompt ends the review as at the key prompt
     session.wait_for_retraining(timeout=0)
 
 

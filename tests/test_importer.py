@@ -270,3 +270,12 @@ def test_a_locked_database_stops_the_batch_instead_of_blaming_each_file(
     results = import_files(project, files)
     with pytest.raises(StoreError, match="locked"):
         next(results)
+
+
+def test_session_with_a_folder_names_the_folder(project, tmp_path: Path) -> None:
+    folder = tmp_path / "talks"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.txt").write_text(f"Aino: {name}.\n", encoding="utf-8")
+    with pytest.raises(QualcodeError, match=r"talks holds 2 transcript files; import them one"):
+        list(import_files(project, [folder], session="x"))

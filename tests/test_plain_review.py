@@ -99,3 +99,9 @@ def test_plain_says_when_the_model_retrained_and_when_a_unit_is_skipped(proj):
     assert text.count("model retrained on 12 decisions (v3); next 50 units updated.") == 1
     assert text.count("background retraining failed: disk full") == 1
     assert "Skipped: the unit stays in your queue for later." in text
+
+
+def test_ctrl_d_at_a_find_or_edit_prompt_ends_the_review_cleanly(proj):
+    for lines in (["/"], ["e"], ["m"]):
+        rs, out, prompts = drive(proj, lines)  # the feed ends: EOFError at the next prompt
+        assert "Error" not in out and len(prompts) == 2

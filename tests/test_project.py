@@ -203,6 +203,7 @@ SEG, SUG = SegmentOptions, SuggestOptions
         # pairs
         (SEG, {"min_words": 100000}, "min_words: 100000 is more than max_words (80)"),
         (SEG, {"min_words": 6, "max_words": 5}, "min_words: 6 is more than max_words (5)"),
+        (SUG, {"min_score": 0.9}, "min_score: 0.9 is more than threshold (0.5)"),
         (SUG, {"context_base": 0.5, "context_stay": 0.3},
          "context_base: 0.5 is not below context_stay (0.3)"),
         # a section that is not a mapping

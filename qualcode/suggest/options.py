@@ -45,7 +45,10 @@ class SuggestOptions:
     # bounds are checked when read from qualcode.yaml
     # (``project.options_from_section``): "min"/"max" closed, "above"/"below" open
     threshold: float = field(default=0.5, metadata={"min": 0, "max": 1})
-    min_score: float = field(default=0.1, metadata={"min": 0, "max": 1})
+    # above the threshold it would drop suggestions review should pre-select
+    min_score: float = field(
+        default=0.1, metadata={"min": 0, "max": 1, "order": ("<=", "threshold")}
+    )
     max_suggestions: int = field(default=5, metadata={"min": 1})
     # not 0: review would read it as never, ``maybe_retrain`` as always
     retrain_every: int = field(default=20, metadata={"min": 1})
