@@ -63,6 +63,7 @@ class Report:
     view: str  # "coder:NAME", "reconciled (lead: NAME)" or "reconciled (unanimous)"
     codable_units: int
     rows: list[CodeCount]
+    coded_units: int = 0  # of the codable units, those the view has coding for
 
 
 @dataclass
@@ -203,7 +204,12 @@ def build_report(
                 minutes=(s["seconds"] / 60.0) if (s and s["timed"]) else None,
             )
         )
-    return Report(view=view_name(view), codable_units=total, rows=rows)
+    return Report(
+        view=view_name(view),
+        codable_units=total,
+        rows=rows,
+        coded_units=store.coded_unit_count(view),
+    )
 
 
 def check_by(store: Any, by: str) -> str:

@@ -187,6 +187,11 @@ def test_write_formats(tiny, tmp_path):
     assert table["support"]["units"] == "3" and table["support"]["share_pct"] == "50.0"
     data = json.loads(write(report, "json") or "")
     assert data["codable_units"] == 6 and data["rows"][0]["code_id"] == "independent_work"
+    # ann has coded five of the six codable units (not u7), bob and the
+    # reconciled view all six
+    assert data["coded_units"] == 5
+    assert build_report(tiny.store, View(coder="bob")).coded_units == 6
+    assert build_report(tiny.store, View()).coded_units == 6
     md = write(report, "md") or ""
     assert md.splitlines()[0].startswith("| code | label")
 

@@ -120,7 +120,11 @@ def report(
         obj: Any
         if by is None:
             obj = rep.build_report(p.store, view, lang=lang)
-            title = f"Theme counts: {obj.view}, {obj.codable_units} codable units"
+            title = f"Theme counts: {obj.view}, {obj.codable_units} codable units" + (
+                f" ({obj.coded_units} coded so far: share_pct is of all codable units)"
+                if obj.coded_units < obj.codable_units
+                else ""
+            )
             header, rows = rep.report_table(obj)
             # the terminal shows the hierarchy by indentation instead of a parent column
             table = (

@@ -206,6 +206,24 @@ class ReportStore(StoreBase):
 
     # -- agreement ----------------------------------------------------------
 
+    def coded_unit_count(self, view: View) -> int:
+        """Codable current units the view has coding for: the coder's (any
+        decision or a finished review), or any coder's in the reconciled
+        view. A share of all codable units reads low while coding goes on."""
+        if view.coder is not None:
+            sql = (
+                f"WITH {_CODER_UNITS} SELECT COUNT(DISTINCT u.segment_id) FROM coder_units u "
+                "JOIN segments g ON g.id = u.segment_id AND g.retired = 0 AND g.codable = 1 "
+                "WHERE u.coder = ?"
+            )
+            return int(self.db.execute(sql, (view.coder,)).fetchone()[0])
+        return int(
+            self.db.execute(
+                "SELECT COUNT(*) FROM unit_codings u JOIN segments g ON g.id = u.segment_id "
+                "AND g.retired = 0 AND g.codable = 1"
+            ).fetchone()[0]
+        )
+
     def coder_unit_ids(self, coder: str) -> set[int]:
         """Current units a coder has coded: any decision, or a finished review."""
         return {
