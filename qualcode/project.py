@@ -446,6 +446,7 @@ def init_project(
         config.codebook = str(target.relative_to(root))
     config.save(root / CONFIG_NAME)
     project = Project(root, new=True)
+    store = project.store  # the database exists from the start, codebook or not
     if book is not None:
-        project.store.sync_codes(book.flat_codes())
+        store.sync_codes(book.flat_codes())
     return project
