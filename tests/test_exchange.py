@@ -208,7 +208,8 @@ def coded(project, tmp_path: Path):
         Utterance("Rahoitus loppuu ensi vuonna & <vapaaehtoiset> väsyvät.", "Anna", 7.5, 12.0),
     ]
     s1 = store.add_session(
-        Session(name="ryhmä1-istunto1", group="ryhmä1", media_path=str(media)), Transcript(utts)
+        Session(name="ryhmä1-istunto1", group="ryhmä1", language="fi", media_path=str(media)),
+        Transcript(utts),
     )
     s2 = store.add_session(
         Session(name="notes"), Transcript([Utterance("Ilman puhujaa."), Utterance("Toinen.")])
@@ -389,6 +390,9 @@ def test_round_trip_same_codes_sources_and_codings(coded, tmp_path: Path) -> Non
         # the recording and its sync points come back on the same session
         assert s.media_path == coded.store.get_session("ryhmä1-istunto1").media_path
         assert [u.start for u in fresh.store.utterances(s.id)] == [0.0, 4.0, 7.5]
+        # the group and language come back from the source's description
+        before = coded.store.get_session("ryhmä1-istunto1")
+        assert (s.group, s.language) == (before.group, before.language) == ("ryhmä1", "fi")
     finally:
         fresh.close()
 

@@ -246,9 +246,12 @@ def _session_for(
     if src.sync_points and built.utterances:
         _times(built, src)
     table = utf16_to_codepoints(text) if units == "utf16" else None
+    about = session_fields(src.description) if refi.origin == "qualcode" else {}
     session = Session(
         name=name,
-        group=options.group,
+        group=options.group or about.get("group"),
+        language=about.get("language"),
+        recorded_at=about.get("recorded"),
         source_path=str(refi.path),
         source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         source_format="qdpx",
@@ -411,3 +414,15 @@ def import_qdpx(
     result.n_utterances = sum(len(it.transcript.utterances) for it in items)
     result.n_speakers = len(speakers)
     return result
+
+
+def session_fields(description: str) -> dict[str, str]:
+    """The ``key: value`` lines qualcode's export writes in a source's
+    Description (``qdpx_write.session_description``): group, language,
+    recording date."""
+    out = {}
+    for line in description.splitlines():
+        key, sep, value = line.partition(": ")
+        if sep and key in ("group", "language", "recorded") and value.strip():
+            out[key] = value.strip()
+    return out

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import QualcodeError
 from qualcode.exchange.xmlsafe import CODEBOOK_NS, PROJECT_NS
-from qualcode.models import Code, Segment, Utterance
+from qualcode.models import Code, Segment, Session, Utterance
 from qualcode.transcript import line_prefix
 
 if TYPE_CHECKING:
@@ -250,10 +250,9 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
             f"{P}TextSource",
             {"guid": sg, "name": _x(s.name), "plainTextPath": f"internal://{text_guid}.txt"},
         )
-        if s.group or s.recorded_at:
-            ET.SubElement(src, f"{P}Description").text = " ".join(
-                x for x in (f"group: {s.group}" if s.group else "", s.recorded_at or "") if x
-            )
+        about = session_description(s)
+        if about:
+            ET.SubElement(src, f"{P}Description").text = _x(about)
         for g in segments:
             if g.id not in offsets:
                 continue
@@ -395,3 +394,11 @@ def export_codebook_qdc(project: Project, out: str | Path) -> int:
     except OSError as e:
         raise QualcodeError(f"{out}: cannot write the codebook there ({e.strerror})") from e
     return len(codes)
+
+
+def session_description(s: Session) -> str:
+    """What a session is beyond its text, as ``key: value`` lines in its
+    source's Description: other tools show it, and a qualcode import reads
+    it back (``qdpx_read.session_fields``)."""
+    fields = (("group", s.group), ("language", s.language), ("recorded", s.recorded_at))
+    return "\n".join(f"{k}: {v}" for k, v in fields if v)

@@ -53,6 +53,7 @@ class RefiSource:
     sync_points: list[tuple[int, int | None]] = field(default_factory=list)  # (position, ms)
     skipped: int = 0  # selections that cannot be read as text (picture, audio-only)
     notes: list[str] = field(default_factory=list)  # note_key()s of NoteRefs on the source itself
+    description: str = ""
 
 
 @dataclass
@@ -199,6 +200,8 @@ def _text_source(reader: _Reader, el: Element) -> RefiSource:
     src = RefiSource(guid=el.get("guid", ""), name=el.get("name") or "", kind="text")
     src.text = _text_of(reader, el)
     src.text_url = el.get("plainTextPath")
+    desc = el.find(_q("Description"))
+    src.description = (desc.text or "").strip() if desc is not None else ""
     for sel in el.findall(_q("PlainTextSelection")):
         src.selections.append(
             RefiSelection(
