@@ -373,12 +373,15 @@ def is_language_code(code: str) -> bool:
 
 
 def check_language(code: str) -> str:
-    """``code`` when ``is_language_code``; a clear error otherwise."""
-    if not is_language_code(code):
+    """``code`` as a language code (``FI`` is fi, ``pt-BR`` stays) when it is
+    one (``is_language_code``); a clear error otherwise."""
+    primary, dash, region = code.strip().partition("-")
+    normal = primary.lower() + dash + region
+    if not is_language_code(normal):
         raise QualcodeError(
             f"language {code!r} is not a language code such as fi or en (or auto: detect it)"
         )
-    return code
+    return normal
 
 
 def has_control_characters(text: str) -> bool:
@@ -430,7 +433,7 @@ def init_project(
     from qualcode.codebook import load_codebook
 
     root = Path(root)
-    check_language(language)
+    language = check_language(language)
     if (root / CONFIG_NAME).exists():
         raise QualcodeError(f"{root / CONFIG_NAME}: a project already exists here")
     book_source = resolve_codebook(codebook) if codebook else None

@@ -254,3 +254,17 @@ def test_cli_refuses_a_bad_setting_in_one_line(project) -> None:
     assert result.exit_code == 1
     assert "qualcode.yaml: suggest setting threshold: 'high' is not a number" in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_language_codes_are_read_in_any_case() -> None:
+    from qualcode.project import check_language
+
+    assert [check_language(c) for c in ("FI", "en", " sv ", "pt-BR", "auto")] == [
+        "fi",
+        "en",
+        "sv",
+        "pt-BR",
+        "auto",
+    ]
+    with pytest.raises(QualcodeError, match="'suomi' is not a language code"):
+        check_language("suomi")

@@ -77,7 +77,7 @@ def import_(
     from qualcode.importer import import_files, speakers_note
 
     if language:
-        check_language(language)
+        language = check_language(language)
     counts = {"imported": 0, "skipped": 0, "failed": 0}
     results = []
     with open_project(project) as p:
