@@ -320,20 +320,6 @@ class CodingStore(StoreBase):
 
     # -- suggestions --------------------------------------------------------
 
-    def suggested_counts(self, session_id: int | None, threshold: float) -> tuple[int, int]:
-        """(units, (unit, code) pairs) with a suggestion scoring ``threshold``
-        or more: what review pre-selects, of one session or all."""
-        where = "AND g.session_id = ?" if session_id is not None else ""
-        row = self.db.execute(
-            f"""
-            SELECT COUNT(DISTINCT x.segment_id), COUNT(*) FROM suggestions x
-            JOIN segments g ON g.id = x.segment_id
-            WHERE g.retired = 0 AND x.score >= ? {where}
-            """,
-            (threshold, session_id) if session_id is not None else (threshold,),
-        ).fetchone()
-        return int(row[0]), int(row[1])
-
     def unscored_units(self, session_id: int | None = None) -> list[int]:
         """Codable units of sessions without a single stored suggestion (cut
         into units but never suggested: imported, or segmented with
