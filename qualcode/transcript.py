@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from qualcode.errors import QualcodeError
-from qualcode.models import Utterance
+from qualcode.models import Segment, Utterance
 
 if TYPE_CHECKING:
     from qualcode.store import Store
@@ -127,3 +127,66 @@ def rename_speaker(
                 for g in store.segments(sid, include_retired=True)
             )
         return merged
+
+
+def rewrite_units(
+    utterances: list[Utterance],
+    segments: Iterable[Segment],
+    piece: Callable[[str, Segment | None], str],
+    speaker: Callable[[str | None], str | None] = lambda name: name,
+) -> tuple[list[Utterance], Callable[[int], int]]:
+    """The utterances with each stretch between unit boundaries replaced by
+    ``piece(text, unit)`` (``unit``: the unit that is exactly that stretch,
+    else None) and speakers by ``speaker(name)``, and where an offset into
+    the old plain text lands in the new one (a unit boundary exactly).
+    Exports use it to carry coders' corrections and pseudonyms while each
+    unit still covers exactly its own words. An utterance whose text changed
+    loses its word timings (they would name the old words)."""
+    by_utt: dict[int | None, list[Segment]] = {}
+    for g in segments:
+        by_utt.setdefault(g.utterance_id, []).append(g)
+    out: list[Utterance] = []
+    old_points: list[int] = []
+    new_points: list[int] = []
+    pos = old_pos = 0
+    for u in utterances:
+        old_start = old_pos + len(line_prefix(u.speaker))
+        units = by_utt.get(u.id, []) if u.id is not None else []
+        exact = {(g.char_start - old_start, g.char_end - old_start): g for g in units}
+        cuts = {0, len(u.text)}
+        for a, b in exact:
+            cuts.update((a, b))
+        bounds = sorted(c for c in cuts if 0 <= c <= len(u.text))
+        name = speaker(u.speaker) if u.speaker else None
+        at = pos + len(line_prefix(name))
+        pieces: list[str] = []
+        for a, b in zip(bounds, bounds[1:], strict=False):
+            old_points.append(old_start + a)
+            new_points.append(at)
+            pieces.append(piece(u.text[a:b], exact.get((a, b))))
+            at += len(pieces[-1])
+        old_points.append(old_start + bounds[-1])
+        new_points.append(at)
+        text = "".join(pieces)
+        words = u.words if text == u.text else []
+        out.append(
+            Utterance(text=text, speaker=name, start=u.start, end=u.end, words=words, id=u.id)
+        )
+        pos = at + 1
+        old_pos = old_start + len(u.text) + 1
+
+    def move(offset: int) -> int:
+        if not old_points:
+            return offset
+        i = max(bisect_right(old_points, offset) - 1, 0)
+        moved = new_points[i] + max(offset - old_points[i], 0)
+        # inside a stretch that got shorter: no further than where it ends
+        return min(moved, new_points[i + 1]) if i + 1 < len(new_points) else moved
+
+    return out, move
+
+
+def corrected(text: str, unit: Segment | None) -> str:
+    """A ``rewrite_units`` piece: a unit's corrected text where a coder fixed
+    it in review (the transcript keeps the words the recognizer heard)."""
+    return unit.text if unit is not None and unit.original_text is not None else text

@@ -248,3 +248,22 @@ def test_export_transcript_pseudonymized_masks_names_and_contacts(project):
     for leaked in ("Sanna", "Aino", "aino@example.org"):
         assert leaked not in out
     assert "P1:" in out and "P2:" in out and "Mikko" in out  # Mikko never spoke: not a participant
+
+
+def test_export_transcript_carries_the_coders_corrections(project):
+    """A unit's text fixed in review ("pitäis" -> "pitäisi") is what the
+    exported transcript says; the stored transcript keeps what was heard."""
+    from qualcode.models import Session, Transcript, Utterance
+    from qualcode.segment import segment_session
+
+    sid = project.store.add_session(
+        Session(name="k2"),
+        Transcript([Utterance("Meidän pitäis jakaa työtä.", "Aino", 0.0, 2.0)]),
+    )
+    segment_session(project.store, sid, project)
+    [unit] = project.store.segments(sid)
+    project.store.edit_segment_text(unit.id, "anna", "Meidän pitäisi jakaa työtä.")
+    result = run("export", "transcript", "k2", "--format", "txt", "-P", project.root)
+    assert result.exit_code == 0, result.output
+    assert "Aino: Meidän pitäisi jakaa työtä." in result.output
+    assert project.store.utterances(sid)[0].text == "Meidän pitäis jakaa työtä."

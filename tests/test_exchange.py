@@ -280,6 +280,30 @@ def test_export_validates_and_contains_everything(coded, tmp_path: Path) -> None
     assert m and body[int(m[1]) : int(m[2])] == "Meillä ei ole ketään, jolle työtä voisi jakaa."
 
 
+def test_export_carries_corrected_unit_texts_and_moves_the_selections(
+    coded, tmp_path: Path
+) -> None:
+    """A coder's correction of a unit is in the exported text, and every
+    coded selection after it still covers exactly its unit's words."""
+    store = coded.store
+    s1 = store.get_session("ryhmä1-istunto1")
+    first = store.segments(s1.id)[0]
+    fixed = "Meillä ei ole ketään kenelle työtä voisi jakaa, ei ketään."
+    store.edit_segment_text(first.id, "jussi", fixed)
+    out = tmp_path / "fixed.qdpx"
+    export_qdpx(coded, out)
+    text = _qde(out).decode("utf-8")
+    with zipfile.ZipFile(out) as zf:
+        bodies = [zf.read(n).decode("utf-8") for n in zf.namelist() if n.startswith("sources/")]
+    [body] = [b for b in bodies if fixed in b]
+    block = text[text.index('name="ryhmä1-istunto1" plainTextPath') :]
+    block = block[: block.index("</TextSource>")]
+    spans = re.findall(r'startPosition="(\d+)" endPosition="(\d+)"', block)
+    units = {g.text for g in store.segments(s1.id)}
+    assert spans and all(body[int(a) : int(b)] in units for a, b in spans)
+    assert fixed in {body[int(a) : int(b)] for a, b in spans}
+
+
 def test_guids_are_uuid5() -> None:
     import uuid
 

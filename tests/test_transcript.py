@@ -49,3 +49,28 @@ def test_renaming_a_speaker_moves_the_units_offsets(project) -> None:
     assert aligned()
     segment_session(store, sid, project)
     assert [g.id for g in store.segments(sid)] == ids
+
+
+def test_rewriting_units_moves_every_later_offset() -> None:
+    """A coder's correction replaces exactly its unit's words; the units
+    after it move with the text, word timings of a changed turn are dropped."""
+    from qualcode.models import Segment, Word
+    from qualcode.transcript import corrected, rewrite_units
+
+    utts = [
+        Utterance("Se pitäis tehdä. Joo.", "Aino", 0, 4, words=[Word(0, 1, " Se", 0.9)], id=1),
+        Utterance("Rahat loppuu.", "Ville", 4, 6, words=[Word(4, 5, " Rahat", 0.9)], id=2),
+    ]
+    text = plain_text(utts)
+    a = text.index("Se pitäis")
+    b = text.index("Rahat")
+    fixed = Segment(1, 0, "Se pitäisi tehdä.", a, a + 16, utterance_id=1)
+    fixed.original_text = "Se pitäis tehdä."
+    rest = Segment(1, 1, "Joo.", a + 17, a + 21, utterance_id=1)
+    later = Segment(1, 2, "Rahat loppuu.", b, b + 13, utterance_id=2)
+    new, move = rewrite_units(utts, [fixed, rest, later], corrected)
+    out = plain_text(new)
+    assert out == "Aino: Se pitäisi tehdä. Joo.\nVille: Rahat loppuu."
+    for g in (fixed, rest, later):
+        assert out[move(g.char_start) : move(g.char_end)] == g.text
+    assert new[0].words == [] and new[1].words == utts[1].words

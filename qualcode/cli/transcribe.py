@@ -327,6 +327,7 @@ def export_transcript(
 
     from qualcode.formats import EXTENSIONS, WRITERS, write_transcript
     from qualcode.models import Transcript
+    from qualcode.transcript import corrected, rewrite_units
 
     def either(names: list[str]) -> str:
         return ", ".join(names[:-1]) + " or " + names[-1]
@@ -348,8 +349,12 @@ def export_transcript(
         )
     with open_project(project) as p:
         s = p.store.get_session(session)
+        # the coders' corrections of unit texts are part of the transcript
+        utterances, _ = rewrite_units(
+            p.store.utterances(s.id or 0), p.store.segments(s.id or 0), corrected
+        )
         transcript = Transcript(
-            utterances=p.store.utterances(s.id or 0),
+            utterances=utterances,
             language=s.language,
             duration=s.duration,
             source_format=s.source_format,

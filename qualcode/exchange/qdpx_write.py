@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 from qualcode.errors import QualcodeError
 from qualcode.exchange.xmlsafe import CODEBOOK_NS, PROJECT_NS
 from qualcode.models import Code, Segment, Session, Utterance
-from qualcode.transcript import line_prefix
+from qualcode.transcript import corrected, line_prefix, rewrite_units
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -112,41 +112,6 @@ def _code_tree(parent: Any, codes: list[Code], pname: str, lang: str | None, ns:
         add(parent, c)
 
 
-def _pseudonymized(p: Any, utterances: list[Utterance], segments: list[Segment]):
-    """Mask utterances (``p``: a ``Pseudonymizer``) and move the units'
-    offsets with the text: each utterance is masked piece by piece between
-    unit boundaries, so every unit still covers exactly its (masked) words."""
-    by_utt: dict[int | None, list[Segment]] = defaultdict(list)
-    for g in segments:
-        by_utt[g.utterance_id].append(g)
-    out_utts, new_offsets = [], {}
-    pos = 0
-    old_pos = 0
-    for u in utterances:
-        old_text_start = old_pos + len(line_prefix(u.speaker))
-        cuts = {0, len(u.text)}
-        for g in by_utt.get(u.id, []):
-            cuts.update((g.char_start - old_text_start, g.char_end - old_text_start))
-        bounds = sorted(c for c in cuts if 0 <= c <= len(u.text))
-        speaker = p.name(u.speaker) if u.speaker else None
-        text_start = pos + len(line_prefix(speaker))
-        moved: dict[int, int] = {}
-        pieces: list[str] = []
-        for a, b in zip(bounds, bounds[1:], strict=False):
-            moved[a] = text_start + sum(len(x) for x in pieces)
-            pieces.append(p.text(u.text[a:b]) or "")
-        moved[bounds[-1]] = text_start + sum(len(x) for x in pieces)
-        text = "".join(pieces)
-        for g in by_utt.get(u.id, []):
-            a, b = g.char_start - old_text_start, g.char_end - old_text_start
-            if a in moved and b in moved:
-                new_offsets[g.id] = (moved[a], moved[b])
-        out_utts.append(Utterance(text=text, speaker=speaker, start=u.start, end=u.end, id=u.id))
-        pos = text_start + len(text) + 1
-        old_pos = old_text_start + len(u.text) + 1
-    return out_utts, new_offsets
-
-
 def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None = None) -> dict:
     """Write ``project`` as a REFI-QDA ``.qdpx``; returns counts
     (sessions, codes, selections, codings, users, cases, notes)."""
@@ -189,6 +154,10 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
         from qualcode.pseudonymize import Pseudonymizer
 
         pseudo = Pseudonymizer.from_store(store)
+
+    def masked(text: str) -> str:
+        return (pseudo.text(text) or "") if pseudo else text
+
     keys = sorted({k for p in participants for k in p.attributes})
     if keys:
         variables = ET.SubElement(root, f"{P}Variables")
@@ -236,11 +205,16 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
     files: dict[str, bytes] = {}
     sources = ET.SubElement(root, f"{P}Sources") if sessions else None
     for s in sessions:
-        utterances = store.utterances(s.id or 0)
+        # the text as coders left it: their corrections in, names masked
+        # when asked, every unit moved with its words
+        utterances, move = rewrite_units(
+            store.utterances(s.id or 0),
+            store.segments(s.id or 0),
+            lambda text, unit: masked(corrected(text, unit)),
+            pseudo.name if options.pseudonymize else (lambda name: name),
+        )
         segments = all_segments.get(s.id or 0, [])
-        offsets = {g.id: (g.char_start, g.char_end) for g in segments}
-        if options.pseudonymize:
-            utterances, offsets = _pseudonymized(pseudo, utterances, segments)
+        offsets = {g.id: (move(g.char_start), move(g.char_end)) for g in segments}
         text = "\n".join(line_prefix(u.speaker) + u.text for u in utterances)
         sg = session_guid[s.name]
         text_guid = guid(pname, "text", s.name)
