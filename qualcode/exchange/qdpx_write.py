@@ -197,7 +197,9 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
     # a unit becomes a selection when it is coded or carries a memo (a memo
     # on an uncoded unit would otherwise be a note nothing points to)
     all_segments: dict[int, list[Segment]] = defaultdict(list)
+    units: dict[int, list[Segment]] = defaultdict(list)
     for g in store.segments():
+        units[g.session_id].append(g)
         if g.id in by_segment or g.id in memo_of:
             all_segments[g.session_id].append(g)
 
@@ -207,14 +209,18 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
     for s in sessions:
         # the text as coders left it: their corrections in, names masked
         # when asked, every unit moved with its words
-        utterances, move = rewrite_units(
-            store.utterances(s.id or 0),
-            store.segments(s.id or 0),
-            lambda text, unit: masked(corrected(text, unit)),
-            pseudo.name if options.pseudonymize else (lambda name: name),
-        )
+        utterances = store.utterances(s.id or 0)
         segments = all_segments.get(s.id or 0, [])
-        offsets = {g.id: (move(g.char_start), move(g.char_end)) for g in segments}
+        offsets = {g.id: (g.char_start, g.char_end) for g in segments}
+        mine = units.get(s.id or 0, [])
+        if options.pseudonymize or any(g.original_text is not None for g in mine):
+            utterances, move = rewrite_units(
+                utterances,
+                mine,
+                lambda text, unit: masked(corrected(text, unit)),
+                pseudo.name if options.pseudonymize else (lambda name: name),
+            )
+            offsets = {g.id: (move(g.char_start), move(g.char_end)) for g in segments}
         text = "\n".join(line_prefix(u.speaker) + u.text for u in utterances)
         sg = session_guid[s.name]
         text_guid = guid(pname, "text", s.name)
