@@ -22,7 +22,7 @@ from typing import Literal
 from qualcode.engines import EngineResult, TranscribeOptions, get_engine, resolve_device
 from qualcode.errors import FormatError, QualcodeError
 from qualcode.models import Session, Transcript, Utterance
-from qualcode.transcript import separate_speaker_labels
+from qualcode.transcript import carry_speaker_names, separate_speaker_labels
 
 Status = Literal["done", "skipped", "failed"]
 
@@ -267,6 +267,7 @@ def transcribe_file(
 
     if existing is not None:  # --force: replace what these settings made
         name = existing.name
+        carry_speaker_names(utterances, store.utterances(existing.id or 0))
     elif options.session:
         name = options.session
     else:

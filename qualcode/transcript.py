@@ -84,6 +84,36 @@ def separate_speaker_labels(utterances: list[Utterance], taken: set[str]) -> Non
         u.speaker = mapping.get(u.speaker, u.speaker)
 
 
+def carry_speaker_names(utterances: list[Utterance], before: list[Utterance]) -> dict[str, str]:
+    """A recording transcribed again (``--force``): its machine labels take
+    the names the researcher gave the same voices before (SPEAKER_1 ->
+    Diane), matched by the time they speak over, one label to one name; in
+    place. Without it the named speakers and their attributes were left
+    with no turns and the reports went back to SPEAKER_1. Returns the
+    mapping."""
+    overlap: dict[tuple[str, str], float] = {}
+    for u in utterances:
+        if not (u.speaker and _MACHINE_LABEL.fullmatch(u.speaker)) or u.start is None:
+            continue
+        end = u.end if u.end is not None else u.start
+        for v in before:
+            if not v.speaker or v.start is None:
+                continue
+            both = min(end, v.end if v.end is not None else v.start) - max(u.start, v.start)
+            if both > 0:
+                key = (u.speaker, v.speaker)
+                overlap[key] = overlap.get(key, 0.0) + both
+    mapping: dict[str, str] = {}
+    for (label, name), _ in sorted(overlap.items(), key=lambda kv: -kv[1]):
+        if label not in mapping and name not in mapping.values():
+            mapping[label] = name
+    mapping = {label: name for label, name in mapping.items() if label != name}
+    for u in utterances:
+        if u.speaker in mapping:
+            u.speaker = mapping[u.speaker]
+    return mapping
+
+
 def offset_mover(before: list[Utterance], after: list[Utterance]) -> Callable[[int], int]:
     """Where an offset into ``plain_text(before)`` lands in
     ``plain_text(after)``: the same utterances with other speaker names, so

@@ -161,6 +161,12 @@ def test_bad_arguments_are_one_line_errors(project):
     assert "--model tiny.en knows only English; for --language fi use a multilingual" in (
         " ".join(result.output.split())
     )
+    # a language that is no code is said once, not once per file
+    result = run(
+        "transcribe", SPEECH / "jfk.flac", SPEECH / "empty.wav", "--language", "english",
+        "-P", project.root,
+    )  # fmt: skip
+    assert result.exit_code == 1 and result.output.count("'english' is not a language code") == 1
     # a model that cannot be had is said once, before any file is decoded
     result = run(
         "transcribe",

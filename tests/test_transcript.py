@@ -74,3 +74,23 @@ def test_rewriting_units_moves_every_later_offset() -> None:
     for g in (fixed, rest, later):
         assert out[move(g.char_start) : move(g.char_end)] == g.text
     assert new[0].words == [] and new[1].words == utts[1].words
+
+
+def test_a_recording_transcribed_again_keeps_the_names_given_to_its_voices() -> None:
+    from qualcode.transcript import carry_speaker_names
+
+    before = [
+        Utterance("Hei.", "Diane", 0.0, 3.0),
+        Utterance("Moi.", "Sheila", 3.0, 7.0),
+        Utterance("Jatketaan.", "Diane", 7.0, 9.0),
+    ]
+    # the new diarization swapped the numbers and cut the turns differently
+    again = [
+        Utterance("Hei.", "SPEAKER_2", 0.0, 2.9),
+        Utterance("Moi.", "SPEAKER_1", 3.1, 6.5),
+        Utterance("Jatketaan.", "SPEAKER_2", 7.2, 9.0),
+        Utterance("Ja vielä.", "SPEAKER_3", 12.0, 13.0),  # nobody spoke then before
+    ]
+    mapping = carry_speaker_names(again, before)
+    assert mapping == {"SPEAKER_2": "Diane", "SPEAKER_1": "Sheila"}
+    assert [u.speaker for u in again] == ["Diane", "Sheila", "Diane", "SPEAKER_3"]

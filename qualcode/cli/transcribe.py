@@ -120,6 +120,10 @@ def transcribe(
     if beam_size < 1:
         raise QualcodeError(f"--beam-size {beam_size}: use 1 or more")
     err = Console(stderr=True)
+    if language is not None:
+        from qualcode.project import check_language
+
+        language = check_language(language)  # once, not a failure per file of the batch
     with open_project(project) as p:
         engine_name = engine or p.config.engine
         if engine_name not in ENGINES:
