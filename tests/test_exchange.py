@@ -804,3 +804,18 @@ def test_generic_import_command_reads_qdpx(empty) -> None:
     assert r.exit_code != 0 and "schema" in r.output
     with Project(Path(root)) as p:
         assert {c.label for c in p.store.codes()} >= {"Commits"}
+
+
+def test_only_a_transcripts_name_prefixes_become_speakers(empty) -> None:
+    """A paper's "Abstract:" and a comment thread's "Koronavírus: ..." are
+    not people (pseudonymized as names they would mask ordinary words)."""
+    from qualcode.exchange.textmap import transcript_speakers
+
+    talk = "Aino: Hei.\nVille: Moi.\nAino: Rahat loppuu.\nVille: Niin.\nPekka: Kiitos.\n"
+    assert transcript_speakers(talk) == {"Aino", "Ville"}
+    paper = "Abstract: We study.\nIntro text.\nAssertion 1: X.\nMore text.\nAbstract: again.\n" + (
+        "Plain line.\n" * 10
+    )
+    assert transcript_speakers(paper) is None
+    result = import_qdpx(empty, REFI / "nvivo-12-oltas.qdpx")
+    assert result.n_speakers == 0 and empty.store.participants() == []

@@ -29,7 +29,12 @@ from qualcode.exchange.refi import (
     RefiSource,
     read_project,
 )
-from qualcode.exchange.textmap import build_text, offset_units, utf16_to_codepoints
+from qualcode.exchange.textmap import (
+    build_text,
+    offset_units,
+    transcript_speakers,
+    utf16_to_codepoints,
+)
 from qualcode.models import Code, Segment, Session, Transcript
 
 if TYPE_CHECKING:
@@ -242,7 +247,10 @@ def _session_for(
     spans = [(s.start, s.end) for s in src.selections]
     units = offset_units(text, spans)
     result.offset_units[name] = units
-    built = build_text(text, speakers=options.speakers)
+    # qualcode's own export is its plain text: every "Name:" is a speaker;
+    # another tool's source may be a paper or a comment thread
+    only = None if refi.origin == "qualcode" else (transcript_speakers(text) or set())
+    built = build_text(text, speakers=options.speakers, only=only)
     if src.sync_points and built.utterances:
         _times(built, src)
     table = utf16_to_codepoints(text) if units == "utf16" else None

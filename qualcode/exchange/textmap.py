@@ -102,10 +102,25 @@ class SourceText:
         return s, e
 
 
-def build_text(source: str, *, speakers: bool = True) -> SourceText:
+def transcript_speakers(source: str) -> set[str] | None:
+    """The ``Name:`` prefixes of ``source`` that look like a transcript's
+    speakers: names that start at least two lines, when such lines are a
+    quarter or more of its lines. A paper's ``Abstract:`` or a comment
+    thread's ``Koronavírus: ...`` titles are not people (and pseudonymizing
+    them as names would mask ordinary words everywhere). None: no speakers."""
+    from collections import Counter
+
+    lines = [line.strip() for line in _LINE_END.split(source) if line.strip()]
+    names = Counter(m.group(1) for line in lines if (m := SPEAKER_RE.match(line)))
+    repeated = {name for name, n in names.items() if n >= 2}
+    turns = sum(names[name] for name in repeated)
+    return repeated if repeated and turns * 4 >= len(lines) else None
+
+
+def build_text(source: str, *, speakers: bool = True, only: set[str] | None = None) -> SourceText:
     """Split ``source`` (BOM already removed) into utterances, one per
     non-blank line; ``Name: text`` lines get ``Name`` as speaker when
-    ``speakers``."""
+    ``speakers`` (and, when ``only`` is given, the name is in it)."""
     to_plain = [0] * (len(source) + 1)
     utterances: list[Utterance] = []
     line_starts: list[int] = []
@@ -126,6 +141,8 @@ def build_text(source: str, *, speakers: bool = True) -> SourceText:
             lead = len(content) - len(content.lstrip())
             speaker, text, skip = None, body, 0
             m = SPEAKER_RE.match(body) if speakers else None
+            if m and only is not None and m.group(1) not in only:
+                m = None
             if m:
                 speaker, skip = m.group(1), m.end()
                 text = body[skip:]
