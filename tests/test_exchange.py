@@ -417,6 +417,9 @@ def test_round_trip_same_codes_sources_and_codings(coded, tmp_path: Path) -> Non
         # the group and language come back from the source's description
         before = coded.store.get_session("ryhmä1-istunto1")
         assert (s.group, s.language) == (before.group, before.language) == ("ryhmä1", "fi")
+        # and the group is a document set for the other tools
+        text = _qde(out).decode("utf-8")
+        assert '<Set guid="' in text and 'name="ryhmä1"' in text and "<MemberSource " in text
     finally:
         fresh.close()
 
@@ -819,3 +822,11 @@ def test_only_a_transcripts_name_prefixes_become_speakers(empty) -> None:
     assert transcript_speakers(paper) is None
     result = import_qdpx(empty, REFI / "nvivo-12-oltas.qdpx")
     assert result.n_speakers == 0 and empty.store.participants() == []
+
+
+def test_document_sets_become_groups(empty) -> None:
+    """MAXQDA's document sets ("ICLS 2024", "ICLS 2025", five documents
+    each) are the sessions' groups, which report --by group counts."""
+    import_qdpx(empty, REFI / "maxqda-24-themes.qdpx")
+    groups = Counter(s.group for s in empty.store.sessions())
+    assert groups == {"ICLS 2024": 5, "ICLS 2025": 5}

@@ -255,9 +255,12 @@ def _session_for(
         _times(built, src)
     table = utf16_to_codepoints(text) if units == "utf16" else None
     about = session_fields(src.description) if refi.origin == "qualcode" else {}
+    # a source in exactly one set (MAXQDA's document sets, NVivo's sets) is
+    # a session of that group
+    sets = [name for name, members in refi.sets.items() if src.guid in members]
     session = Session(
         name=name,
-        group=options.group or about.get("group"),
+        group=options.group or about.get("group") or (sets[0] if len(sets) == 1 else None),
         language=about.get("language"),
         recorded_at=about.get("recorded"),
         source_path=str(refi.path),

@@ -286,6 +286,19 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
             )
             body = pseudo.text(m.text) if pseudo else m.text
             ET.SubElement(note_el, f"{P}PlainTextContent").text = _x(body)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for s in sessions:
+        if s.group:
+            groups[s.group].append(session_guid[s.name])
+    if groups and sources is not None and len(sources):
+        # the groups as document sets, which NVivo and MAXQDA show as such
+        sets = ET.SubElement(root, f"{P}Sets")
+        for name, members in sorted(groups.items()):
+            group_set = ET.SubElement(
+                sets, f"{P}Set", {"guid": guid(pname, "group", name), "name": _x(name)}
+            )
+            for member in members:
+                ET.SubElement(group_set, f"{P}MemberSource", {"targetGUID": member})
     counts.update(users=len(coders), cases=len(participants), notes=len(memos))
 
     xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)

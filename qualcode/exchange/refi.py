@@ -85,6 +85,7 @@ class RefiProject:
     sources: list[RefiSource] = field(default_factory=list)
     cases: list[RefiCase] = field(default_factory=list)
     notes: dict[str, RefiNote] = field(default_factory=dict)  # note_key(guid) -> note
+    sets: dict[str, list[str]] = field(default_factory=dict)  # set name -> member source guids
 
     def all_codes(self) -> list[RefiCode]:
         out: list[RefiCode] = []
@@ -301,6 +302,10 @@ def read_project(path: str | Path, *, limits: ZipLimits | None = None) -> RefiPr
                 elif tag in ("AudioSource", "VideoSource"):
                     kind = "audio" if tag == "AudioSource" else "video"
                     project.sources.append(_media_source(reader, el, kind))
+        for el in root.iterfind(f"{_q('Sets')}/{_q('Set')}"):
+            members = [m.get("targetGUID", "") for m in el.findall(_q("MemberSource"))]
+            if members:
+                project.sets.setdefault(el.get("name") or "set", []).extend(members)
         for el in root.iterfind(f"{_q('Notes')}/{_q('Note')}"):
             note = RefiNote(
                 guid=el.get("guid", ""),
