@@ -208,7 +208,13 @@ def coded(project, tmp_path: Path):
         Utterance("Rahoitus loppuu ensi vuonna & <vapaaehtoiset> väsyvät.", "Anna", 7.5, 12.0),
     ]
     s1 = store.add_session(
-        Session(name="ryhmä1-istunto1", group="ryhmä1", language="fi", media_path=str(media)),
+        Session(
+            name="ryhmä1-istunto1",
+            group="ryhmä1",
+            language="fi",
+            duration=12.5,
+            media_path=str(media),
+        ),
         Transcript(utts),
     )
     s2 = store.add_session(
@@ -261,6 +267,9 @@ def test_export_validates_and_contains_everything(coded, tmp_path: Path) -> None
     _schema("Project.xsd").validate(xml.decode("utf-8"))  # raises if invalid
     assert counts["sessions"] == 2 and counts["codings"] == 5 and counts["selections"] == 4
     assert counts["users"] == 2 and counts["notes"] == 1
+    # maria rejected support on g[1] but added hr_management there: coded;
+    # no unit was finished with no code at all, so nothing is left out
+    assert counts["uncoded"] == 0
     text = xml.decode("utf-8")
     assert text.count("<PlainTextSelection") == 4  # the rejected decision is not a coding
     assert 'typeOfVariable="Text"' in text and "<TextValue>NGO</TextValue>" in text
@@ -324,8 +333,8 @@ def test_export_is_deterministic_and_coder_filter(coded, tmp_path: Path) -> None
     assert strip(_qde(a)) == strip(_qde(b))
     only = tmp_path / "jussi.qdpx"
     counts = export_qdpx(coded, only, ExportOptions(coder="jussi"))
-    assert counts["codings"] == 2
-    assert 'name="maria"' in _qde(only).decode("utf-8")  # maria still owns the memo
+    assert counts["codings"] == 2 and counts["notes"] == 0 and counts["users"] == 1
+    assert 'name="maria"' not in _qde(only).decode("utf-8")  # nor her memo
     with pytest.raises(QualcodeError, match="nobody"):
         export_qdpx(coded, tmp_path / "x.qdpx", ExportOptions(coder="nobody"))
     with pytest.raises(QualcodeError, match="cannot write"):
@@ -416,7 +425,8 @@ def test_round_trip_same_codes_sources_and_codings(coded, tmp_path: Path) -> Non
         assert [u.start for u in fresh.store.utterances(s.id)] == [0.0, 4.0, 7.5]
         # the group and language come back from the source's description
         before = coded.store.get_session("ryhmä1-istunto1")
-        assert (s.group, s.language) == (before.group, before.language) == ("ryhmä1", "fi")
+        assert (s.group, s.language, s.duration) == ("ryhmä1", "fi", 12.5)
+        assert (before.group, before.language, before.duration) == ("ryhmä1", "fi", 12.5)
         # and the group is a document set for the other tools
         text = _qde(out).decode("utf-8")
         assert '<Set guid="' in text and 'name="ryhmä1"' in text and "<MemberSource " in text
@@ -830,3 +840,20 @@ def test_document_sets_become_groups(empty) -> None:
     import_qdpx(empty, REFI / "maxqda-24-themes.qdpx")
     groups = Counter(s.group for s in empty.store.sessions())
     assert groups == {"ICLS 2024": 5, "ICLS 2025": 5}
+
+
+def test_export_says_what_refi_qda_cannot_carry(coded, tmp_path: Path) -> None:
+    """A unit a coder finished with no code is not a coding in REFI-QDA:
+    the export counts it (the CLI says so), and the session's duration
+    travels in the description."""
+    from qualcode.cli.main import app
+
+    store = coded.store
+    first = store.segments(store.get_session("ryhmä1-istunto1").id)[0]
+    store.record_decision(Decision(first.id, "support", "jussi", "rejected"))
+    counts = export_qdpx(coded, tmp_path / "a.qdpx")
+    assert counts["uncoded"] == 1
+    root = str(coded.root)
+    coded.close()
+    r = CliRunner().invoke(app, ["export", "qdpx", str(tmp_path / "b.qdpx"), "-P", root])
+    assert r.exit_code == 0 and "Not in the file: 1 unit(s) a coder coded with no code" in r.output

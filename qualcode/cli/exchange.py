@@ -43,7 +43,7 @@ def export_qdpx_cmd(
     coded units, speakers as cases with attributes, memos as notes.
 
     --json prints {"path", "sessions", "codes", "selections", "codings",
-    "users", "cases", "notes"}.
+    "users", "cases", "notes", "uncoded"}.
 
     Example: qualcode export qdpx study.qdpx --pseudonymize
     """
@@ -61,6 +61,12 @@ def export_qdpx_cmd(
         f"{counts['codings']} coding(s) on {counts['selections']} unit(s), "
         f"{counts['users']} coder(s), {counts['cases']} case(s), {counts['notes']} note(s)."
     )
+    if counts["uncoded"]:
+        typer.echo(
+            f"Not in the file: {counts['uncoded']} unit(s) a coder coded with no code "
+            "(REFI-QDA has no 'no code'), so agreement and reconciled counts computed "
+            "from it will differ from this project's."
+        )
 
 
 @export_app.command("codebook")

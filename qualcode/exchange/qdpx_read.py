@@ -263,6 +263,7 @@ def _session_for(
         group=options.group or about.get("group") or (sets[0] if len(sets) == 1 else None),
         language=about.get("language"),
         recorded_at=about.get("recorded"),
+        duration=_seconds(about.get("duration")),
         source_path=str(refi.path),
         source_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         source_format="qdpx",
@@ -434,6 +435,13 @@ def session_fields(description: str) -> dict[str, str]:
     out = {}
     for line in description.splitlines():
         key, sep, value = line.partition(": ")
-        if sep and key in ("group", "language", "recorded") and value.strip():
+        if sep and key in ("group", "language", "recorded", "duration") and value.strip():
             out[key] = value.strip()
     return out
+
+
+def _seconds(value: str | None) -> float | None:
+    try:
+        return float(value) if value else None
+    except ValueError:
+        return None

@@ -132,7 +132,7 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
         for d in store.all_decisions()
         if d[3] in ("accepted", "added") and (options.coder is None or d[2] == options.coder)
     ]
-    memos = store.memos()
+    memos = [m for m in store.memos() if options.coder is None or m.coder == options.coder]
     coders = sorted({d[2] for d in decisions} | {m.coder for m in memos})
     if options.coder and options.coder not in coders:
         raise QualcodeError(
@@ -300,6 +300,17 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
             for member in members:
                 ET.SubElement(group_set, f"{P}MemberSource", {"targetGUID": member})
     counts.update(users=len(coders), cases=len(participants), notes=len(memos))
+    # REFI-QDA has no "coded, no code": units a coder finished without a
+    # code are not in the file, and figures computed from it will differ
+    applied = {(d[0], d[2]) for d in decisions}
+    counts["uncoded"] = len(
+        {
+            unit
+            for c in ([options.coder] if options.coder else store.coders())
+            for unit in store.coder_unit_ids(c)
+            if (unit, c) not in applied
+        }
+    )
 
     xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     if options.validate:
@@ -393,5 +404,10 @@ def session_description(s: Session) -> str:
     """What a session is beyond its text, as ``key: value`` lines in its
     source's Description: other tools show it, and a qualcode import reads
     it back (``qdpx_read.session_fields``)."""
-    fields = (("group", s.group), ("language", s.language), ("recorded", s.recorded_at))
+    fields = (
+        ("group", s.group),
+        ("language", s.language),
+        ("recorded", s.recorded_at),
+        ("duration", f"{s.duration:g}" if s.duration is not None else None),
+    )
     return "\n".join(f"{k}: {v}" for k, v in fields if v)
