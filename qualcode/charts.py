@@ -83,7 +83,7 @@ def heatmap(ct: CrossTable, path: str | Path, *, title: str | None = None) -> Pa
                 fontsize=8,
             )
     fig.colorbar(image, ax=ax, label=f"% of the {ct.by}'s units")
-    ax.set_title(title or f"Codes by {ct.by} ({ct.view})")
+    ax.set_title(title or f"Codes by {ct.by}, {ct.view}")
     fig.tight_layout()
     fig.savefig(path, dpi=200)
     plt.close(fig)

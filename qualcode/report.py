@@ -236,7 +236,8 @@ def _column_of(store: Any, by: str) -> Callable[[int, int | None], str]:
         names = store.participant_names()
         return lambda sid, pid: names.get(pid, "(unknown)")  # pid None: unknown
     attrs = store.participant_attribute_map()
-    return lambda sid, pid: attrs.get(pid, {}).get(by, "(missing)")  # pid None: missing
+    # a unit without a speaker has no attributes to miss
+    return lambda sid, pid: "(unknown)" if pid is None else attrs.get(pid, {}).get(by, "(missing)")
 
 
 def build_crosstab(store: Any, view: View, by: str, lang: str | None = None) -> CrossTable:
