@@ -91,6 +91,8 @@ def import_(
                 typer.echo(
                     f"imported {r.session}: {r.n_utterances} utterances, "
                     f"{r.n_speakers} speakers ({r.path})"
+                    if r.session is not None
+                    else f"imported {r.path}: no sessions in it"
                 )
                 if r.message:
                     typer.echo(f"  {r.message}")
