@@ -673,13 +673,15 @@ def test_codebook_round_trip_keeps_ids_and_never_overwrites(project, tmp_path: P
 
     target, change = import_codebook(project, qdc, dry_run=True)
     assert target == in_use.with_name("emessi-2.yaml") and not change.applied
+    assert not target.exists() and change.path == "codebooks/emessi-2.yaml"
+    assert sorted(p.name for p in in_use.parent.iterdir()) == ["emessi-coded.csv", "emessi.yaml"]
     assert in_use.read_bytes() == before
     with pytest.raises(QualcodeError, match="already exists; give --out a new file name"):
         import_codebook(project, qdc, out=in_use)
     assert in_use.read_bytes() == before
 
     target, change = import_codebook(project, qdc)
-    assert target == in_use.with_name("emessi-3.yaml") and change.applied
+    assert target == in_use.with_name("emessi-2.yaml") and change.applied
     assert change.added == [] and change.removed == {}
     assert [c.id for c in project.store.codes()] == ids
     assert {c.id: c.label for c in project.store.codes()}["hr_management"] == "Staff matters"
@@ -722,7 +724,7 @@ def test_codebook_round_trip_keeps_what_refi_qda_cannot_carry(project, tmp_path:
     end = text.index("</Code>", start) + len("</Code>")
     qdc.write_text(text[:start] + text[end:], encoding="utf-8")
     target, change = import_codebook(project, qdc, dry_run=True)
-    assert load_codebook(target).coded_units is None
+    assert not target.exists()
     [note] = change.notes
     assert note.startswith("Coded units emessi-coded.csv not carried over") and "recode" in note
 
@@ -740,7 +742,7 @@ def test_codebook_import_leaves_an_exported_inactive_code_inactive(project, tmp_
     assert "volunteers" in use_codebook(project, smaller).removed
     out = tmp_path / "p.qdpx"
     export_qdpx(project, out)
-    target, change = import_codebook(project, out, dry_run=True)
+    target, change = import_codebook(project, out)
     ids = [c.id for c in load_codebook(target).iter_codes()]
     assert "volunteers" not in ids and not any(i.endswith("_2") for i in ids)
     assert change.unchanged

@@ -107,7 +107,7 @@ def import_codebook_cmd(
     ] = None,
     dry_run: Annotated[
         bool,
-        typer.Option("--dry-run", help="Write the new YAML but do not switch the project to it."),
+        typer.Option("--dry-run", help="Say what the import would change; write nothing."),
     ] = False,
     project: ProjectOpt = None,
     as_json: JsonOpt = False,
@@ -131,6 +131,6 @@ def import_codebook_cmd(
             json.dumps({"yaml": str(target), "change": change_json(change)}, ensure_ascii=False)
         )
         return
-    typer.echo(f"Wrote {target}.")
+    typer.echo(f"Would write {target}." if dry_run else f"Wrote {target}.")
     for line in describe_change(change):
         typer.echo(line)

@@ -164,7 +164,8 @@ def import_codebook(
     """Convert the codebook of a ``.qdc`` or ``.qdpx``/``.qde`` to a qualcode
     codebook YAML (default ``codebooks/<name>.yaml`` in the project) and switch
     the project to it with ``qualcode.codebook_change.use_codebook``. Returns
-    (YAML path, ``CodebookChange``)."""
+    (YAML path, ``CodebookChange``); with ``dry_run`` the path it would
+    write, and nothing is written."""
     from qualcode.codebook_change import use_codebook
     from qualcode.errors import QualcodeError
 
@@ -187,11 +188,18 @@ def import_codebook(
         notes = _carry_coded_units(book, current.coded_units, target)
     target.parent.mkdir(parents=True, exist_ok=True)
     header = f"# converted by qualcode from {Path(path).name} (REFI-QDA)\n"
-    target.write_text(
-        header + yaml.safe_dump(book, sort_keys=False, allow_unicode=True, width=100),
-        encoding="utf-8",
-    )
-    change = use_codebook(project, target, dry_run=dry_run)
+    text = header + yaml.safe_dump(book, sort_keys=False, allow_unicode=True, width=100)
+    # a dry run checks the file where it would go (its coded units resolve
+    # there) and leaves nothing behind
+    written = target.with_name(f".{target.name}.dry-run") if dry_run else target
+    written.write_text(text, encoding="utf-8")
+    try:
+        change = use_codebook(project, written, dry_run=dry_run)
+    finally:
+        if dry_run:
+            written.unlink(missing_ok=True)
+    if dry_run and target.is_relative_to(project.root):
+        change.path = target.relative_to(project.root).as_posix()
     change.notes.extend(notes)
     return target, change
 
