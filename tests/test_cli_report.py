@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,8 @@ def test_agree(proj):
     r = run("agree", "--coders", "ann", "bob", "--show-disagreements", "-P", proj)
     assert r.exit_code == 0, r.output
     assert "OVERALL" in r.output and "disagreement" in r.output
+    # units by the number review and suggest show
+    assert re.search(r"│ s\d\s+│ #\d+ ", r.output), r.output
     r = run("agree", "--coders", "ann", "-P", proj)
     assert r.exit_code == 1 and "at least two" in r.output
     r = run("agree", "--against-model", "-P", proj)

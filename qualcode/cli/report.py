@@ -308,7 +308,7 @@ def agree(
             [
                 [
                     d.session,
-                    d.seq,
+                    f"#{d.segment_id}",  # the number review and suggest show
                     d.speaker,
                     d.code_id,
                     ",".join(d.applied_by),
