@@ -56,6 +56,7 @@ class CodeCount:
     sessions: int
     speakers: int
     minutes: float | None
+    active: bool = True  # False: left the codebook, listed for its decisions
 
 
 @dataclass
@@ -202,6 +203,7 @@ def build_report(
                 sessions=len(s["sessions"]) if s else 0,
                 speakers=len(s["speakers"]) if s else 0,
                 minutes=(s["seconds"] / 60.0) if (s and s["timed"]) else None,
+                active=c.active,
             )
         )
     return Report(

@@ -401,3 +401,15 @@ def test_unit_codings_migration_backfills_existing_decisions():
     assert unit_rows(old) == unit_rows(new)
     assert unit_rows(new)[3] == ({"ann", "bob"}, {"c\x1eann"})
     assert unit_rows(new)[4] == ({"ann"}, {""})
+
+
+def test_a_code_that_left_the_codebook_is_marked(tiny):
+    """Its decisions still count, and the report says it is no longer in the
+    codebook instead of listing it like the others."""
+    from qualcode.codebook import project_codebook
+
+    book = project_codebook(tiny).flat_codes()
+    tiny.store.sync_codes([c for c in book if c.id != "funding"])
+    r = rows(build_report(tiny.store, View(coder="ann")))
+    assert not r["funding"].active and r["funding"].units == 2
+    assert r["support"].active

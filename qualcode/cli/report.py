@@ -130,7 +130,11 @@ def report(
             table = (
                 [h for h in header if h != "parent"],
                 [
-                    ["  " * r.depth + row[0], *row[1:2], *row[3:]]
+                    [
+                        "  " * r.depth + row[0] + ("" if r.active else " (inactive)"),
+                        *row[1:2],
+                        *row[3:],
+                    ]
                     for r, row in zip(obj.rows, rows, strict=True)
                 ],
             )
