@@ -27,7 +27,7 @@ from qualcode.formats import (
 from qualcode.models import Session
 from qualcode.project import check_session_name
 from qualcode.store import StoreConflict, StoreDamaged
-from qualcode.transcript import separate_speaker_labels
+from qualcode.transcript import carry_names_by_text, separate_speaker_labels
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -183,6 +183,9 @@ def _import_one(
             "units whose text is unchanged are kept)"
         )
     name = session if session is not None else store.unique_session_name(path.stem)
+    if old is not None:
+        # the session's speakers keep the names given to them since
+        carry_names_by_text(transcript.utterances, store.utterances(old.id or 0))
     separate_speaker_labels(transcript.utterances, store.speaker_names_elsewhere(name))
     record = Session(
         name=name,
@@ -193,6 +196,14 @@ def _import_one(
         language=language or transcript.language or (old.language if old else None),
         duration=transcript.duration,
     )
+    if old is not None:
+        # a corrected transcript of a recording is still that recording's:
+        # playback, its sync points and `transcribe`'s "already done" stay
+        record.media_path, record.media_sha256 = old.media_path, old.media_sha256
+        record.recorded_at, record.settings = old.recorded_at, old.settings
+        record.settings_key = old.settings_key
+        if record.duration is None:
+            record.duration = old.duration
     session_id = store.add_session(record, transcript, replace=old is not None)
     message = ""
     if old is not None:
@@ -200,7 +211,7 @@ def _import_one(
     else:
         _segment(project, session_id, name)
         earlier = store.find_session_by_path(str(path.resolve()), but=name)
-        if earlier is not None:
+        if earlier is not None and earlier.source_sha256 != sha:
             message = (
                 f"{path.name} was imported before as {earlier.name}; to give {earlier.name} this "
                 f"version instead (keeping decisions on unchanged units): qualcode import "

@@ -114,6 +114,32 @@ def carry_speaker_names(utterances: list[Utterance], before: list[Utterance]) ->
     return mapping
 
 
+def carry_names_by_text(utterances: list[Utterance], before: list[Utterance]) -> dict[str, str]:
+    """A corrected transcript imported over a session (``import --session S
+    --force``): its speakers take the names their turns had in the session
+    (a split ``Sanna (t1)``, an alias), matched by the turns whose text is
+    unchanged, one name to one name; in place. Returns the mapping."""
+    said: dict[str, list[str]] = {}
+    for v in before:
+        if v.speaker:
+            said.setdefault(v.text.strip(), []).append(v.speaker)
+    votes: dict[tuple[str, str], int] = {}
+    for u in utterances:
+        olds = said.get(u.text.strip())
+        if u.speaker and olds:
+            key = (u.speaker, olds.pop(0))
+            votes[key] = votes.get(key, 0) + 1
+    mapping: dict[str, str] = {}
+    for (label, name), _ in sorted(votes.items(), key=lambda kv: -kv[1]):
+        if label not in mapping and name not in mapping.values():
+            mapping[label] = name
+    mapping = {label: name for label, name in mapping.items() if label != name}
+    for u in utterances:
+        if u.speaker in mapping:
+            u.speaker = mapping[u.speaker]
+    return mapping
+
+
 def offset_mover(before: list[Utterance], after: list[Utterance]) -> Callable[[int], int]:
     """Where an offset into ``plain_text(before)`` lands in
     ``plain_text(after)``: the same utterances with other speaker names, so

@@ -279,3 +279,41 @@ def test_session_with_a_folder_names_the_folder(project, tmp_path: Path) -> None
         (folder / f"{name}.txt").write_text(f"Aino: {name}.\n", encoding="utf-8")
     with pytest.raises(QualcodeError, match=r"talks holds 2 transcript files; import them one"):
         list(import_files(project, [folder], session="x"))
+
+
+def test_a_corrected_transcript_keeps_the_recording_and_the_names_given(
+    project, tmp_path: Path
+) -> None:
+    """Importing a corrected export of a transcribed session over it keeps
+    what the transcript file cannot say: the recording, its duration, the
+    transcription settings (so `transcribe` still skips it) and the names
+    the speakers were given since (a split "Sanna (t1)")."""
+    from qualcode.models import Session, Transcript, Utterance
+    from qualcode.transcript import rename_speaker
+
+    store = project.store
+    sid = store.add_session(
+        Session(
+            name="t1",
+            media_path="/data/t1.wav",
+            media_sha256="ab" * 32,
+            duration=30.0,
+            settings={"engine": "faster-whisper"},
+            settings_key="transcribe:xyz",
+        ),
+        Transcript([Utterance("Rahat loppuu.", "Sanna", 0, 2), Utterance("Niin.", "Ville", 2, 3)]),
+    )
+    rename_speaker(store, "Sanna", "Sanna (t1)")
+    path = tmp_path / "t1.txt"
+    path.write_text("Sanna: Rahat loppuu.\n\nVille: Niin on.\n", encoding="utf-8")
+    [r] = import_files(project, [path], session="t1", force=True)
+    assert r.status == "imported", r.message
+    s = store.get_session("t1")
+    assert (s.id, s.media_path, s.duration, s.settings_key) == (
+        sid,
+        "/data/t1.wav",
+        30.0,
+        "transcribe:xyz",
+    )
+    assert [u.speaker for u in store.utterances(sid)] == ["Sanna (t1)", "Ville"]
+    assert "Sanna" not in {p.name for p in store.participants()}
