@@ -93,11 +93,12 @@ class Project:
     def store(self) -> Store:
         if self._store is None:
             db = self.root / DB_NAME
-            if not self._new and not db.exists():
+            # an empty file is what a full disk or a failed sync leaves
+            if not self._new and (not db.exists() or db.stat().st_size == 0):
                 # an empty new database would look like a project with
                 # nothing in it, and every later command would mislead
                 raise QualcodeError(
-                    f"{db}: the project database is missing; restore qualcode.db from a "
+                    f"{db}: the project database is missing or empty; restore qualcode.db from a "
                     f"backup (to start this project again, empty: move {CONFIG_NAME} "
                     f"away and run `qualcode init {self.root}`)"
                 )

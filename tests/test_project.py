@@ -48,9 +48,13 @@ def test_a_missing_database_is_not_made_again_empty(tmp_path: Path) -> None:
     for f in (tmp_path / "p").glob("qualcode.db*"):
         f.unlink()
     project = Project(tmp_path / "p")
-    with pytest.raises(QualcodeError, match=r"qualcode.db: the project database is missing; rest"):
+    with pytest.raises(QualcodeError, match=r"qualcode.db: the project database is missing or"):
         project.store.sessions()
     assert not (tmp_path / "p" / "qualcode.db").exists()
+    (tmp_path / "p" / "qualcode.db").touch()  # what a full disk leaves
+    with pytest.raises(QualcodeError, match=r"database is missing or empty"):
+        Project(tmp_path / "p").store.sessions()
+    assert (tmp_path / "p" / "qualcode.db").stat().st_size == 0
 
 
 def test_project_is_found_upwards_like_git(tmp_path: Path, monkeypatch) -> None:
