@@ -159,6 +159,11 @@ def _import_one(
         raise QualcodeError(f"{path}: no such file")
     fmt = detect_format(path) if fmt == "auto" else fmt
     if fmt in PROJECT_FORMATS:
+        if session is not None:
+            # its sources name their sessions; --force would add them all again
+            raise QualcodeError(
+                f"{path}: a REFI-QDA project brings its own sessions; leave out --session"
+            )
         return _import_project_file(project, path, force)
     store = project.store
     sha = sha256_file(path)

@@ -816,6 +816,10 @@ def test_generic_import_command_reads_qdpx(empty) -> None:
     r = CliRunner().invoke(app, ["import", str(REFI / "atlasti-23-codebook.qdpx"), "-P", root])
     assert r.exit_code == 0, r.output
     assert "no sessions in it" in r.output and "None" not in r.output
+    r = CliRunner().invoke(
+        app, ["import", str(REFI / "nvivo-12-oltas.qdpx"), "--session", "x", "--force", "-P", root]
+    )
+    assert r.exit_code == 1 and "brings its own sessions; leave out --session" in r.output
     r = CliRunner().invoke(app, ["import", str(REFI / "invalid-namespace.qde"), "-P", root])
     assert r.exit_code != 0 and "schema" in r.output
     with Project(Path(root)) as p:
