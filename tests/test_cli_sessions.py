@@ -94,6 +94,8 @@ def test_speakers_rename_merge_and_attributes(proj: Path) -> None:
     assert r.exit_code == 1 and "no speaker named 'Nobody'" in r.output
     r = runner.invoke(app, ["speakers", "rename", "Fasilitaattori", " ", *p])
     assert r.exit_code == 1 and "a speaker needs a name" in r.output
+    r = runner.invoke(app, ["speakers", "rename", "Fasilitaattori", "Tom: the chair", *p])
+    assert r.exit_code == 1 and "contains ':'" in r.output
 
 
 def test_speakers_rename_in_one_session_splits_a_shared_name(proj: Path) -> None:

@@ -130,6 +130,10 @@ def speakers_rename(
     """
     if has_control_characters(new):
         raise QualcodeError(f"speaker name {new!r} contains a control character; retype it")
+    if ":" in new:
+        # every transcript line is "Name: text"; a colon in the name reads
+        # back as a shorter name and text that starts with the rest
+        raise QualcodeError(f"speaker name {new!r} contains ':'; use a name without it")
     with open_project(_project(ctx, project)) as p:
         kept: list[str] = []
         if merge and any(q.name == new for q in p.store.participants()):
