@@ -109,15 +109,18 @@ class Pseudonymizer:
     ``names``: participant names in order of first appearance.
     """
 
-    def __init__(self, names: list[str]) -> None:
+    def __init__(self, names: list[str], former: dict[str, list[str]] | None = None) -> None:
         self.mapping: dict[str, str] = {}
+        # earlier names of a participant (Leena, renamed L): the talk still
+        # says them, so they are masked with that participant's pseudonym
+        self.former = former or {}
         self._index: dict[str, list[_Stem]] | None = None
         for name in names:
             self.name(name)
 
     @classmethod
     def from_store(cls, store: Any) -> Pseudonymizer:
-        return cls(store.participants_by_first_appearance())
+        return cls(store.participants_by_first_appearance(), store.former_speaker_names())
 
     def name(self, real: str | None) -> str | None:
         """The pseudonym of a participant (a new number for a name not seen yet)."""
@@ -131,7 +134,12 @@ class Pseudonymizer:
     def _stems(self) -> dict[str, list[_Stem]]:
         if self._index is None:
             index: dict[str, list[_Stem]] = {}
-            for real, alias in self.mapping.items():
+            spoken = [
+                (known, alias)
+                for real, alias in self.mapping.items()
+                for known in (real, *self.former.get(real, ()))
+            ]
+            for real, alias in spoken:
                 if _DIARIZATION_LABEL.match(real):
                     continue  # SPEAKER_1 does not occur in the talk
                 for part in name_parts(real):

@@ -273,3 +273,24 @@ def test_export_transcript_carries_the_coders_corrections(project):
     assert result.exit_code == 0, result.output
     assert "Aino: Meidän pitäisi jakaa työtä." in result.output
     assert project.store.utterances(sid)[0].text == "Meidän pitäis jakaa työtä."
+
+
+def test_pseudonymized_export_masks_a_name_the_speaker_had_before(project):
+    """Renaming Leena to L (a common step) must not let "Leena" in the talk
+    out unmasked."""
+    from qualcode.models import Session, Transcript, Utterance
+
+    project.store.add_session(
+        Session(name="r2"),
+        Transcript(
+            [
+                Utterance("Leena, kerro lisää hallituksesta.", speaker="Sanna", start=0.0),
+                Utterance("Hallitus ei päätä mitään.", speaker="Leena", start=2.0),
+            ]
+        ),
+    )
+    renamed = run("speakers", "rename", "Leena", "L", "-P", project.root)
+    assert renamed.exit_code == 0, renamed.output
+    out = run("export", "transcript", "r2", "--pseudonymize", "-P", project.root).output
+    assert "Leena" not in out and "Sanna" not in out
+    assert "P2, kerro" in out or "P1, kerro" in out

@@ -174,6 +174,7 @@ class SessionStore(StoreBase):
             )
         with self.transaction():
             new_id = int(row[0]) if row is not None else self.participant_id(new)
+            self._log_rename(old, new)
             for table in ("utterances", "segments"):
                 self.db.execute(
                     f"UPDATE {table} SET participant_id = ? "
@@ -181,6 +182,22 @@ class SessionStore(StoreBase):
                     (new_id, old_id, session_id),
                 )
         return row is not None
+
+    def _log_rename(self, old: str, new: str) -> None:
+        # pseudonymized exports must also mask a name the speaker had before
+        self._log("", "speaker_rename", None, {"old": old, "new": new})
+
+    def former_speaker_names(self) -> dict[str, list[str]]:
+        """Each speaker's earlier names (renames and splits, oldest last)."""
+        former: dict[str, list[str]] = {}
+        for (payload,) in self.db.execute(
+            "SELECT payload FROM events WHERE kind = 'speaker_rename' ORDER BY id"
+        ):
+            change = json.loads(payload)
+            old, new = change["old"], change["new"]
+            names = [old, *former.get(old, [])]
+            former[new] = list(dict.fromkeys([*former.get(new, []), *names]))
+        return former
 
     def rename_participant(self, old: str, new: str, *, merge: bool = False) -> bool:
         """Rename ``old`` to ``new``. When ``new`` exists, ``merge`` makes them
@@ -199,6 +216,7 @@ class SessionStore(StoreBase):
                 "again with --merge (their turns and units become one speaker's)"
             )
         with self.transaction():
+            self._log_rename(old, new)
             if row is None:
                 self.db.execute("UPDATE participants SET name = ? WHERE id = ?", (new, old_id))
                 return False
