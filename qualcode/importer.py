@@ -263,7 +263,9 @@ def _resegment(project: Project, path: Path, session_id: int, name: str) -> str:
         )
     retired = len(report.orphaned)
     return f"replaced the transcript of {name}: decisions kept on {report.n_kept} unit(s)" + (
-        f", {retired} retired unit(s) keep theirs (see qualcode segment)" if retired else ""
+        f"; {retired} retired unit(s) of the session keep theirs (see qualcode segment)"
+        if retired
+        else ""
     )
 
 

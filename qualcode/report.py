@@ -115,7 +115,8 @@ def decision_view(store: Any, lead_coder: str | None = None, coder: str | None =
     """The ``View`` for ``--coder`` or the reconciled default (see module doc)."""
     coders = store.coders()
     if coder is not None:
-        if coder not in coders:
+        # a coder who finished units without a code has no decisions, but coded
+        if coder not in coders and not store.coder_unit_ids(coder):
             known = ", ".join(coders) or "none yet"
             raise QualcodeError(f"no decisions by coder {coder!r}; coders: {known}")
         return View(coder=coder)

@@ -109,6 +109,8 @@ def test_the_format_follows_the_file_name_and_a_mismatch_is_refused(proj, tmp_pa
     assert not (tmp_path / "x.xlsx").exists()
     r = run("report", "--out", str(tmp_path / "r.txt"), "-P", proj)
     assert r.exit_code == 1 and "cannot tell the format from the file name" in r.output
+    r = run("export", "units", "--out", str(tmp_path / "u.json"), "-P", proj)
+    assert r.exit_code == 1 and "this command writes csv or xlsx, not json" in r.output
     r = run("export", "units", "--out", "-", "-P", proj)
     assert r.exit_code == 0 and "\nsession,group,speaker" in r.output
 

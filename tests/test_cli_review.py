@@ -27,6 +27,8 @@ def test_review_plain_saves_and_resumes(proj):
     # the resume hint reopens the same coder's review, not the default coder's
     assert "Resume with `qualcode review --coder ben --plain`" in other.output
     assert "Resume with `qualcode review --order chronological --plain`" in again.output
+    everything = review(proj, "--all", input="q\n")
+    assert "Resume with `qualcode review --all --plain`" in everything.output
 
 
 def test_review_filters(proj):

@@ -244,7 +244,7 @@ def test_a_corrected_transcript_replaces_its_session_keeping_decisions(
     assert taken.status == "failed" and str(path) in taken.message and "--force" in taken.message
     [replaced] = import_files(project, [path], session="talk", force=True)
     assert replaced.status == "imported" and replaced.session == "talk"
-    assert "decisions kept on 1 unit(s), 1 retired unit(s) keep theirs" in replaced.message
+    assert "decisions kept on 1 unit(s); 1 retired unit(s) of the session keep" in replaced.message
     assert store.get_session("talk").id == sid and store.get_session("talk").group == "ryhma1"
     texts = {g.id: g.text for g in store.segments(sid)}
     assert texts[kept] == "Rahat loppuu aina kesken vuotta."

@@ -413,3 +413,13 @@ def test_a_code_that_left_the_codebook_is_marked(tiny):
     r = rows(build_report(tiny.store, View(coder="ann")))
     assert not r["funding"].active and r["funding"].units == 2
     assert r["support"].active
+
+
+def test_a_coder_who_only_finished_units_without_codes_has_a_view(tiny):
+    from qualcode.report import decision_view
+
+    unit = tiny.store.segments(codable_only=True)[0].id
+    tiny.store.mark_reviewed(unit, "dora")
+    assert decision_view(tiny.store, None, "dora") == View(coder="dora")
+    with pytest.raises(QualcodeError, match="no decisions by coder 'nobody'"):
+        decision_view(tiny.store, None, "nobody")

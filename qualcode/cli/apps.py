@@ -86,7 +86,12 @@ def output_format(fmt: str | None, out: Path | None, allowed: tuple[str, ...], d
     if fmt is None:
         if target is None:
             return default
-        if named is None or named not in allowed:
+        if named is not None and named not in allowed:
+            raise QualcodeError(
+                f"{target}: this command writes {' or '.join(files)}, not {named}; give a name "
+                "ending in " + " or ".join(f".{f}" for f in files)
+            )
+        if named is None:
             raise QualcodeError(
                 f"{target}: cannot tell the format from the file name; give --format "
                 f"({', '.join(files)}) or a name ending in " + ", ".join(f".{f}" for f in files)

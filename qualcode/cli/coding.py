@@ -101,14 +101,14 @@ def segment(
     for item in out:
         typer.echo(
             f"{item['session']}: {item['units']} units ({item['codable']} codable), "
-            f"decisions kept on {item['kept']}, "
+            f"decisions kept on {item['kept']}"
             + (
-                f"{item['suggested_units']} with a suggested code "
-                f"({item['suggested_codes']} codes scoring {threshold:g} or more) "
+                f", {item['suggested_units']} with a suggested code "
+                f"({item['suggested_codes']} codes scoring {threshold:g} or more)"
                 if suggest
                 else ""
             )
-            + f"(sentences: {item['sentences']})"
+            + f" (sentences: {item['sentences']})"
         )
         for o in item["orphaned"]:
             typer.secho(

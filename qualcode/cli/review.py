@@ -132,6 +132,8 @@ def _resume(options, default_coder: str, plain: bool) -> str:
     ):
         if value:
             words += [flag, shlex.quote(value)]
+    if not options.only_unreviewed:
+        words.append("--all")
     if options.disagreements:
         words.append("--disagreements")
     if plain:
