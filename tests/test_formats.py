@@ -175,6 +175,17 @@ def test_txt_one_turn_per_line_keeps_who_speaks_once(tmp_path: Path) -> None:
     ]
 
 
+def test_txt_unpunctuated_turns_of_a_recognizer(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "asr.txt",
+        "Aino: Meillä rahoitus loppuu\nKalle: Mä olen uusi täällä\nAino: Tervetuloa\n"
+        "Ville: Kiitos\nAino: Jatketaan\n",
+    )
+    t = read_transcript(path)
+    assert [u.speaker for u in t.utterances] == ["Aino", "Kalle", "Aino", "Ville", "Aino"]
+
+
 def test_txt_long_or_wordy_prefix_is_text(tmp_path: Path) -> None:
     path = write(
         tmp_path,

@@ -10,9 +10,9 @@ mistaken for speaker names:
   a paragraph starts a new utterance only when it begins with a speaker
   prefix that the file uses at least twice, or with a timestamp, or (in a
   file whose prefixes repeat) with any prefix after a line that ends a
-  sentence: someone who speaks once in a one-turn-per-line file is still a
-  speaker, while a wrapped line ``... and`` / ``Note: ...`` stays part of
-  the paragraph.
+  sentence or before a capital: someone who speaks once in a
+  one-turn-per-line file is still a speaker, while a wrapped line
+  ``... and`` / ``Note: the ...`` stays part of the paragraph.
 - A prefix is a name of at most 40 characters and 4 words, starting with a
   letter; only at the start of a paragraph or line, never mid-sentence.
   Bracketed annotations such as ``[laughs]`` or ``[tauko]`` are not speakers.
@@ -110,8 +110,16 @@ def parse_blocks(blocks: Iterable[Block], *, source_format: str = "txt") -> Tran
     for lines in parsed:
         current: Utterance | None = None
         for i, x in enumerate(lines):
+            # (or before a capital, as speech recognizers write a new turn
+            # without a full stop; "..., and" / "Note: the board" runs on)
+            prev = lines[i - 1].rest.rstrip() if i > 0 else ""
             after_sentence = (
-                i > 0 and speakers_file and bool(_SENTENCE_END.search(lines[i - 1].rest))
+                i > 0
+                and speakers_file
+                and (
+                    bool(_SENTENCE_END.search(prev))
+                    or (x.body[:1].isupper() and not prev.endswith(","))
+                )
             )
             believed = x.name is not None and (
                 counts[x.name] >= 2 or (after_sentence and not x.cue_speaker)
