@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -302,18 +302,18 @@ def _existing_units(
     found = _units_by_key(store, session.id or 0, keys)
     if all(found):
         return [ids[0] for ids in found]
-    # the file must start with every unit of the session, in order: a file
-    # that merely shares a "Joo." with it is another session
+    # every unit of the session must be among the rows, in the same order:
+    # a file that merely shares a "Joo." with it is another session
     seen: dict[str, int] = {}
-    have = []
+    have: dict[tuple[str, int], Segment] = {}
     for seg in store.segments(session.id):
-        have.append((seg.text, seen.get(seg.text, 0)))
+        have[(seg.text, seen.get(seg.text, 0))] = seg
         seen[seg.text] = seen.get(seg.text, 0) + 1
     given = list(dict.fromkeys(keys))
-    if session.source_format != "csv" or given[: len(have)] != have:
+    if session.source_format != "csv" or [k for k in given if k in have] != list(have):
         return None
     who = dict(zip(keys, speakers, strict=False))
-    _append_units(store, session, [(key[0], who.get(key)) for key in given[len(have) :]])
+    _merge_units(store, session, given, have, who)
     found = _units_by_key(store, session.id or 0, keys)
     return [ids[0] for ids in found] if all(found) else None
 
@@ -327,11 +327,23 @@ def _units_by_key(
     return [by_text.get(text, [])[k : k + 1] for text, k in keys]
 
 
-def _append_units(store: Store, session: Session, rows: Sequence[tuple[str, str | None]]) -> None:
-    """New (text, speaker) units at the end of a session made from a coded
-    CSV; its units stay what they are (same rows, ids and decisions)."""
-    utterances = [Utterance(u.text, u.speaker) for u in store.utterances(session.id or 0)]
-    utterances += [Utterance(text, speaker) for text, speaker in rows]
+def _merge_units(
+    store: Store,
+    session: Session,
+    order: Sequence[tuple[str, int]],
+    have: Mapping[tuple[str, int], Segment],
+    who: Mapping[tuple[str, int], str | None],
+) -> None:
+    """The session made from a coded CSV gets the rows it lacks as new units
+    where the file has them (a coder's longer file: another coder's part of
+    a session, or its rest); its own units stay what they are (same rows,
+    ids and decisions: found again by their text)."""
+    utterances = [
+        Utterance(have[key].text, have[key].speaker)
+        if key in have
+        else Utterance(key[0], who.get(key))
+        for key in order
+    ]
     sid = store.add_session(session, Transcript(utterances), replace=True)
     _segment_rows(store, sid)
 

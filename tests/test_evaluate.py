@@ -301,3 +301,36 @@ def test_a_coders_longer_file_extends_the_session_it_coded_before(project, tmp_p
         (before[1][0], "volunteers"),
         (units[2].id, "hr_management"),
     }
+
+
+def test_a_second_coders_fuller_file_fills_the_gaps_of_the_session(project, tmp_path) -> None:
+    """anna coded rows 1 and 3 of a session, ben all four: ben's rows land
+    on anna's units and the two others join the session where they belong,
+    so `agree` compares them on the shared units."""
+    from qualcode.codebook import project_codebook
+
+    book = project_codebook(project)
+    store = project.store
+    rows = [
+        ("Aino", "Meillä loppuu rahat kesken.", "funding"),
+        ("Ben", "Niin meilläkin.", ""),
+        ("Aino", "Vapaaehtoisia ei löydy.", "volunteers"),
+        ("Ben", "Hallitus ei päätä mitään.", "hr_management"),
+    ]
+
+    def write(name: str, which: list[int]) -> Path:
+        path = tmp_path / name
+        lines = ["session,speaker,text,codes"] + [
+            f'k1,{rows[i][0]},"{rows[i][1]}",{rows[i][2]}' for i in which
+        ]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    import_coded(store, book, write("anna.csv", [0, 2]), coder="anna")
+    first = {g.text: g.id for g in store.segments()}
+    report = import_coded(store, book, write("ben.csv", [0, 1, 2, 3]), coder="ben")
+    assert report.attached == ["k1"] and report.sessions == []
+    units = store.segments()
+    assert [g.text for g in units] == [r[1] for r in rows]
+    assert {g.text: g.id for g in units if g.text in first} == first
+    assert store.coder_unit_ids("ben") >= set(first.values())
