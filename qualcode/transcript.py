@@ -103,15 +103,7 @@ def carry_speaker_names(utterances: list[Utterance], before: list[Utterance]) ->
             if both > 0:
                 key = (u.speaker, v.speaker)
                 overlap[key] = overlap.get(key, 0.0) + both
-    mapping: dict[str, str] = {}
-    for (label, name), _ in sorted(overlap.items(), key=lambda kv: -kv[1]):
-        if label not in mapping and name not in mapping.values():
-            mapping[label] = name
-    mapping = {label: name for label, name in mapping.items() if label != name}
-    for u in utterances:
-        if u.speaker in mapping:
-            u.speaker = mapping[u.speaker]
-    return mapping
+    return _rename_by_weight(utterances, overlap)
 
 
 def carry_names_by_text(utterances: list[Utterance], before: list[Utterance]) -> dict[str, str]:
@@ -129,8 +121,16 @@ def carry_names_by_text(utterances: list[Utterance], before: list[Utterance]) ->
         if u.speaker and olds:
             key = (u.speaker, olds.pop(0))
             votes[key] = votes.get(key, 0) + 1
+    return _rename_by_weight(utterances, votes)
+
+
+def _rename_by_weight(
+    utterances: list[Utterance], weights: dict[tuple[str, str], float] | dict[tuple[str, str], int]
+) -> dict[str, str]:
+    """Give each label the name it shares the most weight with, one label
+    to one name, strongest pairs first; in place. Returns the renames."""
     mapping: dict[str, str] = {}
-    for (label, name), _ in sorted(votes.items(), key=lambda kv: -kv[1]):
+    for (label, name), _ in sorted(weights.items(), key=lambda kv: -kv[1]):
         if label not in mapping and name not in mapping.values():
             mapping[label] = name
     mapping = {label: name for label, name in mapping.items() if label != name}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
+from typing import Any
 
 from qualcode.errors import NotFound, QualcodeError
 from qualcode.models import Participant, Session, Transcript, Utterance, Word
@@ -163,15 +164,7 @@ class SessionStore(StoreBase):
         speakers. ``new`` is created (without attributes: they are another
         person's) unless it exists, which needs ``merge`` as for a rename.
         Returns True when ``new`` existed."""
-        if not new.strip():
-            raise QualcodeError(f"a speaker needs a name; give {old!r} a name that is not empty")
-        old_id = self.participant_id(old, create=False)
-        row = self.db.execute("SELECT id FROM participants WHERE name = ?", (new,)).fetchone()
-        if row is not None and not merge:
-            raise QualcodeError(
-                f"{new!r} is already a speaker; if {old!r} in this session is that person, "
-                "run the rename again with --merge"
-            )
+        old_id, row = self._rename_target(old, new, merge, f"{old!r} in this session")
         with self.transaction():
             new_id = int(row[0]) if row is not None else self.participant_id(new)
             self._log_rename(old, new)
@@ -182,6 +175,21 @@ class SessionStore(StoreBase):
                     (new_id, old_id, session_id),
                 )
         return row is not None
+
+    def _rename_target(self, old: str, new: str, merge: bool, who: str) -> tuple[int, Any]:
+        """(old's id, new's row or None), refusing a blank name, and a name
+        already taken unless ``merge``: a typo in NEW would otherwise join
+        two people for good."""
+        if not new.strip():
+            raise QualcodeError(f"a speaker needs a name; give {old!r} a name that is not empty")
+        old_id = self.participant_id(old, create=False)
+        row = self.db.execute("SELECT id FROM participants WHERE name = ?", (new,)).fetchone()
+        if row is not None and not merge:
+            raise QualcodeError(
+                f"{new!r} is already a speaker; if {who} is the same person, run the rename "
+                "again with --merge (their turns and units become one speaker's)"
+            )
+        return old_id, row
 
     def _log_rename(self, old: str, new: str) -> None:
         # pseudonymized exports must also mask a name the speaker had before
@@ -204,17 +212,10 @@ class SessionStore(StoreBase):
         one speaker (utterances, units and attributes move; ``new``'s
         attributes win); without it that is refused, since a typo in NEW
         would otherwise join two people for good. Returns True when it merged."""
-        if not new.strip():
-            raise QualcodeError(f"a speaker needs a name; give {old!r} a name that is not empty")
-        old_id = self.participant_id(old, create=False)
         if old == new:
+            self.participant_id(old, create=False)  # still an error for an unknown name
             return False
-        row = self.db.execute("SELECT id FROM participants WHERE name = ?", (new,)).fetchone()
-        if row is not None and not merge:
-            raise QualcodeError(
-                f"{new!r} is already a speaker; if {old!r} is the same person, run the rename "
-                "again with --merge (their turns and units become one speaker's)"
-            )
+        old_id, row = self._rename_target(old, new, merge, repr(old))
         with self.transaction():
             self._log_rename(old, new)
             if row is None:
