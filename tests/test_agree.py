@@ -117,6 +117,13 @@ def test_store_agreement_matches_references(project):
 def test_against_model(project):
     store = project.store
     ids, truth = _project_with_two_coders(store, random.Random(5))
+    # suggestions only in a session bob did not code (his were imported after
+    # suggest ran)
+    other = store.add_session(Session(name="s2"), Transcript([Utterance("uusi")]))
+    [new] = store.replace_segments(other, [Segment(other, 0, "uusi", 0, 4)])
+    store.replace_suggestions([Suggestion(new, "support", 0.9)], segment_ids=[new])
+    with pytest.raises(QualcodeError, match="not scored any unit 'bob' coded; run `qualcode sugg"):
+        compute_agreement(store, ["bob"], against_model=True)
     store.replace_suggestions(
         [Suggestion(u, "support", 0.9 if i % 3 else 0.2) for i, u in enumerate(ids)]
     )
@@ -140,14 +147,6 @@ def test_against_model(project):
     model[0] = False
     by_code = {c.code_id: c for c in result.codes}
     assert by_code["support"].kappa == pytest.approx(cohen_kappa_score(model, bob))
-    # suggestions only in a session bob did not code (his were imported after
-    # suggest ran)
-    other = store.add_session(Session(name="s2"), Transcript([Utterance("uusi")]))
-    [new] = store.replace_segments(other, [Segment(other, 0, "uusi", 0, 4)])
-    store.replace_suggestions([], segment_ids=ids)
-    store.replace_suggestions([Suggestion(new, "support", 0.9)], segment_ids=[new])
-    with pytest.raises(QualcodeError, match="not scored any unit 'bob' coded; run `qualcode sugg"):
-        compute_agreement(store, ["bob"], against_model=True)
 
 
 def test_errors(project):

@@ -244,3 +244,19 @@ def test_undo_stops_at_a_code_merge(store) -> None:
     store.record_decision(Decision(unit, "grants", "anna", "rejected"))
     assert [e.kind for e in store.undo_last("anna")] == ["action", "decision"]
     assert store.decisions(coder="anna")[0].verdict == "added"
+
+
+def test_a_unit_scored_below_the_stored_floor_is_scored_and_a_new_one_is_not(store) -> None:
+    """Caption-only talk may score under min_score for every code: no rows,
+    but scored (review must not score it again on every start); a unit a
+    corrected transcript adds to the session is new and unscored."""
+    sid = store.add_session(Session(name="s1"), _transcript())
+    first, second = _segments(store, sid)
+    assert store.unscored_units(sid) == [first, second]
+    store.replace_suggestions([], segment_ids=[first, second])
+    assert store.unscored_units(sid) == []
+    text = plain_text(store.utterances(sid))
+    kept, added = store.replace_segments(
+        sid, [Segment(sid, 0, text[0:34], 0, 34), Segment(sid, 1, "Uusi.", 35, 40)]
+    )
+    assert kept == first and store.unscored_units(sid) == [added]

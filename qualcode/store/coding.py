@@ -321,17 +321,14 @@ class CodingStore(StoreBase):
     # -- suggestions --------------------------------------------------------
 
     def unscored_units(self, session_id: int | None = None) -> list[int]:
-        """Codable units of sessions without a single stored suggestion (cut
-        into units but never suggested: imported, or segmented with
-        ``--no-suggest``), in session order."""
+        """Codable units the model has never scored (imported, segmented
+        with ``--no-suggest``, or new in a corrected transcript), in session
+        order."""
         where = "AND g.session_id = ?" if session_id is not None else ""
         rows = self.db.execute(
             f"""
             SELECT g.id FROM segments g
-            WHERE g.codable = 1 AND g.retired = 0 {where}
-              AND NOT EXISTS (
-                SELECT 1 FROM suggestions x JOIN segments h ON h.id = x.segment_id
-                WHERE h.session_id = g.session_id)
+            WHERE g.codable = 1 AND g.retired = 0 AND g.scored = 0 {where}
             ORDER BY g.session_id, g.seq
             """,
             (session_id,) if session_id is not None else (),
@@ -348,6 +345,8 @@ class CodingStore(StoreBase):
         stamp = now()
         with self.transaction():
             self.db.executemany("DELETE FROM suggestions WHERE segment_id = ?", [(i,) for i in ids])
+            # scored, even where no code reached the floor that is stored
+            self.db.executemany("UPDATE segments SET scored = 1 WHERE id = ?", [(i,) for i in ids])
             self.db.executemany(
                 "INSERT INTO suggestions(segment_id, code_id, score, rationale, model_version, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -262,18 +262,12 @@ class ReportStore(StoreBase):
 
     def suggested_pairs(self, threshold: float) -> tuple[set[int], set[tuple[int, str]]]:
         """(units the model scored, (unit, code) pairs scored >= threshold).
-        The model scored every codable unit of a session with any stored
-        suggestion: a unit without one had every code below the floor that
-        is stored, a confident "no code" that agreement must count."""
+        A scored unit without a stored suggestion had every code below the
+        floor that is stored: a confident "no code" that agreement must count."""
         units = {
             int(r[0])
             for r in self.db.execute(
-                """
-                SELECT g.id FROM segments g
-                WHERE g.codable = 1 AND g.retired = 0 AND EXISTS (
-                    SELECT 1 FROM suggestions x JOIN segments h ON h.id = x.segment_id
-                    WHERE h.session_id = g.session_id)
-                """
+                "SELECT id FROM segments WHERE codable = 1 AND retired = 0 AND scored = 1"
             )
         }
         pairs = {

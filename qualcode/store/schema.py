@@ -247,10 +247,28 @@ def _m3_unit_codings(db: sqlite3.Connection) -> None:
     )
 
 
+def _m4_scored_units(db: sqlite3.Connection) -> None:
+    """Which units the model has scored. A unit whose every code scored
+    below ``min_score`` has no suggestion rows, so "has suggestions" could
+    not tell it from a unit nobody scored: review scored caption-only
+    sessions again on every start, and units that a corrected transcript
+    added to a scored session were shown with no proposal."""
+    _script(
+        db,
+        """
+        ALTER TABLE segments ADD COLUMN scored INTEGER NOT NULL DEFAULT 0;
+        UPDATE segments SET scored = 1 WHERE session_id IN (
+            SELECT DISTINCT g.session_id FROM suggestions x
+            JOIN segments g ON g.id = x.segment_id);
+        """,
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m1_initial,
     _m2_report_indexes,
     _m3_unit_codings,
+    _m4_scored_units,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
