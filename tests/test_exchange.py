@@ -387,9 +387,10 @@ def test_round_trip_same_codes_sources_and_codings(coded, tmp_path: Path) -> Non
         assert sorted(result.sessions) == ["notes", "ryhmä1-istunto1"]
 
         def codes(p):
+            # names travel in the project's language (Finnish here)
             cs = p.store.codes(include_inactive=True)
-            label = {c.id: c.label for c in cs}
-            return {(c.label, label.get(c.parent_id or ""), c.color) for c in cs}
+            label = {c.id: c.labels.get("fi", c.label) for c in cs}
+            return {(label[c.id], label.get(c.parent_id or ""), c.color) for c in cs}
 
         assert codes(fresh) == codes(coded)
 
@@ -399,7 +400,9 @@ def test_round_trip_same_codes_sources_and_codings(coded, tmp_path: Path) -> Non
         assert texts(fresh) == texts(coded)
 
         def codings(p):
-            label = {c.id: c.label for c in p.store.codes(include_inactive=True)}
+            label = {
+                c.id: c.labels.get("fi", c.label) for c in p.store.codes(include_inactive=True)
+            }
             segs = {g.id: g for g in p.store.segments()}
             names = {s.id: s.name for s in p.store.sessions()}
             return sorted(
@@ -641,10 +644,11 @@ def test_codebook_qdc_validates_and_reimports(project, empty, tmp_path: Path) ->
     assert target.parent == empty.root / "codebooks" and change.applied
     book = load_codebook(target)
     assert len(book.flat_codes()) == n
-    label = {c.id: c.label for c in original}
+    # the names are the project's (Finnish) labels
+    label = {c.id: c.labels["fi"] for c in original}
     got = {c.label: c for c in empty.store.codes()}
     for c in original:
-        g = got[c.label]
+        g = got[label[c.id]]
         assert g.color == c.color
         assert (
             got_parent := g.parent_id and next(x.label for x in got.values() if x.id == g.parent_id)
@@ -668,8 +672,9 @@ def test_codebook_round_trip_keeps_ids_and_never_overwrites(project, tmp_path: P
     qdc = tmp_path / "emessi.qdc"
     export_codebook_qdc(project, qdc)
     text = qdc.read_text(encoding="utf-8")
-    old = next(c.label for c in project.store.codes() if c.id == "hr_management")
-    qdc.write_text(text.replace(f'name="{old}"', 'name="Staff matters"'), encoding="utf-8")
+    old = next(c.labels["fi"] for c in project.store.codes() if c.id == "hr_management")
+    assert f'name="{old}"' in text  # written in the project's language
+    qdc.write_text(text.replace(f'name="{old}"', 'name="Henkilöstöasiat"'), encoding="utf-8")
 
     target, change = import_codebook(project, qdc, dry_run=True)
     assert target == in_use.with_name("emessi-2.yaml") and not change.applied
@@ -684,7 +689,9 @@ def test_codebook_round_trip_keeps_ids_and_never_overwrites(project, tmp_path: P
     assert target == in_use.with_name("emessi-2.yaml") and change.applied
     assert change.added == [] and change.removed == {}
     assert [c.id for c in project.store.codes()] == ids
-    assert {c.id: c.label for c in project.store.codes()}["hr_management"] == "Staff matters"
+    assert {c.id: c.labels["fi"] for c in project.store.codes()}["hr_management"] == (
+        "Henkilöstöasiat"
+    )
     [kept] = project.store.decisions(coder="anna")
     assert kept.code_id == "hr_management" and in_use.read_bytes() == before
 
@@ -699,7 +706,9 @@ def test_codebook_round_trip_keeps_what_refi_qda_cannot_carry(project, tmp_path:
     qdc = tmp_path / "emessi.qdc"
     export_codebook_qdc(project, qdc)
     qdc.write_text(
-        qdc.read_text(encoding="utf-8").replace('name="HR management"', 'name="Staff matters"'),
+        qdc.read_text(encoding="utf-8").replace(
+            'name="Henkilöstöjohtaminen"', 'name="Henkilöstöasiat"'
+        ),
         encoding="utf-8",
     )
     target, change = import_codebook(project, qdc)
@@ -714,13 +723,15 @@ def test_codebook_round_trip_keeps_what_refi_qda_cannot_carry(project, tmp_path:
             code.description,
         )
     hr = new.get("hr_management")
-    assert hr.label == {**old.get("hr_management").label, "en": "Staff matters"}
-    assert change.relabelled == {"hr_management": {"en": ["HR management", "Staff matters"]}}
+    assert hr.label == {**old.get("hr_management").label, "fi": "Henkilöstöasiat"}
+    assert change.relabelled == {
+        "hr_management": {"fi": ["Henkilöstöjohtaminen", "Henkilöstöasiat"]}
+    }
 
     # a code deleted in the other tool: the coded units use it, so they stay
     # behind, and the change says so
     text = qdc.read_text(encoding="utf-8")
-    start = text.index('<Code guid="', text.index('name="Staff matters"') - 60)
+    start = text.index('<Code guid="', text.index('name="Henkilöstöasiat"') - 60)
     end = text.index("</Code>", start) + len("</Code>")
     qdc.write_text(text[:start] + text[end:], encoding="utf-8")
     target, change = import_codebook(project, qdc, dry_run=True)

@@ -72,8 +72,10 @@ def codebook_dict(
         if name in old.values():
             return old if len(old) > 1 else name
         if cid in book and len(old) > 1:
-            # the export wrote the store's label: the English one, else the first
-            return {**old, ("en" if "en" in old else next(iter(old))): name}
+            # the export wrote the label in the project's language (else the
+            # store's: the English one, else the first)
+            written = language if language in old else "en" if "en" in old else next(iter(old))
+            return {**old, written: name}
         return name
 
     def description_of(c: RefiCode, cid: str) -> str | dict[str, str]:

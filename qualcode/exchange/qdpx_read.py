@@ -147,6 +147,9 @@ def _project_codes(project: Project, refi: RefiProject) -> tuple[dict[str, str],
     mapping: dict[str, str] = {}
     new: list[Code] = []
     taken = set(by_id)
+    # names and descriptions are in the language the project works in
+    lang = project.config.language
+    lang = lang if lang and lang != "auto" else "en"
     for rc in refi.all_codes():
         sid = slug(rc.name)
         if rc.name.casefold() in by_label:
@@ -162,7 +165,8 @@ def _project_codes(project: Project, refi: RefiProject) -> tuple[dict[str, str],
                 id=cid,
                 label=rc.name or cid,
                 parent_id=mapping.get(rc.parent) if rc.parent else None,
-                description={"en": rc.description} if rc.description else {},
+                labels={lang: rc.name} if rc.name else {},
+                description={lang: rc.description} if rc.description else {},
                 color=refi_color(rc.color),
             )
         )

@@ -97,7 +97,9 @@ def _code_tree(parent: Any, codes: list[Code], pname: str, lang: str | None, ns:
         children[c.parent_id if c.parent_id in ids else None].append(c)
 
     def add(into: Any, c: Code) -> None:
-        attrs = {"guid": guid(pname, "code", c.id), "name": _x(c.label or c.id)}
+        # names and descriptions in the project's language, as its researchers read them
+        name = c.labels.get(lang or "") or c.label or c.id
+        attrs = {"guid": guid(pname, "code", c.id), "name": _x(name)}
         attrs["isCodable"] = "true" if c.active else "false"
         if c.color:
             attrs["color"] = c.color
