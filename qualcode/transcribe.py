@@ -166,6 +166,8 @@ def _transcribe_channels(engine, audio, options: BatchOptions, report) -> Engine
         language=spoken.language,
         language_probability=spoken.language_probability,
         settings={**spoken.settings, "channels": n},
+        heard_language=spoken.heard_language,
+        heard_probability=spoken.heard_probability,
     )
 
 
@@ -277,6 +279,7 @@ def transcribe_file(
         **result.settings,
         "language_requested": options.transcribe.language or "auto",
         "language_probability": result.language_probability,
+        "language_heard": result.heard_language,
         "speakers": speakers,
     }
     session = Session(
@@ -310,6 +313,9 @@ def transcribe_file(
                 f"{path}: transcribed into session {name!r}, but cutting it into coding units "
                 f"failed ({message}); run qualcode segment --session {name}"
             )
+    heard = _language_warning(path, name, result)
+    if heard:
+        warning = f"{warning} {heard}" if warning else heard
     return FileResult(
         path,
         "done",
@@ -321,6 +327,20 @@ def transcribe_file(
         wall_seconds=time.perf_counter() - began,
         units=units,
         warning=warning,
+    )
+
+
+def _language_warning(path: Path, name: str, result: EngineResult) -> str | None:
+    """A line when the speech does not sound like the language it was
+    transcribed as (``--language fi`` on an English recording gives Finnish
+    nonsense, slowly), with the command that redoes it."""
+    heard, p = result.heard_language, result.heard_probability
+    if not heard or heard == result.language or p is None or p < 0.8:
+        return None
+    return (
+        f"{path}: transcribed as {result.language}, but the speech sounds like {heard} "
+        f"(p={p:.2f}); if it is, run `qualcode transcribe {path} --language {heard} --force`"
+        f" (session {name!r})"
     )
 
 

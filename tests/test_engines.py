@@ -126,3 +126,13 @@ def test_long_recordings_are_batched_by_default() -> None:
     assert use_batched(None, True, 120.0) is False  # too short to pay off
     assert use_batched(None, False, 600.0) is False  # batches are cut at VAD pauses
     assert use_batched(False, True, 600.0) is False and use_batched(True, True, 5.0) is True
+
+
+def test_a_forced_language_is_checked_against_what_the_speech_sounds_like(jfk):
+    """--language fi on an English recording: the transcript is Finnish
+    nonsense, so the engine says what it heard (one encoder pass)."""
+    result = get_engine("faster-whisper").transcribe(
+        jfk[: 16000 * 4], TranscribeOptions(model="base", language="fi", cpu_threads=2)
+    )
+    assert result.language == "fi"
+    assert result.heard_language == "en" and (result.heard_probability or 0) > 0.8

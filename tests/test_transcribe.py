@@ -175,3 +175,17 @@ def test_speakers_auto_separates_the_two_callers(project):
     # "This is Diane in New Jersey." / "And I'm Sheila in Texas": two people
     assert speaker_of["diane"] != speaker_of["sheila"]
     assert {u.speaker for u in utterances} == {"SPEAKER_1", "SPEAKER_2"}
+
+
+def test_a_language_mismatch_is_a_warning_with_the_command_that_redoes_it():
+    from qualcode.engines import EngineResult
+    from qualcode.transcribe import _language_warning
+
+    heard = EngineResult([], "fi", 1.0, heard_language="en", heard_probability=0.97)
+    line = _language_warning(Path("talk.wav"), "talk", heard)
+    assert line is not None and "transcribed as fi, but the speech sounds like en" in line
+    assert "--language en --force" in line
+    unsure = EngineResult([], "fi", 1.0, heard_language="en", heard_probability=0.5)
+    same = EngineResult([], "fi", 1.0, heard_language="fi", heard_probability=0.99)
+    assert _language_warning(Path("a"), "a", unsure) is None
+    assert _language_warning(Path("a"), "a", same) is None

@@ -89,6 +89,10 @@ class EngineResult:
     language_probability: float | None = None
     # resolved engine, model path, device, compute type, versions
     settings: dict = field(default_factory=dict)
+    # with a forced language: what the speech itself sounds like (a Finnish
+    # project's English recording would otherwise come out as Finnish nonsense)
+    heard_language: str | None = None
+    heard_probability: float | None = None
 
     @property
     def words(self) -> list:

@@ -129,9 +129,15 @@ class FasterWhisperEngine:
                 "ctranslate2": ctranslate2.__version__,
             },
         }
+        heard, probability = None, None
+        if options.forced_language and model.model.is_multilingual:
+            # one encoder pass over the first 30 s: cheap beside decoding
+            heard, probability, _ = model.detect_language(audio[: 30 * SAMPLE_RATE])
         return EngineResult(
             segments=out,
             language=info.language,
             language_probability=float(info.language_probability),
             settings=settings,
+            heard_language=heard,
+            heard_probability=None if probability is None else float(probability),
         )
