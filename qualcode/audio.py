@@ -43,6 +43,7 @@ class Audio:
     samples: np.ndarray
     duration: float
     channels: np.ndarray | None = None
+    warning: str | None = None  # e.g. a file cut short: decoded, but say so
 
     @property
     def n_channels(self) -> int:
@@ -130,7 +131,34 @@ def load_audio(path: str | Path, *, keep_channels: bool = False) -> Audio:
             f"holds no recorded sound ({duration:.1f} s with only {distinct} distinct sample "
             "values); check the recording",
         )
-    return Audio(path=path, samples=mono, duration=duration, channels=channels)
+    return Audio(
+        path=path,
+        samples=mono,
+        duration=duration,
+        channels=channels,
+        warning=_cut_short(path, duration),
+    )
+
+
+def _cut_short(path: Path, duration: float) -> str | None:
+    """A line when a WAV header promises more sound than the file holds: an
+    interrupted copy or recording, which transcribes without complaint
+    (ffmpeg measures the file, the header keeps what was meant)."""
+    import wave
+
+    if path.suffix.lower() not in (".wav", ".wave"):
+        return None
+    try:
+        with wave.open(str(path)) as w:
+            declared = w.getnframes() / w.getframerate()
+    except (wave.Error, EOFError, OSError, ZeroDivisionError):
+        return None  # not plain PCM: nothing to compare
+    if declared <= duration + max(1.0, 0.02 * declared):
+        return None
+    return (
+        f"{path}: its header says {declared:.1f} s but it holds {duration:.1f} s of sound; "
+        "it looks cut short (an interrupted copy or recording?): only that part is transcribed"
+    )
 
 
 def _channel_count(path: Path) -> int:

@@ -313,9 +313,9 @@ def transcribe_file(
                 f"{path}: transcribed into session {name!r}, but cutting it into coding units "
                 f"failed ({message}); run qualcode segment --session {name}"
             )
-    heard = _language_warning(path, name, result)
-    if heard:
-        warning = f"{warning} {heard}" if warning else heard
+    for extra in (audio.warning, _language_warning(path, name, result)):
+        if extra:
+            warning = f"{warning} {extra}" if warning else extra
     return FileResult(
         path,
         "done",

@@ -97,3 +97,14 @@ def test_digital_silence_is_refused(tmp_path):
         w.writeframes(b"\0\0" * 16000 * 2)
     with pytest.raises(FormatError, match="silent"):
         load_audio(path)
+
+
+def test_a_wav_cut_short_decodes_with_a_warning(tmp_path) -> None:
+    """An interrupted copy: the header promises 30 s, the file holds half."""
+    whole = (SPEECH / "two-speakers.wav").read_bytes()
+    cut = tmp_path / "cut.wav"
+    cut.write_bytes(whole[: len(whole) // 2])
+    audio = load_audio(cut)
+    assert 14 < audio.duration < 16
+    assert audio.warning is not None and "header says 30.0 s but it holds 15" in audio.warning
+    assert load_audio(SPEECH / "two-speakers.wav").warning is None
