@@ -47,8 +47,10 @@ def show_unit(session: ReviewSession, console: Console) -> None:
     progress = session.progress()
     view = session.view()
     if view is None:
+        only = session.options.session
+        where = f"in {escape(str(only))}." if only else "overall."
         console.print(
-            f"{session.end_message()} Reviewed {progress.reviewed} of {progress.total} overall."
+            f"{session.end_message()} Reviewed {progress.reviewed} of {progress.total} {where}"
         )
         return
     seg = view.segment

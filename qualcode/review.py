@@ -271,9 +271,12 @@ class ReviewSession:
         )
 
     def progress(self) -> Progress:
+        """Units reviewed of the codable units: of the one session when the
+        review is limited to it, else of every session."""
         per = [
             (self.session_names.get(s, str(s)), self._reviewed.get(s, 0), total)
             for s, total in self._totals.items()
+            if self.options.session in (None, s, self.session_names.get(s))
         ]
         return Progress(sum(r for _, r, _ in per), sum(t for _, _, t in per), per)
 

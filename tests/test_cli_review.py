@@ -36,6 +36,9 @@ def test_review_filters(proj):
     result = review(proj, "--session", session, "--code", "funding", input="q\n")
     assert result.exit_code == 0, result.output
     assert session in result.output
+    # progress counts the session reviewed, not the whole project
+    n = len(proj.store.segments(proj.store.get_session(session).id, codable_only=True))
+    assert f"0/{n} units reviewed" in result.output
     bad = review(proj, "--code", "nope", input="q\n")
     assert bad.exit_code == 1 and "unknown code 'nope'" in bad.output
     order = review(proj, "--order", "random", input="q\n")
