@@ -343,6 +343,15 @@ def test_subtitles_control_characters_removed(tmp_path: Path) -> None:
 # -- docx ----------------------------------------------------------------------
 
 
+def test_docx_row_with_time_and_name_in_one_merged_cell() -> None:
+    from qualcode.formats.docx import _row
+
+    u = _row(["00:01:00 Aino", "00:01:00 Aino", "Rahat loppuu."])
+    assert u is not None and (u.speaker, u.start, u.text) == ("Aino", 60.0, "Rahat loppuu.")
+    plain = _row(["Aino", "Rahat loppuu."])
+    assert plain is not None and (plain.speaker, plain.start) == ("Aino", None)
+
+
 def test_docx_paragraphs_and_table(tmp_path: Path) -> None:
     import docx
 

@@ -9,6 +9,7 @@ deliver. A header row (``Speaker | Text``, ``Puhuja | Teksti``) is skipped.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,9 @@ def _open(path: Path) -> Any:
         ) from None
 
 
+_TIME_AND_NAME = re.compile(r"^[\[(]?(\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)[\])]?\s+(\S.*)$")
+
+
 def _row(cells: list[str]) -> Utterance | None:
     cells = [clean(c) for c in cells]
     # merged cells repeat their text; keep the first of each run
@@ -60,6 +64,11 @@ def _row(cells: list[str]) -> Utterance | None:
     text = rest[-1]
     # the cell before the text names the speaker (a blank one: unknown)
     speaker = rest[-2] if len(rest) > 1 and rest[-2] else None
+    if speaker and start is None:
+        # a time and a name in one (merged) cell: "00:01:00 Aino"
+        m = _TIME_AND_NAME.match(speaker)
+        if m and (t := parse_time(m[1])) is not None:
+            start, speaker = t, m[2]
     if not text:
         return None
     return Utterance(text=text, speaker=speaker, start=start)
