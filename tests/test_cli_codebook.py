@@ -61,6 +61,10 @@ def test_show_project_tree(proj: Path) -> None:
     result = runner.invoke(app, ["codebook", "show", "--project", str(proj), "--lang", "en"])
     assert "Working with volunteers (volunteers)" in result.output
     assert "keywords" in result.output and "examples" in result.output
+    result = runner.invoke(app, ["codebook", "show", "--project", str(proj), "--lang", "EN"])
+    assert "Working with volunteers (volunteers)" in result.output
+    result = runner.invoke(app, ["codebook", "show", "--project", str(proj), "--lang", "sv"])
+    assert result.exit_code == 1 and "--lang sv: the codebook has labels in fi, en" in result.output
 
 
 def test_show_file_without_project(tmp_path: Path, monkeypatch) -> None:

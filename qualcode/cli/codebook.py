@@ -21,6 +21,7 @@ from qualcode.codebook import (
     validate_codebook,
 )
 from qualcode.codebook_change import CodebookChange, use_codebook
+from qualcode.errors import QualcodeError
 from qualcode.project import open_project
 
 LangOpt = Annotated[
@@ -133,6 +134,12 @@ def show(
     if as_json:
         typer.echo(json.dumps(codebook_json(book, inactive), ensure_ascii=False, indent=2))
         return
+    if lang is not None and lang.strip().lower() not in book.languages:
+        # as report --lang: a silent fallback shows the wrong language's labels
+        raise QualcodeError(
+            f"--lang {lang}: the codebook has labels in {', '.join(book.languages)}"
+        )
+    lang = lang.strip().lower() if lang is not None else None
     chosen = next(
         (x for x in (lang, default_lang, "en") if x and x in book.languages), book.languages[0]
     )
