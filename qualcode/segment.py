@@ -387,6 +387,22 @@ def _language(store: Store, session_id: int, project: Project | None, opts: Segm
     return "xx"
 
 
+def _merged_into(old: Segment, units: list[Segment], taken: set[int]) -> int | None:
+    """The new unit that now holds a retired unit's whole text beside its
+    neighbour's (cut otherwise, e.g. after a correction moved a sentence
+    end), nearest to where it was; only for a text of four words or more
+    (a "Joo." is in many units) and a unit no other history went to."""
+    texts = [t for t in (old.text, old.original_text) if t and len(_words(t)) >= 4]
+    candidates = [
+        u
+        for u in units
+        if u.id not in taken and u.codable and any(t in u.text and t != u.text for t in texts)
+    ]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda u: abs(u.char_start - old.char_start)).id
+
+
 def segment_session(
     store: Store,
     session_id: int,
@@ -432,6 +448,8 @@ def segment_session(
                 target = next(
                     (i for t in texts for i in free_by_text.get(t, []) if i not in taken), None
                 )
+            if target is None:
+                target = _merged_into(old, units, taken)
             if target is None:
                 report.orphaned.append(old)
                 continue

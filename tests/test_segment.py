@@ -284,3 +284,18 @@ def test_a_coders_correction_survives_resegmenting(store) -> None:
     moved = next(u for u in store.segments(sid) if u.original_text == unit.text)
     assert moved.text == "I never know what to do first."
     assert [d.code_id for d in store.decisions(segment_id=moved.id)] == ["funding"]
+
+
+def test_a_unit_merged_with_its_neighbour_takes_its_decisions_along(store) -> None:
+    """Cut again into longer units, a coded unit's whole text is now part of
+    a bigger one: its decisions go there instead of staying retired."""
+    turn = "Yes. It has been really stressful, because the grant ended in May."
+    sid = _add(store, [Utterance(turn, "Aino", 0.0, 6.0)])
+    segment_session(store, sid, options=SegmentOptions(max_sentences=1))
+    short, coded = store.segments(sid)
+    assert short.text == "Yes." and coded.text.startswith("It has been")
+    store.record_decision(Decision(coded.id, "funding", "anna", "added"))
+    report = segment_session(store, sid, options=SegmentOptions(max_sentences=3))
+    [whole] = store.segments(sid)
+    assert whole.text == turn and report.orphaned == []
+    assert [d.code_id for d in store.decisions(segment_id=whole.id)] == ["funding"]
