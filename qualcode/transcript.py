@@ -140,21 +140,6 @@ def _rename_by_weight(
     return mapping
 
 
-def offset_mover(before: list[Utterance], after: list[Utterance]) -> Callable[[int], int]:
-    """Where an offset into ``plain_text(before)`` lands in
-    ``plain_text(after)``: the same utterances with other speaker names, so
-    each line's text moves by the change in length of the names before it."""
-    old = utterance_spans(before)
-    new = utterance_spans(after)
-    line_starts = [a - len(line_prefix(u.speaker)) for (a, _), u in zip(old, before, strict=True)]
-
-    def move(offset: int) -> int:
-        i = max(bisect_right(line_starts, offset) - 1, 0)
-        return offset - old[i][0] + new[i][0]
-
-    return move
-
-
 def rename_speaker(
     store: Store, old: str, new: str, *, merge: bool = False, session_id: int | None = None
 ) -> bool:
@@ -166,18 +151,27 @@ def rename_speaker(
     ``Store.move_participant_turns``). One transaction. Returns True when
     ``new`` existed."""
     with store.transaction():
-        sessions = store.speaker_session_ids(old)
+        everywhere = store.speaker_session_ids(old)
+        sessions = everywhere
         if session_id is not None:
-            if session_id not in sessions:
+            if session_id not in everywhere:
                 raise QualcodeError(f"{old!r} does not speak in that session; see `qualcode show`")
             sessions = [session_id]
-        before = {sid: store.utterances(sid) for sid in sessions}
-        if session_id is None or store.speaker_session_ids(old) == [session_id]:
+        # where each offset lands once the name in its lines changes
+        movers = {
+            sid: rewrite_units(
+                store.utterances(sid),
+                (),
+                lambda text, _unit: text,
+                lambda name: new if name == old else name,
+            )[1]
+            for sid in sessions
+        }
+        if sessions == everywhere:
             merged = store.rename_participant(old, new, merge=merge)
         else:
-            merged = store.move_participant_turns(session_id, old, new, merge=merge)
-        for sid in sessions:
-            move = offset_mover(before[sid], store.utterances(sid))
+            merged = store.move_participant_turns(session_id or 0, old, new, merge=merge)
+        for sid, move in movers.items():
             store.set_segment_offsets(
                 (g.id or 0, move(g.char_start), move(g.char_end))
                 for g in store.segments(sid, include_retired=True)
