@@ -291,40 +291,35 @@ def _existing_units(
 ) -> list[int] | None:
     """Unit ids of ``keys`` in an existing session called ``name``, when it
     has every one of them; a session made from a coded CSV whose units the
-    rows start with (a coder's later, longer file) first gets the other
-    rows as new units at its end. Else None: the rows become a new session."""
-    from qualcode.errors import NotFound
-
-    try:
-        session = store.get_session(name)
-    except NotFound:
+    rows hold in the same order (a coder's later, longer file) first gets
+    the other rows as new units where the file has them. Else None: the
+    rows become a new session."""
+    session = store.find_session(name)
+    if session is None:
         return None
-    found = _units_by_key(store, session.id or 0, keys)
-    if all(found):
-        return [ids[0] for ids in found]
+    have = _units_by_key(store, session.id or 0)
+    if all(k in have for k in keys):
+        return [have[k].id or 0 for k in keys]
     # every unit of the session must be among the rows, in the same order:
     # a file that merely shares a "Joo." with it is another session
-    seen: dict[str, int] = {}
-    have: dict[tuple[str, int], Segment] = {}
-    for seg in store.segments(session.id):
-        have[(seg.text, seen.get(seg.text, 0))] = seg
-        seen[seg.text] = seen.get(seg.text, 0) + 1
     given = list(dict.fromkeys(keys))
     if session.source_format != "csv" or [k for k in given if k in have] != list(have):
         return None
     who = dict(zip(keys, speakers, strict=False))
     _merge_units(store, session, given, have, who)
-    found = _units_by_key(store, session.id or 0, keys)
-    return [ids[0] for ids in found] if all(found) else None
+    have = _units_by_key(store, session.id or 0)
+    return [have[k].id or 0 for k in keys] if all(k in have for k in keys) else None
 
 
-def _units_by_key(
-    store: Store, session_id: int, keys: Sequence[tuple[str, int]]
-) -> list[list[int]]:
-    by_text: dict[str, list[int]] = {}
+def _units_by_key(store: Store, session_id: int) -> dict[tuple[str, int], Segment]:
+    """A session's units by (text, occurrence), in order: the k-th unit with
+    a text is the k-th row with it."""
+    seen: dict[str, int] = {}
+    out: dict[tuple[str, int], Segment] = {}
     for seg in store.segments(session_id):
-        by_text.setdefault(seg.text, []).append(seg.id or 0)
-    return [by_text.get(text, [])[k : k + 1] for text, k in keys]
+        out[(seg.text, seen.get(seg.text, 0))] = seg
+        seen[seg.text] = seen.get(seg.text, 0) + 1
+    return out
 
 
 def _merge_units(

@@ -31,7 +31,6 @@ from qualcode.transcript import carry_names_by_text, separate_speaker_labels
 
 if TYPE_CHECKING:
     from qualcode.project import Project
-    from qualcode.store import Store
 
 Status = Literal["imported", "skipped", "failed"]
 
@@ -180,7 +179,7 @@ def _import_one(
     transcript = read_transcript(path, fmt)
     if not transcript.utterances:
         raise FormatError(path, f"no text found (read as {fmt}); is this a transcript?")
-    old = _existing(store, session)
+    old = store.find_session(session) if session is not None else None
     if old is not None and not force:
         raise QualcodeError(
             f"{path}: a session named {session!r} already exists; choose another name with "
@@ -233,17 +232,6 @@ def _import_one(
         n_speakers=len(speakers),
         shared_speakers=store.speakers_in_other_groups(name),
     )
-
-
-def _existing(store: Store, name: str | None) -> Session | None:
-    from qualcode.errors import NotFound
-
-    if name is None:
-        return None
-    try:
-        return store.get_session(name)
-    except NotFound:
-        return None
 
 
 def _resegment(project: Project, path: Path, session_id: int, name: str) -> str:

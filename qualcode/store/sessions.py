@@ -375,6 +375,13 @@ class SessionStore(StoreBase):
         ).fetchone()
         return _session(row) if row else None
 
+    def find_session(self, name: str) -> Session | None:
+        """The session called ``name``, or None (``get_session`` raises)."""
+        try:
+            return self.get_session(name)
+        except NotFound:
+            return None
+
     def find_session_by_path(self, source_path: str, *, but: str) -> Session | None:
         """Another session (not ``but``) imported from the same file path:
         an earlier version of a transcript that was corrected since."""
