@@ -436,10 +436,12 @@ def session_fields(description: str) -> dict[str, str]:
     """The ``key: value`` lines qualcode's export writes in a source's
     Description (``qdpx_write.session_description``): group, language,
     recording date."""
+    from qualcode.exchange.qdpx_write import SESSION_FIELDS
+
     out = {}
     for line in description.splitlines():
         key, sep, value = line.partition(": ")
-        if sep and key in ("group", "language", "recorded", "duration") and value.strip():
+        if sep and key in SESSION_FIELDS and value.strip():
             out[key] = value.strip()
     return out
 

@@ -402,14 +402,18 @@ def export_codebook_qdc(project: Project, out: str | Path) -> int:
     return len(codes)
 
 
+# the keys of a source's Description that a qualcode import reads back
+SESSION_FIELDS = ("group", "language", "recorded", "duration")
+
+
 def session_description(s: Session) -> str:
     """What a session is beyond its text, as ``key: value`` lines in its
     source's Description: other tools show it, and a qualcode import reads
     it back (``qdpx_read.session_fields``)."""
-    fields = (
-        ("group", s.group),
-        ("language", s.language),
-        ("recorded", s.recorded_at),
-        ("duration", f"{s.duration:g}" if s.duration is not None else None),
+    values = (
+        s.group,
+        s.language,
+        s.recorded_at,
+        f"{s.duration:g}" if s.duration is not None else None,
     )
-    return "\n".join(f"{k}: {v}" for k, v in fields if v)
+    return "\n".join(f"{k}: {v}" for k, v in zip(SESSION_FIELDS, values, strict=True) if v)
