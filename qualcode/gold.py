@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from qualcode.errors import FormatError
 from qualcode.formats._magic import binary_kind
-from qualcode.project import is_language_code
+from qualcode.project import is_language_code, normal_language
 
 if TYPE_CHECKING:
     from qualcode.codebook import Codebook
@@ -167,8 +167,7 @@ def read_gold(
                     raise FormatError(path, "empty text; remove the row or fill it in", line)
                 # a spreadsheet's "FI" or "En" means fi and en
                 given_lang = (row.get("lang") or "").strip()
-                primary, dash, region = given_lang.partition("-")
-                lang = primary.lower() + dash + region
+                lang = normal_language(given_lang)
                 if lang and not is_language_code(lang):
                     raise FormatError(
                         path,

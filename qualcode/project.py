@@ -373,11 +373,17 @@ def is_language_code(code: str) -> bool:
     return code == "auto" or bool(LANG_RE.match(code))
 
 
-def check_language(code: str) -> str:
-    """``code`` as a language code (``FI`` is fi, ``pt-BR`` stays) when it is
-    one (``is_language_code``); a clear error otherwise."""
+def normal_language(code: str) -> str:
+    """``code`` as language codes are written: a spreadsheet's or a typed
+    ``FI`` is fi; a region keeps its case (``pt-BR``)."""
     primary, dash, region = code.strip().partition("-")
-    normal = primary.lower() + dash + region
+    return primary.lower() + dash + region
+
+
+def check_language(code: str) -> str:
+    """``code`` as a language code (``normal_language``) when it is one
+    (``is_language_code``); a clear error otherwise."""
+    normal = normal_language(code)
     if not is_language_code(normal):
         raise QualcodeError(
             f"language {code!r} is not a language code such as fi or en (or auto: detect it)"
