@@ -22,7 +22,7 @@ from qualcode.codebook import (
 )
 from qualcode.codebook_change import CodebookChange, use_codebook
 from qualcode.errors import QualcodeError
-from qualcode.project import open_project
+from qualcode.project import normal_language, open_project
 
 LangOpt = Annotated[
     str | None,
@@ -134,12 +134,13 @@ def show(
     if as_json:
         typer.echo(json.dumps(codebook_json(book, inactive), ensure_ascii=False, indent=2))
         return
-    if lang is not None and lang.strip().lower() not in book.languages:
-        # as report --lang: a silent fallback shows the wrong language's labels
-        raise QualcodeError(
-            f"--lang {lang}: the codebook has labels in {', '.join(book.languages)}"
-        )
-    lang = lang.strip().lower() if lang is not None else None
+    if lang is not None:
+        given, lang = lang, normal_language(lang)
+        if lang not in book.languages:
+            # as report --lang: a silent fallback shows the wrong language's labels
+            raise QualcodeError(
+                f"--lang {given}: the codebook has labels in {', '.join(book.languages)}"
+            )
     chosen = next(
         (x for x in (lang, default_lang, "en") if x and x in book.languages), book.languages[0]
     )

@@ -20,7 +20,7 @@ from qualcode.cli.apps import (
     report_app,
 )
 from qualcode.errors import QualcodeError
-from qualcode.project import open_project
+from qualcode.project import normal_language, open_project
 
 CoderOpt = Annotated[
     str | None,
@@ -167,7 +167,7 @@ def _label_language(p: Any, lang: str | None) -> str | None:
     have = sorted({k for c in p.store.codes(include_inactive=True) for k in c.labels})
     if lang is not None:
         given = lang
-        lang = lang.strip().lower()
+        lang = normal_language(lang)
         if lang not in have:
             lang = lang.partition("-")[0]  # fi-FI: the codebook's fi
         if lang not in have:
