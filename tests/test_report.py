@@ -213,7 +213,7 @@ def test_xlsx_exports_survive_control_characters(tiny, tmp_path):
     # speaker attributes set through the store can hold
     from openpyxl import load_workbook
 
-    from qualcode.report import export_units
+    from qualcode.unit_export import export_units
 
     store = tiny.store
     text = "hei\x1b[31m red \x07 bell\x00 ääkköset 👋"
@@ -253,7 +253,7 @@ def test_text_that_looks_like_a_formula_stays_text_in_excel(tiny, tmp_path):
     a formula that Excel runs when the file is opened."""
     from openpyxl import load_workbook
 
-    from qualcode.report import export_units
+    from qualcode.unit_export import export_units
 
     store = tiny.store
     text = '=HYPERLINK("http://example.org","click") said the coder'
@@ -293,7 +293,7 @@ def test_finished_review_without_codes_counts_as_coding_nothing(tiny):
 def test_units_export_agrees_with_counts(tiny, view):
     from collections import Counter
 
-    from qualcode.report import unit_rows
+    from qualcode.unit_export import unit_rows
 
     header, body = unit_rows(tiny.store, view)
     per_code = Counter(row[header.index("code_id")] for row in body)

@@ -350,12 +350,13 @@ def export_units(
     Example: qualcode export units --format xlsx --out units.xlsx --pseudonymize
     """
     from qualcode import report as rep
+    from qualcode.unit_export import export_units
 
     fmt = output_format(fmt, out, ("csv", "xlsx"), "csv")
     to = output_file(out)
     with open_project(project) as p:
         view = rep.decision_view(p.store, p.config.lead_coder, coder)
-        n = rep.export_units(
+        n = export_units(
             p.store, view, to, fmt, pseudonymize=pseudonymize, lang=_label_language(p, lang)
         )
     typer.echo(f"Wrote {n} coded unit row(s) to {out}", err=to is None)
