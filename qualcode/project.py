@@ -105,6 +105,12 @@ class Project:
             self._store = open_store(db)
         return self._store
 
+    def connect(self) -> Store:
+        """A second, separate connection to this project's store, for work in
+        another thread (the caller closes it); ``store`` stays this thread's."""
+        self.store  # noqa: B018 - the same checks as the main connection
+        return open_store(self.root / DB_NAME)
+
     def close(self) -> None:
         if self._store is not None:
             self._store.close()

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import QualcodeError
 from qualcode.models import Decision, Segment, Suggestion
+from qualcode.review_retrain import BackgroundRetrainer
 from qualcode.review_views import CodeItem, Progress, UnitView, code_label
 
 if TYPE_CHECKING:
@@ -126,9 +127,7 @@ class ReviewSession:
         self.index = self._first_unreviewed()
         self.n_decisions = 0
         self.retrain_every = self._retrain_every()
-        self.retrain_message = ""
-        self.retrains = 0
-        self._worker: threading.Thread | None = None
+        self.retrainer = BackgroundRetrainer(project, self.retrain_every)
 
     # -- queue --------------------------------------------------------------
 
@@ -467,44 +466,26 @@ class ReviewSession:
         return project_options(self.project).retrain_every
 
     def _maybe_retrain(self) -> None:
-        every = self.retrain_every
-        if not every or self.n_decisions % every or self.project is None:
-            return
-        if self._worker is not None and self._worker.is_alive():
-            return
         upcoming = self.queue[self.index + 1 : self.index + 51]
-        self._worker = threading.Thread(
-            target=self._retrain, args=(upcoming,), name="qualcode-retrain", daemon=True
-        )
-        self._worker.start()
+        self.retrainer.after_decision(self.n_decisions, upcoming, self._forget_suggestions)
 
-    def _retrain(self, upcoming: list[int]) -> None:
-        from qualcode.store import open_store
-        from qualcode.suggest import maybe_retrain, suggest_segments
+    def _forget_suggestions(self, segment_ids: list[int]) -> None:
+        with self._lock:
+            for sid in segment_ids:
+                self._suggestions.pop(sid, None)
 
-        assert self.project is not None
-        try:
-            with open_store(self.project.root / "qualcode.db") as own:
-                report = maybe_retrain(own, self.project, every=self.retrain_every)
-                if report is None:
-                    return
-                if upcoming:
-                    suggest_segments(own, self.project, upcoming)
-            with self._lock:
-                for sid in upcoming:
-                    self._suggestions.pop(sid, None)
-                self.retrains += 1
-                self.retrain_message = (
-                    f"model retrained on {report.n_decisions} decisions (v{report.version}); "
-                    f"next {len(upcoming)} units updated"
-                )
-        except Exception as e:  # never take the review down with the model
-            with self._lock:
-                self.retrain_message = f"background retraining failed: {e}"
+    @property
+    def retrains(self) -> int:
+        """Background retrainings finished; front ends say ``retrain_message``
+        when it moves."""
+        return self.retrainer.count
+
+    @property
+    def retrain_message(self) -> str:
+        return self.retrainer.message
 
     def wait_for_retraining(self, timeout: float | None = None) -> None:
-        if self._worker is not None:
-            self._worker.join(timeout)
+        self.retrainer.wait(timeout)
 
 
 def default_options(project: Project, **kw: Any) -> ReviewOptions:

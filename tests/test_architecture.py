@@ -79,3 +79,19 @@ def test_only_the_store_speaks_sql():
         )
     ]
     assert offenders == []
+
+
+def test_only_the_project_opens_the_store():
+    """Where the database lives is the project's business (a shared server
+    later): other modules ask ``Project.store`` or ``Project.connect()``."""
+    from pathlib import Path
+
+    root = Path(qualcode.__file__).parent
+    offenders = [
+        str(path.relative_to(root))
+        for path in root.rglob("*.py")
+        if "store" not in path.relative_to(root).parts
+        and path.name not in ("project.py", "evaluate.py")  # evaluate: its own scratch store
+        and "open_store(" in path.read_text(encoding="utf-8")
+    ]
+    assert offenders == []

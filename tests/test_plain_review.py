@@ -88,10 +88,10 @@ def test_plain_says_when_the_model_retrained_and_when_a_unit_is_skipped(proj):
     def read(prompt: str) -> str:
         line = next(lines)
         if line == "s":  # what the worker thread does when it finishes
-            rs.retrains += 1
-            rs.retrain_message = "model retrained on 12 decisions (v3); next 50 units updated"
+            rs.retrainer.count += 1
+            rs.retrainer.message = "model retrained on 12 decisions (v3); next 50 units updated"
         if line == "n":
-            rs.retrain_message = "background retraining failed: disk full"
+            rs.retrainer.message = "background retraining failed: disk full"
         return line
 
     run_plain(rs, read=read, console=Console(file=out, width=200, highlight=False))

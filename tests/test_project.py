@@ -57,6 +57,22 @@ def test_a_missing_database_is_not_made_again_empty(tmp_path: Path) -> None:
     assert (tmp_path / "p" / "qualcode.db").stat().st_size == 0
 
 
+def test_a_second_connection_sees_what_the_first_wrote(tmp_path: Path) -> None:
+    """Background work (retraining during review) gets its own connection
+    to the same store, with the same checks as the main one."""
+    from qualcode.models import Session, Transcript, Utterance
+
+    with init_project(tmp_path / "p", codebook="emessi") as p:
+        p.store.add_session(Session(name="s1"), Transcript([Utterance("Hei.", "A")]))
+        with p.connect() as other:
+            assert other is not p.store
+            assert [s.name for s in other.sessions()] == ["s1"]
+    for f in (tmp_path / "p").glob("qualcode.db*"):
+        f.unlink()
+    with pytest.raises(QualcodeError, match="database is missing or empty"):
+        Project(tmp_path / "p").connect()
+
+
 def test_project_is_found_upwards_like_git(tmp_path: Path, monkeypatch) -> None:
     init_project(tmp_path / "p").close()
     deep = tmp_path / "p" / "a" / "b"
