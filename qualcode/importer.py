@@ -163,7 +163,7 @@ def _import_one(
             raise QualcodeError(
                 f"{path}: a REFI-QDA project brings its own sessions; leave out --session"
             )
-        return _import_project_file(project, path, force)
+        return _import_project_file(project, path, force, group=group, language=language)
     store = project.store
     sha = sha256_file(path)
     existing = store.find_session_by_source(sha)
@@ -269,9 +269,11 @@ def _segment(project: Project, session_id: int, name: str) -> None:
         raise
 
 
-def _import_project_file(project: Project, path: Path, force: bool) -> ImportResult:
+def _import_project_file(
+    project: Project, path: Path, force: bool, *, group: str | None, language: str | None
+) -> ImportResult:
     from qualcode.exchange import import_qdpx
-    from qualcode.exchange.qdpx_read import qdpx_key
+    from qualcode.exchange.qdpx_read import ImportOptions, qdpx_key
 
     existing = project.store.find_session_by_settings_key(qdpx_key(path))
     if existing is not None and not force:
@@ -284,7 +286,7 @@ def _import_project_file(project: Project, path: Path, force: bool) -> ImportRes
             message=f"already imported (session {existing.name} and the others from it); "
             "use --force to import it again",
         )
-    result = import_qdpx(project, path)
+    result = import_qdpx(project, path, ImportOptions(group=group, language=language))
     session = ", ".join(result.sessions) or None
     return ImportResult(
         path=path,

@@ -168,6 +168,17 @@ def test_language_from_file_or_option(project) -> None:
     assert [store.get_session(r.session).language for r in (en, fi, none)] == ["en", "fi", None]
 
 
+def test_group_and_language_options_reach_a_refi_qda_projects_sessions(project) -> None:
+    """--group and --language mean the same for a .qdpx as for a transcript:
+    MAXQDA's document set and the missing language are overridden."""
+    refi = Path(__file__).parent / "data" / "refi-qda" / "maxqda-24-themes.qdpx"
+    [r] = import_files(project, [refi], group="G2", language="de")
+    assert r.status == "imported", r.message
+    sessions = project.store.sessions()
+    assert len(sessions) == 10
+    assert {(s.group, s.language) for s in sessions} == {("G2", "de")}
+
+
 def test_machine_speaker_labels_of_two_files_are_two_people(project, tmp_path: Path) -> None:
     """WhisperX/pyannote label every file's speakers SPEAKER_00, SPEAKER_01...;
     the second file's are other people, named Aino where the coder says so."""

@@ -50,12 +50,15 @@ class ImportOptions:
 
     coder: record every coding and memo under this coder instead of the file's users.
     speakers: read ``Name: text`` lines as speaker turns.
-    group: group name given to the new sessions.
+    group: group name given to the new sessions (else the source's set).
+    language: language of the new sessions (else what a qualcode export
+        wrote in the source's description; other tools record none).
     """
 
     coder: str | None = None
     speakers: bool = True
     group: str | None = None
+    language: str | None = None
 
 
 @dataclass
@@ -265,7 +268,7 @@ def _session_for(
     session = Session(
         name=name,
         group=options.group or about.get("group") or (sets[0] if len(sets) == 1 else None),
-        language=about.get("language"),
+        language=options.language or about.get("language"),
         recorded_at=about.get("recorded"),
         duration=_seconds(about.get("duration")),
         source_path=str(refi.path),
