@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
+import shlex
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -37,10 +38,13 @@ class BatchOptions:
         number of speakers found), ``channels`` (one speaker per channel) or
         a number of speakers as a string (``"3"``).
     session: session name (only with one file; default: the file name).
-    group: group the sessions belong to.
+    group: group the sessions belong to (a replaced session keeps its own
+        unless this is given).
     force: transcribe again even when the same file was transcribed with the
-        same settings (the old session gets the new transcript; segmenting it
-        carries decisions over to units whose text is unchanged).
+        same settings; with ``session``, give that existing session the new
+        transcript (e.g. made with the right language). The old session
+        keeps its id, group and speaker names; segmenting it carries
+        decisions over to units whose text is unchanged.
     """
 
     engine: str = "faster-whisper"
@@ -226,12 +230,23 @@ def transcribe_file(
     key = settings_key(media_sha, options)
     existing = store.find_session_by_settings_key(key)
     if existing is not None and not options.force:
+        done = store.get_session(existing.name)  # with its counts
         return FileResult(
             path,
             "skipped",
-            session=existing.name,
-            duration=existing.duration,
-            language=existing.language,
+            session=done.name,
+            duration=done.duration,
+            language=done.language,
+            utterances=done.n_utterances,
+            speakers=done.n_speakers,
+        )
+    named = store.find_session(options.session) if options.session else None
+    if named is not None and not options.force:
+        # said before minutes of decoding, not after
+        raise QualcodeError(
+            f"{path}: a session named {named.name!r} already exists; choose another --session, "
+            f"or add --force to give {named.name!r} this new transcript (decisions on units "
+            "whose text is unchanged are kept)"
         )
     engine = get_engine(options.engine)  # unknown engine fails before decoding
     report("decoding", 0.0, None)
@@ -267,9 +282,12 @@ def transcribe_file(
     report("diarizing", audio.duration, audio.duration)
     utterances = _diarize(speakers, audio, result, path)
 
-    if existing is not None:  # --force: replace what these settings made
-        name = existing.name
-        carry_speaker_names(utterances, store.utterances(existing.id or 0))
+    # --force replaces the session named by --session, else the one these
+    # settings made (other settings, e.g. another language, make a new one)
+    old = named or existing
+    if old is not None:
+        name = old.name
+        carry_speaker_names(utterances, store.utterances(old.id or 0))
     elif options.session:
         name = options.session
     else:
@@ -284,7 +302,8 @@ def transcribe_file(
     }
     session = Session(
         name=name,
-        group=options.group,
+        group=options.group if options.group is not None or old is None else old.group,
+        recorded_at=old.recorded_at if old is not None else None,
         media_path=str(path.resolve()),
         media_sha256=media_sha,
         source_format=path.suffix.lstrip(".").lower() or None,
@@ -339,8 +358,8 @@ def _language_warning(path: Path, name: str, result: EngineResult) -> str | None
         return None
     return (
         f"{path}: transcribed as {result.language}, but the speech sounds like {heard} "
-        f"(p={p:.2f}); if it is, run `qualcode transcribe {path} --language {heard} --force`"
-        f" (session {name!r})"
+        f"(p={p:.2f}); if it is, run `qualcode transcribe {shlex.quote(str(path))} "
+        f"--language {heard} --session {shlex.quote(name)} --force`"
     )
 
 

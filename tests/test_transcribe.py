@@ -82,6 +82,26 @@ def test_same_settings_are_skipped_unless_forced(project, files):
     assert count_rows(project, "utterances") == n_utt  # the replaced one left nothing
 
 
+def test_session_and_force_redo_that_session_with_other_settings(project, files):
+    """What the wrong-language warning tells the coder to run: the session
+    itself gets the new transcript, keeping its group; no second session."""
+    first = transcribe_file(project.store, files["jfk.flac"], tiny(group="pilot-1"))
+    again = transcribe_file(project.store, files["jfk.flac"], tiny())
+    assert (again.status, again.utterances) == ("skipped", first.utterances)
+    assert again.speakers == first.speakers
+    greedy = TranscribeOptions(model="tiny.en", cpu_threads=2, beam_size=1)
+    with pytest.raises(QualcodeError, match=r"jfk.flac: a session named 'jfk' already exists"):
+        transcribe_file(
+            project.store, files["jfk.flac"], BatchOptions(transcribe=greedy, session="jfk")
+        )
+    redone = transcribe_file(
+        project.store, files["jfk.flac"], BatchOptions(transcribe=greedy, session="jfk", force=True)
+    )
+    assert (redone.status, redone.session) == ("done", "jfk")
+    [session] = project.store.sessions()
+    assert session.group == "pilot-1" and session.settings["beam_size"] == 1
+
+
 def test_interrupted_batch_resumes_without_duplicates(project, files):
     paths = [files["jfk.flac"], files["fi-css10-0040.wav"]]
 
@@ -184,7 +204,9 @@ def test_a_language_mismatch_is_a_warning_with_the_command_that_redoes_it():
     heard = EngineResult([], "fi", 1.0, heard_language="en", heard_probability=0.97)
     line = _language_warning(Path("talk.wav"), "talk", heard)
     assert line is not None and "transcribed as fi, but the speech sounds like en" in line
-    assert "--language en --force" in line
+    assert "`qualcode transcribe talk.wav --language en --session talk --force`" in line
+    spaced = _language_warning(Path("my talk.wav"), "my talk", heard) or ""
+    assert "transcribe 'my talk.wav' --language en --session 'my talk' --force" in spaced
     unsure = EngineResult([], "fi", 1.0, heard_language="en", heard_probability=0.5)
     same = EngineResult([], "fi", 1.0, heard_language="fi", heard_probability=0.99)
     assert _language_warning(Path("a"), "a", unsure) is None
