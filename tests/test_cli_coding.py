@@ -41,6 +41,11 @@ def test_segment_and_suggest_json(project) -> None:
     # both codable units have a code at the threshold (volunteers, funding)
     assert (out[0]["suggested_units"], out[0]["suggested_codes"]) == (2, 2)
     assert out[0]["sentences"].startswith("spacy_fi_experimental_web_md ")
+    again = json.loads(_run(project, "segment", "--no-suggest", "--json").output)
+    assert again[0]["units"] == 3
+    assert [again[0][k] for k in ("suggestions", "suggested_units", "suggested_codes")] == [
+        None
+    ] * 3
 
     result = _run(project, "suggest", "--session", "s1", "--top", "1", "--json")
     assert result.exit_code == 0, result.output

@@ -77,8 +77,9 @@ def segment(
         out: list[dict[str, Any]] = []
         for s in targets:
             report = segment_session(store, s.id or 0, p)
-            n_stored = suggest_segments(store, p, session=s.id) if suggest else 0
-            units, codes = store.suggested_counts(s.id, threshold) if suggest else (0, 0)
+            # --no-suggest scores nothing: no count to give (null, not 0)
+            n_stored = suggest_segments(store, p, session=s.id) if suggest else None
+            units, codes = store.suggested_counts(s.id, threshold) if suggest else (None, None)
             out.append(
                 {
                     "session": s.name,
