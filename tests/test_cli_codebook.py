@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -81,6 +82,9 @@ def test_show_file_without_project(tmp_path: Path, monkeypatch) -> None:
         "work_community",
     ]
     assert data["inactive"] == [] and data["coded_units"] is None
+    shutil.copy(WELLBEING, tmp_path / "wb.yaml")
+    relative = runner.invoke(app, ["codebook", "show", "wb.yaml", "--json"])
+    assert json.loads(relative.output)["path"] == str((tmp_path / "wb.yaml").resolve())
 
 
 def test_show_json_shape(proj: Path) -> None:

@@ -49,7 +49,7 @@ def codebook_json(book: Codebook, inactive: list[dict] | None = None) -> dict:
         "name": book.name,
         "version": book.version,
         "languages": book.languages,
-        "path": str(book.path) if book.path else None,
+        "path": str(Path(book.path).resolve()) if book.path else None,
         "description": book.description,
         "coded_units": str(book.coded_units) if book.coded_units else None,
         "codes": [code_json(c) for c in book.codes],
