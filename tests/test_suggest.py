@@ -431,3 +431,24 @@ def test_a_model_trained_before_coded_units_existed_is_still_used(project) -> No
     version = project.store.save_model_state("suggester", pickle.dumps(old), len(LEARN_TRAIN))
     model, label = load_suggester(project.store, project)
     assert label == f"model-{version}" and model.classifier_ is not None
+
+
+def test_the_documented_settings_are_every_setting_with_its_default():
+    """docs/suggestions.md shows the ``suggest:`` block a researcher copies
+    into qualcode.yaml: it must name every setting with the real default."""
+    import dataclasses
+    import re
+    from pathlib import Path
+
+    import yaml
+
+    from qualcode.suggest.options import SuggestOptions
+
+    doc = (Path(__file__).parent.parent / "docs" / "suggestions.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(suggest:\n.*?)```", doc, re.S)
+    assert block is not None
+    shown = yaml.safe_load(block.group(1))["suggest"]
+    defaults = {
+        f.name: getattr(SuggestOptions(), f.name) for f in dataclasses.fields(SuggestOptions)
+    }
+    assert shown == defaults
