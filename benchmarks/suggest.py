@@ -28,7 +28,6 @@ import csv
 import gc
 import random
 import re
-import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -387,12 +386,25 @@ def leave_one_set_out(pairs: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    what = sys.argv[1] if len(sys.argv) > 1 else "all"
-    if what in ("all", "quality"):
+    import argparse
+
+    parser = argparse.ArgumentParser(
+        description="Suggestion quality, agreement and speed (docs/benchmarks.md).",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__.split("\n\n")[1],
+    )
+    parser.add_argument(
+        "what", nargs="?", default="all", choices=("all", "quality", "agreement", "speed", "loso")
+    )
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="loso only")
+    args = parser.parse_args()
+    if args.overrides and args.what != "loso":
+        parser.error("KEY=VALUE overrides are for loso only")
+    if args.what in ("all", "quality"):
         quality()
-    if what in ("all", "agreement"):
+    if args.what in ("all", "agreement"):
         agreement()
-    if what in ("all", "speed"):
+    if args.what in ("all", "speed"):
         speed()
-    if what == "loso":
-        leave_one_set_out(sys.argv[2:])
+    if args.what == "loso":
+        leave_one_set_out(args.overrides)
