@@ -121,6 +121,8 @@ class ReviewSession:
             if self.status.get(u.id or 0) == "done":
                 self._reviewed[u.session_id] = self._reviewed.get(u.session_id, 0) + 1
         self._suggestions: dict[int, list[Suggestion]] = {}
+        self._stale: set[int] = set()  # retrained while on screen: reread on leaving
+        self._requeued: set[int] = set()  # skipped in this sitting, moved to the end
         self._lock = threading.Lock()
         self.threshold = self._threshold()
         self.queue = self._build_queue()
@@ -205,14 +207,17 @@ class ReviewSession:
 
     def next(self) -> None:
         if self.index < len(self.queue):
+            self._leave()
             self.index += 1
 
     def previous(self) -> None:
         if self.index > 0:
+            self._leave()
             self.index -= 1
 
     def go_to(self, segment_id: int) -> None:
         if segment_id in self.queue:
+            self._leave()
             self.index = self.queue.index(segment_id)
 
     # -- what is shown ------------------------------------------------------
@@ -364,10 +369,18 @@ class ReviewSession:
         self._decide(sid, code_id, "accepted" if suggested else "added")
 
     def skip(self) -> None:
+        """Leave the unit for later: it comes back after the units not yet
+        seen, in this sitting too (skipped again, it stays behind)."""
         sid = self._require()
         self.store.log_action(self.coder, "skip", sid)
         self._mark(sid, "skipped")
-        self.next()
+        if sid in self._requeued or self.index == len(self.queue) - 1:
+            self.next()
+            return
+        self._requeued.add(sid)
+        self._leave()
+        del self.queue[self.index]  # the next unit moves up to this position
+        self.queue.append(sid)
 
     def edit_text(self, text: str) -> None:
         """Correct the unit's text; the original is kept in the store."""
@@ -470,8 +483,21 @@ class ReviewSession:
         self.retrainer.after_decision(self.n_decisions, upcoming, self._forget_suggestions)
 
     def _forget_suggestions(self, segment_ids: list[int]) -> None:
+        """New scores are stored for these units: read them when shown next.
+        The unit on screen keeps the list the coder is looking at (its keys
+        1-9 and "accept as shown" act on it) until the coder moves on."""
         with self._lock:
             for sid in segment_ids:
+                if sid == self.current_id and sid in self._suggestions:
+                    self._stale.add(sid)
+                else:
+                    self._suggestions.pop(sid, None)
+
+    def _leave(self) -> None:
+        with self._lock:
+            sid = self.current_id
+            if sid in self._stale:
+                self._stale.discard(sid)
                 self._suggestions.pop(sid, None)
 
     @property

@@ -153,6 +153,43 @@ def test_resume_at_first_unreviewed_and_skip(proj):
     assert again.current_id == again.queue[0] == first
 
 
+def test_a_skipped_unit_comes_back_in_the_same_sitting(proj):
+    rs = session(proj)
+    first, second, last = rs.queue[0], rs.queue[1], rs.queue[-1]
+    rs.skip()
+    assert rs.current_id == second and rs.queue[-1] == first
+    while rs.current_id != first:
+        rs.accept()
+    assert rs.queue[-2] == last  # after every unit not seen yet
+    rs.skip()  # skipped again: it stays behind, the queue ends
+    assert rs.finished and "1 of its" in rs.end_message()
+    assert proj.store.review_statuses("anna")[first] == "skipped"
+
+
+def test_retraining_does_not_change_the_list_on_screen(proj):
+    """The worker stores new scores for the unit the coder is looking at:
+    keys 1-9 and "accept as shown" still act on the list shown, and the new
+    list appears when the coder comes back to the unit."""
+    from qualcode.models import Suggestion
+
+    rs = session(proj)
+    while not rs.view().items:
+        rs.next()
+    sid = rs.current_id
+    shown = [(i.code_id, i.checked) for i in rs.view().items]
+    new = [Suggestion(sid, "hr_management", 0.97, "retrained"), Suggestion(sid, "funding", 0.2)]
+    proj.store.replace_suggestions(new, [sid])
+    rs._forget_suggestions([sid, rs.queue[1]])  # what the worker does when it is done
+    assert [(i.code_id, i.checked) for i in rs.view().items] == shown
+    toggled = rs.toggle(1)
+    assert toggled.code_id == shown[0][0]
+    rs.accept()
+    applied = {c for c, v in proj.store.coder_codes_for(sid, "anna").items() if v != "rejected"}
+    assert applied == {c for c, checked in shown if checked} ^ {shown[0][0]}
+    rs.go_to(sid)
+    assert [i.code_id for i in rs.view().items][:2] == ["hr_management", "funding"]
+
+
 def test_coders_are_independent(proj):
     anna = session(proj)
     sid = anna.current_id
