@@ -31,3 +31,15 @@ class FormatError(QualcodeError):
 
 class NotFound(QualcodeError):
     """A session, speaker, code or segment named by the user does not exist."""
+
+
+class UnitGone(QualcodeError):
+    """A coding unit that was re-cut or removed after a command read it (a
+    colleague re-imported or re-segmented its session meanwhile)."""
+
+    def __init__(self, segment_id: int) -> None:
+        self.segment_id = segment_id
+        super().__init__(
+            f"unit #{segment_id} is no longer current: its session was re-segmented or "
+            "re-imported since it was read, so nothing was written to it"
+        )

@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from qualcode.errors import QualcodeError
-from qualcode.review import KEYS, ReviewSession
-from qualcode.review_views import search_codes
+from qualcode.review import ReviewSession
+from qualcode.review_views import KEYS, search_codes
 from qualcode.transcript import format_time
 
 WORDS = {

@@ -25,29 +25,11 @@ from typing import TYPE_CHECKING, Any
 from qualcode.errors import QualcodeError
 from qualcode.models import Decision, Segment, Suggestion
 from qualcode.review_retrain import BackgroundRetrainer
-from qualcode.review_views import CodeItem, Progress, UnitView, code_label
+from qualcode.review_views import CodeItem, Progress, UnitView, code_items
 
 if TYPE_CHECKING:
     from qualcode.project import Project
     from qualcode.store import Store
-
-MAX_ITEMS = 9
-
-# (key, what it does): shown in the help screen, the --plain prompt and docs
-KEYS: tuple[tuple[str, str], ...] = (
-    ("a", "accept the codes as shown (checked = apply, unchecked = reject), next unit"),
-    ("x", "reject all codes in the list, next unit"),
-    ("1-9", "toggle the n-th code of the list (saved at once)"),
-    ("/", "find any code by part of its id or label (fi or en) and apply it"),
-    ("n / p", "next / previous unit (arrow keys too)"),
-    ("e", "edit the unit's text (fix a transcription error; the original is kept)"),
-    ("m", "write a memo on the unit"),
-    ("u", "undo your last action"),
-    ("s", "skip the unit (come back to it later)"),
-    ("space", "play the unit's audio (when the session has a recording)"),
-    ("?", "help"),
-    ("q", "quit (everything is already saved)"),
-)
 
 
 @dataclass
@@ -95,13 +77,24 @@ class ReviewSession:
         if options.code is not None and options.code not in self.code_by_id:
             known = ", ".join(c.id for c in self.codes)
             raise QualcodeError(f"unknown code {options.code!r}; known codes: {known}")
+        # labels for a session of unknown language: the project's, if set
+        given = project.config.language if project else None
+        self._project_language = given if given and given != "auto" else None
+        self._lock = threading.Lock()
+        self.threshold = self._threshold()
+        self._load()
+        self.n_decisions = 0
+        self.retrain_every = self._retrain_every()
+        self.retrainer = BackgroundRetrainer(project, self.retrain_every)
+
+    def _load(self) -> None:
+        """Read the units, this coder's answers and the queue (again, when a
+        colleague re-cut sessions while this review was open)."""
+        store = self.store
         sessions = store.sessions()
         self.session_names = {s.id or 0: s.name for s in sessions}
         self.media = {s.id or 0: s.media_path for s in sessions}
         self.languages = {s.id or 0: s.language for s in sessions}
-        # labels for a session of unknown language: the project's, if set
-        given = project.config.language if project else None
-        self._project_language = given if given and given != "auto" else None
         units = store.segments(codable_only=True)
         self.units = {u.id or 0: u for u in units}
         # context: a unit's neighbours in its session, codable or not
@@ -120,16 +113,12 @@ class ReviewSession:
             self._totals[u.session_id] = self._totals.get(u.session_id, 0) + 1
             if self.status.get(u.id or 0) == "done":
                 self._reviewed[u.session_id] = self._reviewed.get(u.session_id, 0) + 1
-        self._suggestions: dict[int, list[Suggestion]] = {}
-        self._stale: set[int] = set()  # retrained while on screen: reread on leaving
+        with self._lock:
+            self._suggestions: dict[int, list[Suggestion]] = {}
+            self._stale: set[int] = set()  # retrained while on screen: reread on leaving
         self._requeued: set[int] = set()  # skipped in this sitting, moved to the end
-        self._lock = threading.Lock()
-        self.threshold = self._threshold()
         self.queue = self._build_queue()
         self.index = self._first_unreviewed()
-        self.n_decisions = 0
-        self.retrain_every = self._retrain_every()
-        self.retrainer = BackgroundRetrainer(project, self.retrain_every)
 
     # -- queue --------------------------------------------------------------
 
@@ -234,25 +223,14 @@ class ReviewSession:
     def items(self, segment_id: int) -> list[CodeItem]:
         """The numbered code list: suggestions best first, then codes the
         coder added; checked = the coder's decision, else the model's pick."""
-        mine = self.decided.get(segment_id, {})
         lang = self.languages.get(self.units[segment_id].session_id) or self._project_language
-        out: list[CodeItem] = []
-        seen: set[str] = set()
-        for s in self.suggestions(segment_id)[:MAX_ITEMS]:
-            verdict = mine.get(s.code_id)
-            checked = verdict in ("accepted", "added") if verdict else s.score >= self.threshold
-            code = self.code_by_id.get(s.code_id)
-            label = code_label(code, lang) if code else s.code_id
-            out.append(CodeItem(s.code_id, label, s.score, s.rationale, checked, verdict))
-            seen.add(s.code_id)
-        for code_id, verdict in mine.items():
-            if code_id in seen:
-                continue
-            code = self.code_by_id.get(code_id)
-            label = code_label(code, lang) if code else code_id
-            checked = verdict in ("accepted", "added")
-            out.append(CodeItem(code_id, label, None, "added by you", checked, verdict))
-        return out
+        return code_items(
+            self.suggestions(segment_id),
+            self.decided.get(segment_id, {}),
+            self.code_by_id,
+            lang,
+            self.threshold,
+        )
 
     def view(self) -> UnitView | None:
         sid = self.current_id
@@ -308,6 +286,14 @@ class ReviewSession:
         sid = self.current_id
         if sid is None:
             raise QualcodeError("no unit selected: the queue is finished")
+        if not self.store.is_current(sid):
+            # a colleague re-imported or re-segmented the session meanwhile
+            self._load()
+            raise QualcodeError(
+                f"unit #{sid} was re-cut since this review opened (its session was re-imported "
+                "or re-segmented); nothing was written to it, and the review now shows the new "
+                f"units: {len(self.queue)} in the queue. Everything you did before is saved"
+            )
         return sid
 
     def accept(self) -> str:

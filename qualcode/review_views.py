@@ -10,7 +10,25 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
-from qualcode.models import Code, Segment
+from qualcode.models import Code, Segment, Suggestion
+
+MAX_ITEMS = 9
+
+# (key, what it does): shown in the help screen, the --plain prompt and docs
+KEYS: tuple[tuple[str, str], ...] = (
+    ("a", "accept the codes as shown (checked = apply, unchecked = reject), next unit"),
+    ("x", "reject all codes in the list, next unit"),
+    ("1-9", "toggle the n-th code of the list (saved at once)"),
+    ("/", "find any code by part of its id or label (fi or en) and apply it"),
+    ("n / p", "next / previous unit (arrow keys too)"),
+    ("e", "edit the unit's text (fix a transcription error; the original is kept)"),
+    ("m", "write a memo on the unit"),
+    ("u", "undo your last action"),
+    ("s", "skip the unit (come back to it later)"),
+    ("space", "play the unit's audio (when the session has a recording)"),
+    ("?", "help"),
+    ("q", "quit (everything is already saved)"),
+)
 
 
 @dataclass
@@ -72,3 +90,32 @@ def search_codes(codes: list[Code], query: str) -> list[Code]:
             rank = 0 if fold(c.id) == q else 1 if fold(c.id).startswith(q) else 2
             hits.append((rank, c.position, c))
     return [c for _, _, c in sorted(hits, key=lambda h: (h[0], h[1]))]
+
+
+def code_items(
+    suggestions: list[Suggestion],
+    mine: dict[str, str],
+    code_by_id: dict[str, Code],
+    lang: str | None,
+    threshold: float,
+) -> list[CodeItem]:
+    """A unit's numbered code list: its suggestions best first (at most
+    ``MAX_ITEMS``), then codes the coder added. ``mine``: the coder's
+    verdict per code; checked = that verdict, else the model's pick."""
+    out: list[CodeItem] = []
+    seen: set[str] = set()
+    for s in suggestions[:MAX_ITEMS]:
+        verdict = mine.get(s.code_id)
+        checked = verdict in ("accepted", "added") if verdict else s.score >= threshold
+        code = code_by_id.get(s.code_id)
+        label = code_label(code, lang) if code else s.code_id
+        out.append(CodeItem(s.code_id, label, s.score, s.rationale, checked, verdict))
+        seen.add(s.code_id)
+    for code_id, verdict in mine.items():
+        if code_id in seen:
+            continue
+        code = code_by_id.get(code_id)
+        label = code_label(code, lang) if code else code_id
+        checked = verdict in ("accepted", "added")
+        out.append(CodeItem(code_id, label, None, "added by you", checked, verdict))
+    return out

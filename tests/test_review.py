@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from qualcode.errors import QualcodeError
@@ -188,6 +190,31 @@ def test_retraining_does_not_change_the_list_on_screen(proj):
     assert applied == {c for c, checked in shown if checked} ^ {shown[0][0]}
     rs.go_to(sid)
     assert [i.code_id for i in rs.view().items][:2] == ["hr_management", "funding"]
+
+
+def test_a_session_re_cut_by_a_colleague_is_reloaded_not_written_to(proj, tmp_path):
+    """A colleague imports a corrected transcript while the review is open:
+    the coder's next answer on a replaced unit is refused (it would sit on a
+    retired unit no count sees) and the review reads the new units."""
+    from qualcode.importer import import_files
+
+    rs = session(proj, session="emessi-fi-session1")
+    sid = rs.current_id
+    old_text = rs.units[sid].text
+    source = Path(__file__).parent / "data" / "review" / "emessi-fi-session1.txt"
+    text = source.read_text(encoding="utf-8")
+    assert old_text in text
+    corrected = tmp_path / "emessi-fi-session1.txt"
+    corrected.write_text(text.replace(old_text, "Hyvää huomenta kaikille."), encoding="utf-8")
+    [r] = import_files(proj, [corrected], session="emessi-fi-session1", force=True)
+    assert r.status == "imported", r.message
+    with pytest.raises(QualcodeError, match=rf"unit #{sid} was re-cut since this review opened"):
+        rs.accept()
+    assert proj.store.decisions(segment_id=sid) == []
+    assert sid not in rs.queue and rs.current_id is not None
+    assert proj.store.is_current(rs.current_id)
+    rs.accept()  # the new units take answers
+    assert proj.store.review_statuses("anna")
 
 
 def test_coders_are_independent(proj):

@@ -260,3 +260,28 @@ def test_a_unit_scored_below_the_stored_floor_is_scored_and_a_new_one_is_not(sto
         sid, [Segment(sid, 0, text[0:34], 0, 34), Segment(sid, 1, "Uusi.", 35, 40)]
     )
     assert kept == first and store.unscored_units(sid) == [added]
+
+
+def test_answers_on_a_retired_unit_are_refused(store):
+    """What another process's re-segmenting leaves behind takes no answers:
+    they would be kept where no report or review looks."""
+    from qualcode.errors import UnitGone
+
+    store.sync_codes([Code(id="support", label="Support"), Code(id="funding", label="Funding")])
+    sid = store.add_session(Session(name="s"), Transcript([Utterance("Yksi kaksi kolme.", "A")]))
+    (gid,) = store.replace_segments(sid, [Segment(sid, 0, "Yksi kaksi kolme.", 0, 17)])
+    store.record_decision(Decision(gid, "funding", "ben", "added"))
+    # the text changed: gid keeps ben's decision, retired
+    store.replace_segments(sid, [Segment(sid, 0, "Yksi kaksi.", 0, 11)])
+    assert not store.is_current(gid)
+    for write in (
+        lambda: store.record_decision(Decision(gid, "support", "ann", "accepted")),
+        lambda: store.mark_reviewed(gid, "ann"),
+        lambda: store.set_memo(gid, "ann", "note"),
+        lambda: store.edit_segment_text(gid, "ann", "Yksi."),
+        lambda: store.log_action("ann", "accept", gid),
+    ):
+        with pytest.raises(UnitGone, match=rf"unit #{gid} is no longer current"):
+            write()
+    assert [d.coder for d in store.decisions(segment_id=gid)] == ["ben"]
+    assert store.memo(gid, "ann") is None

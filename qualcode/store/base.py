@@ -9,6 +9,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from qualcode.errors import UnitGone
+
 if TYPE_CHECKING:
     from qualcode.models import Code
 
@@ -67,6 +69,17 @@ class StoreBase:
             raise
         self._depth = 0
         self.db.execute("COMMIT")
+
+    def is_current(self, segment_id: int) -> bool:
+        """Is the unit still one of its session's units (not retired or gone)?"""
+        row = self.db.execute("SELECT retired FROM segments WHERE id = ?", (segment_id,)).fetchone()
+        return row is not None and not row[0]
+
+    def _require_current(self, segment_id: int) -> None:
+        # an answer written to a unit that a re-import or re-segmenting
+        # retired meanwhile would be kept where no count or review sees it
+        if not self.is_current(segment_id):
+            raise UnitGone(segment_id)
 
     def _log(self, coder: str, kind: str, segment_id: int | None, payload: dict) -> int:
         """Append to the event log (what undo reverts and the audit reads)."""

@@ -376,6 +376,7 @@ class CodingStore(StoreBase):
             raise QualcodeError(f"unknown verdict {decision.verdict!r}; use one of {VERDICTS}")
         stamp = decision.decided_at or now()
         with self.transaction():
+            self._require_current(decision.segment_id)
             before = self.db.execute(
                 "SELECT verdict, memo FROM decisions WHERE segment_id = ? AND code_id = ? "
                 "AND coder = ?",

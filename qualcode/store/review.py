@@ -48,6 +48,8 @@ class ReviewStore(StoreBase):
     def log_action(self, coder: str, name: str, segment_id: int | None) -> int:
         """Start an undoable group: everything the coder changes until the next
         action is undone together."""
+        if segment_id is not None:
+            self._require_current(segment_id)
         return self._log(coder, "action", segment_id, {"name": name})
 
     def mark_reviewed(self, segment_id: int, coder: str, status: str = "done") -> None:
@@ -55,6 +57,7 @@ class ReviewStore(StoreBase):
         if status not in REVIEW_STATUSES:
             raise QualcodeError(f"unknown review status {status!r}; use done or skipped")
         with self.transaction():
+            self._require_current(segment_id)
             row = self.db.execute(
                 "SELECT status FROM reviews WHERE segment_id = ? AND coder = ?",
                 (segment_id, coder),
@@ -150,6 +153,7 @@ class ReviewStore(StoreBase):
                 raise NotFound(f"no coding unit with id {segment_id}")
             if row[0] == text:
                 return
+            self._require_current(segment_id)
             self.db.execute(
                 "UPDATE segments SET text = ?, original_text = COALESCE(original_text, ?) "
                 "WHERE id = ?",
@@ -176,6 +180,7 @@ class ReviewStore(StoreBase):
             before = self.memo(segment_id, coder)
             if (before or "") == text:
                 return
+            self._require_current(segment_id)
             self._write_memo(segment_id, coder, text or None)
             self._log(coder, "memo", segment_id, {"before": before, "after": text or None})
 

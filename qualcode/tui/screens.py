@@ -13,8 +13,8 @@ from textual.widgets import Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from qualcode.errors import QualcodeError
-from qualcode.review import KEYS, ReviewSession
-from qualcode.review_views import UnitView, code_label, search_codes
+from qualcode.review import ReviewSession
+from qualcode.review_views import KEYS, UnitView, code_label, search_codes
 from qualcode.transcript import format_time
 
 BAR = 10
