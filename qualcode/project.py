@@ -19,7 +19,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 import yaml
 
 from qualcode.errors import ProjectNotFound, QualcodeError
-from qualcode.store import Store, open_store
+from qualcode.store import Store, StoreError, open_store
 
 CONFIG_NAME = "qualcode.yaml"
 DB_NAME = "qualcode.db"
@@ -102,7 +102,17 @@ class Project:
                     f"backup (to start this project again, empty: move {CONFIG_NAME} "
                     f"away and run `qualcode init {self.root}`)"
                 )
-            self._store = open_store(db)
+            try:
+                self._store = open_store(db)
+            except StoreError as e:
+                if "unable to open" not in str(e) and "readonly" not in str(e):
+                    raise
+                # a read-only folder or mount: SQLite's journal lives beside the file
+                raise QualcodeError(
+                    f"{db}: cannot open the project database ({e}); qualcode reads and writes "
+                    "qualcode.db and keeps its journal in the same folder, so both must be "
+                    "writable: check their permissions, or whether the disk is mounted read-only"
+                ) from e
         return self._store
 
     def connect(self) -> Store:

@@ -57,6 +57,20 @@ def test_a_missing_database_is_not_made_again_empty(tmp_path: Path) -> None:
     assert (tmp_path / "p" / "qualcode.db").stat().st_size == 0
 
 
+def test_a_database_that_cannot_be_opened_for_writing_names_the_file(tmp_path: Path) -> None:
+    """A read-only folder or mount (here: the journal's place taken by a
+    folder, which SQLite cannot open either) is said as such, with the file."""
+    init_project(tmp_path / "p", codebook="emessi").close()
+    for name in ("qualcode.db-wal", "qualcode.db-shm"):
+        (tmp_path / "p" / name).unlink(missing_ok=True)
+        (tmp_path / "p" / name).mkdir()
+    with pytest.raises(QualcodeError) as e:
+        Project(tmp_path / "p").store.sessions()
+    message = str(e.value)
+    assert message.startswith(f"{(tmp_path / 'p' / 'qualcode.db').resolve()}: cannot open")
+    assert "must be writable" in message and "\n" not in message
+
+
 def test_a_second_connection_sees_what_the_first_wrote(tmp_path: Path) -> None:
     """Background work (retraining during review) gets its own connection
     to the same store, with the same checks as the main one."""

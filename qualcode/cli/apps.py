@@ -29,14 +29,22 @@ class QualcodeGroup(TyperGroup):
         except QualcodeError as e:
             _fail(str(e))
         except StoreError as e:
+            if "readonly" in str(e) or "unable to open" in str(e):
+                _fail(
+                    f"the project database (qualcode.db) cannot be written ({e}); qualcode saves "
+                    "every answer at once, so qualcode.db and its folder must be writable: check "
+                    "their permissions, or whether the disk is mounted read-only"
+                )
             _fail(
                 f"the project database is not usable ({e}); is another qualcode "
                 "holding it, or is the disk full?"
             )
         except StoreConflict as e:
             _fail(
-                f"the project database refused a change ({e}); if you edited the codebook file, "
-                "apply it with `qualcode codebook use FILE`; otherwise please report this"
+                f"the project database refused a change ({e}): what it refers to changed "
+                "meanwhile; if another qualcode command re-imported, re-segmented or changed the "
+                "codebook, run this one again; if you edited the codebook file, apply it with "
+                "`qualcode codebook use FILE`"
             )
         except StoreDamaged as e:
             _fail(
