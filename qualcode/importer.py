@@ -168,13 +168,29 @@ def _import_one(
     sha = sha256_file(path)
     existing = store.find_session_by_source(sha)
     if existing is not None and not force:
+        done = store.get_session(existing.name)  # with its counts
+        if not store.has_units(done.id or 0):
+            # the import was killed between storing the transcript and
+            # cutting it (kill -9, a power cut): finish it, or the session
+            # would never be suggested, reviewed or counted
+            _segment(project, done.id or 0, done.name)
+            return ImportResult(
+                path=path,
+                status="imported",
+                session=done.name,
+                format=fmt,
+                message=f"finished the interrupted import of {done.name}: cut into coding units",
+                n_utterances=done.n_utterances,
+                n_speakers=done.n_speakers,
+            )
         return ImportResult(
             path=path,
             status="skipped",
-            session=existing.name,
+            session=done.name,
             format=fmt,
-            message=f"already imported as {existing.name} (use --force to import it again)",
-            n_utterances=existing.n_utterances,
+            message=f"already imported as {done.name} (use --force to import it again)",
+            n_utterances=done.n_utterances,
+            n_speakers=done.n_speakers,
         )
     transcript = read_transcript(path, fmt)
     if not transcript.utterances:

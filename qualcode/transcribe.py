@@ -231,14 +231,21 @@ def transcribe_file(
     existing = store.find_session_by_settings_key(key)
     if existing is not None and not options.force:
         done = store.get_session(existing.name)  # with its counts
+        unfinished = segment is not None and not store.has_units(done.id or 0)
         return FileResult(
             path,
-            "skipped",
+            "done" if unfinished else "skipped",
             session=done.name,
             duration=done.duration,
             language=done.language,
             utterances=done.n_utterances,
             speakers=done.n_speakers,
+            # killed between storing the transcript and cutting it: finish it
+            units=segment(done.id or 0) if segment is not None and unfinished else None,
+            warning=f"{path}: finished the interrupted run: {done.name!r} is now cut into "
+            "coding units"
+            if unfinished
+            else None,
         )
     named = store.find_session(options.session) if options.session else None
     if named is not None and not options.force:

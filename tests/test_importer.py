@@ -179,6 +179,27 @@ def test_group_and_language_options_reach_a_refi_qda_projects_sessions(project) 
     assert {(s.group, s.language) for s in sessions} == {("G2", "de")}
 
 
+def test_an_import_killed_before_segmenting_is_finished_by_running_it_again(project) -> None:
+    """kill -9 between storing the transcript and cutting it leaves a session
+    without units: the rerun cuts it instead of skipping it for good."""
+    from qualcode.models import Session
+
+    path = EXAMPLES / "emessi-en-session1.vtt"
+    transcript = read_transcript(path)
+    store = project.store
+    # exactly what the import has committed when the kill comes
+    store.add_session(
+        Session(name="emessi-en-session1", source_sha256=sha256_file(path)), transcript
+    )
+    [r] = import_files(project, [path])
+    assert r.status == "imported" and "finished the interrupted import" in r.message
+    sid = store.get_session("emessi-en-session1").id
+    assert store.segments(sid, codable_only=True)
+    assert r.n_utterances == len(transcript.utterances)
+    [again] = import_files(project, [path])
+    assert again.status == "skipped" and again.n_utterances == len(transcript.utterances)
+
+
 def test_machine_speaker_labels_of_two_files_are_two_people(project, tmp_path: Path) -> None:
     """WhisperX/pyannote label every file's speakers SPEAKER_00, SPEAKER_01...;
     the second file's are other people, named Aino where the coder says so."""

@@ -102,6 +102,21 @@ def test_session_and_force_redo_that_session_with_other_settings(project, files)
     assert session.group == "pilot-1" and session.settings["beam_size"] == 1
 
 
+def test_a_run_killed_before_segmenting_is_finished_by_running_it_again(project, files):
+    from qualcode.segment import segment_session
+
+    def segment(session_id: int) -> int:
+        return segment_session(project.store, session_id, project).n_codable
+
+    # no segment step: the state a kill between the two steps leaves
+    first = transcribe_file(project.store, files["jfk.flac"], tiny())
+    assert first.units is None
+    again = transcribe_file(project.store, files["jfk.flac"], tiny(), segment=segment)
+    assert again.status == "done" and again.units and "interrupted run" in (again.warning or "")
+    third = transcribe_file(project.store, files["jfk.flac"], tiny(), segment=segment)
+    assert third.status == "skipped" and third.units is None
+
+
 def test_interrupted_batch_resumes_without_duplicates(project, files):
     paths = [files["jfk.flac"], files["fi-css10-0040.wav"]]
 

@@ -398,6 +398,14 @@ class SessionStore(StoreBase):
         ).fetchone()
         return _session(row) if row else None
 
+    def has_units(self, session_id: int) -> bool:
+        """Was the session ever cut into coding units? (Every session with
+        text has at least one unit once segmented, codable or not.)"""
+        row = self.db.execute(
+            "SELECT 1 FROM segments WHERE session_id = ? LIMIT 1", (session_id,)
+        ).fetchone()
+        return row is not None
+
     def delete_session(self, name: str) -> None:
         sid = self.get_session(name).id
         self.db.execute("DELETE FROM sessions WHERE id = ?", (sid,))
