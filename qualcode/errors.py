@@ -43,3 +43,11 @@ class UnitGone(QualcodeError):
             f"unit #{segment_id} is no longer current: its session was re-segmented or "
             "re-imported since it was read, so nothing was written to it"
         )
+
+
+class AlreadyStored(QualcodeError):
+    """The same work was stored by another process meanwhile (``name``)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(f"already stored as session {name!r}")

@@ -224,7 +224,12 @@ def _import_one(
         record.settings_key = old.settings_key
         if record.duration is None:
             record.duration = old.duration
-    session_id = store.add_session(record, transcript, replace=old is not None)
+    if session is None:
+        record.name = path.stem  # the free name is chosen as it is stored (another import may run)
+    session_id = store.add_session(
+        record, transcript, replace=old is not None, free_name=session is None
+    )
+    name = record.name
     message = ""
     if old is not None:
         message = _resegment(project, path, session_id, name)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from qualcode.engines import EngineResult, TranscribeOptions, get_engine, resolve_device
-from qualcode.errors import FormatError, QualcodeError
+from qualcode.errors import AlreadyStored, FormatError, QualcodeError
 from qualcode.models import Session, Transcript, Utterance
 from qualcode.transcript import carry_speaker_names, separate_speaker_labels
 
@@ -230,23 +230,7 @@ def transcribe_file(
     key = settings_key(media_sha, options)
     existing = store.find_session_by_settings_key(key)
     if existing is not None and not options.force:
-        done = store.get_session(existing.name)  # with its counts
-        unfinished = segment is not None and not store.has_units(done.id or 0)
-        return FileResult(
-            path,
-            "done" if unfinished else "skipped",
-            session=done.name,
-            duration=done.duration,
-            language=done.language,
-            utterances=done.n_utterances,
-            speakers=done.n_speakers,
-            # killed between storing the transcript and cutting it: finish it
-            units=segment(done.id or 0) if segment is not None and unfinished else None,
-            warning=f"{path}: finished the interrupted run: {done.name!r} is now cut into "
-            "coding units"
-            if unfinished
-            else None,
-        )
+        return _already_done(store, path, existing.name, segment)
     named = store.find_session(options.session) if options.session else None
     if named is not None and not options.force:
         # said before minutes of decoding, not after
@@ -327,7 +311,16 @@ def transcribe_file(
         metadata=settings,
     )
     report("storing", audio.duration, audio.duration)
-    session_id = store.add_session(session, transcript, replace=options.force)
+    free_name = old is None and not options.session
+    if free_name:
+        session.name = path.stem  # the free name is chosen as it is stored
+    try:
+        session_id = store.add_session(
+            session, transcript, replace=options.force, free_name=free_name, once=not options.force
+        )
+    except AlreadyStored as e:  # another qualcode run stored it meanwhile
+        return _already_done(store, path, e.name, segment)
+    name = session.name
     units, warning = None, None
     if segment is not None:
         report("segmenting", audio.duration, audio.duration)
@@ -353,6 +346,27 @@ def transcribe_file(
         wall_seconds=time.perf_counter() - began,
         units=units,
         warning=warning,
+    )
+
+
+def _already_done(store, path: Path, name: str, segment: Callable[[int], int] | None) -> FileResult:
+    """The result for a file done before with the same settings: skipped,
+    unless a run killed before segmenting left its session without units
+    (then they are cut now, or it would never be suggested or counted)."""
+    done = store.get_session(name)  # with its counts
+    unfinished = segment is not None and not store.has_units(done.id or 0)
+    return FileResult(
+        path,
+        "done" if unfinished else "skipped",
+        session=done.name,
+        duration=done.duration,
+        language=done.language,
+        utterances=done.n_utterances,
+        speakers=done.n_speakers,
+        units=segment(done.id or 0) if segment is not None and unfinished else None,
+        warning=f"{path}: finished the interrupted run: {done.name!r} is now cut into coding units"
+        if unfinished
+        else None,
     )
 
 

@@ -117,6 +117,30 @@ def test_a_run_killed_before_segmenting_is_finished_by_running_it_again(project,
     assert third.status == "skipped" and third.units is None
 
 
+def test_two_runs_at_once_store_a_file_once(project, files):
+    """Another qualcode run stores the same file while this one transcribes:
+    this one reports it skipped instead of adding a duplicate; with other
+    settings it takes the next free name instead of failing at the end."""
+    greedy = BatchOptions(transcribe=TranscribeOptions(model="tiny.en", cpu_threads=2, beam_size=1))
+
+    def other_run(options):
+        def progress(event):
+            if event.stage == "storing":  # this run is done transcribing, not stored yet
+                with project.connect() as other:
+                    assert transcribe_file(other, files["jfk.flac"], options).status == "done"
+
+        return progress
+
+    same = transcribe_file(project.store, files["jfk.flac"], tiny(), other_run(tiny()))
+    assert (same.status, same.session) == ("skipped", "jfk") and same.utterances
+    assert [s.name for s in project.store.sessions()] == ["jfk"]
+    beam2 = BatchOptions(transcribe=TranscribeOptions(model="tiny.en", cpu_threads=2, beam_size=2))
+    # both runs picked the name jfk-2 before either stored
+    other = transcribe_file(project.store, files["jfk.flac"], greedy, other_run(beam2))
+    assert (other.status, other.session) == ("done", "jfk-3")
+    assert sorted(s.name for s in project.store.sessions()) == ["jfk", "jfk-2", "jfk-3"]
+
+
 def test_interrupted_batch_resumes_without_duplicates(project, files):
     paths = [files["jfk.flac"], files["fi-css10-0040.wav"]]
 

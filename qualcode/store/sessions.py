@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Iterable
 from typing import Any
 
-from qualcode.errors import NotFound, QualcodeError
+from qualcode.errors import AlreadyStored, NotFound, QualcodeError
 from qualcode.models import Participant, Session, Transcript, Utterance, Word
 from qualcode.store.base import StoreBase, dumps, now
 
@@ -261,15 +261,35 @@ class SessionStore(StoreBase):
     # -- sessions -----------------------------------------------------------
 
     def add_session(
-        self, session: Session, transcript: Transcript, *, replace: bool = False
+        self,
+        session: Session,
+        transcript: Transcript,
+        *,
+        replace: bool = False,
+        free_name: bool = False,
+        once: bool = False,
     ) -> int:
         """Store a session and its utterances in one transaction: an
         interrupted import or transcription leaves no half session.
         With ``replace``, a session of the same name gets the new transcript
         but keeps its id, coding units, decisions and memos: segmenting it
         again (``segment_session``) carries the decisions over to units whose
-        text is unchanged."""
+        text is unchanged.
+
+        Checked inside the transaction, so that two processes working at
+        once (minutes of transcription each) cannot both store: with
+        ``once``, a session with the same ``settings_key`` already there
+        raises ``AlreadyStored``; with ``free_name``, a taken name becomes
+        the next free one (``talk-2``) and ``session.name`` is set to it."""
         with self.transaction():
+            if once and session.settings_key:
+                done = self.db.execute(
+                    "SELECT name FROM sessions WHERE settings_key = ?", (session.settings_key,)
+                ).fetchone()
+                if done is not None:
+                    raise AlreadyStored(done[0])
+            if free_name:
+                session.name = self.unique_session_name(session.name)
             existing = self.db.execute(
                 "SELECT id FROM sessions WHERE name = ?", (session.name,)
             ).fetchone()
