@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qualcode.errors import QualcodeError
+from qualcode.outfile import replacing
 
 if TYPE_CHECKING:
     from qualcode.report import CrossTable, Report
@@ -53,7 +54,8 @@ def bar_chart(report: Report, path: str | Path, *, title: str | None = None) -> 
     ax.set_title(title or f"Theme counts ({report.view}, {report.codable_units} codable units)")
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
-    fig.savefig(path, dpi=200)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=200)
     plt.close(fig)
     return path
 
@@ -85,6 +87,7 @@ def heatmap(ct: CrossTable, path: str | Path, *, title: str | None = None) -> Pa
     fig.colorbar(image, ax=ax, label=f"% of the {ct.by}'s units")
     ax.set_title(title or f"Codes by {ct.by}, {ct.view}")
     fig.tight_layout()
-    fig.savefig(path, dpi=200)
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=200)
     plt.close(fig)
     return path

@@ -19,6 +19,7 @@ from typing import Any, TypeVar, Union, get_args, get_origin, get_type_hints
 import yaml
 
 from qualcode.errors import ProjectNotFound, QualcodeError
+from qualcode.outfile import write_text
 from qualcode.store import Store, StoreError, open_store
 
 CONFIG_NAME = "qualcode.yaml"
@@ -74,9 +75,8 @@ class ProjectConfig:
         return _dataclass_from(cls, data, str(path))
 
     def save(self, path: Path) -> None:
-        path.write_text(
-            yaml.safe_dump(asdict(self), sort_keys=False, allow_unicode=True), encoding="utf-8"
-        )
+        # a settings file cut off by a full disk would stop every command
+        write_text(path, yaml.safe_dump(asdict(self), sort_keys=False, allow_unicode=True))
 
 
 class Project:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.errors import QualcodeError
+from qualcode.outfile import write_text
 from qualcode.spreadsheet import write_xlsx
 from qualcode.store.reports import View
 
@@ -427,5 +428,5 @@ def write(obj: Report | CrossTable | list[CoPair], fmt: str, out: Path | None = 
     else:
         text = to_markdown(header, rows)
     if out is not None:
-        out.write_text(text, encoding="utf-8")
+        write_text(out, text)
     return text

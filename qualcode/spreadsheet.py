@@ -12,6 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from qualcode.outfile import replacing
+
 
 def xlsx_safe(row: list[Any]) -> list[Any]:
     """``row`` with the control characters openpyxl refuses removed from its
@@ -55,4 +57,5 @@ def write_xlsx(path: Path, sheets: dict[str, tuple[list[str], list[list[Any]]]])
         for row in rows:
             ws.append(xlsx_cells(ws, row))
         ws.freeze_panes = "A2"
-    wb.save(path)
+    with replacing(path) as tmp:
+        wb.save(tmp)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from qualcode.errors import QualcodeError
+from qualcode.outfile import replacing
 from qualcode.spreadsheet import xlsx_cells
 from qualcode.store.reports import View
 
@@ -79,7 +80,9 @@ def export_units(
     if fmt == "csv":
         with contextlib.ExitStack() as stack:
             f = (
-                stack.enter_context(path.open("w", encoding="utf-8", newline=""))
+                stack.enter_context(
+                    stack.enter_context(replacing(path)).open("w", encoding="utf-8", newline="")
+                )
                 if path is not None
                 else sys.stdout
             )
@@ -99,7 +102,8 @@ def export_units(
         for row in rows:
             ws.append(xlsx_cells(ws, row))
             n += 1
-        wb.save(path)
+        with replacing(path) as tmp:
+            wb.save(tmp)
     else:
         raise QualcodeError(f"unknown format {fmt!r} for units; use csv or xlsx")
     return n

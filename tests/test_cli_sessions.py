@@ -174,7 +174,7 @@ def test_unwritable_output_and_damaged_database_are_one_line_errors(proj: Path) 
         ],
     )
     assert r.exit_code == 1 and "Traceback" not in r.output
-    assert f"{out}: Not a directory; check the path" in r.output
+    assert f"{out}: cannot write the file there (Not a directory)" in r.output
     (proj / "qualcode.db").write_bytes(b"\x00garbage" * 500)
     r = runner.invoke(app, ["sessions", "--project", str(proj)])
     assert r.exit_code == 1 and "damaged or not a qualcode database" in r.output

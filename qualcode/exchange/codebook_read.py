@@ -20,6 +20,7 @@ import yaml
 from qualcode.exchange.qdpx_read import code_ids, refi_color, slug
 from qualcode.exchange.refi import RefiCode, read_codebook
 from qualcode.models import Code
+from qualcode.outfile import write_text
 
 if TYPE_CHECKING:
     from qualcode.codebook import Codebook
@@ -194,7 +195,7 @@ def import_codebook(
     # a dry run checks the file where it would go (its coded units resolve
     # there) and leaves nothing behind
     written = target.with_name(f".{target.name}.dry-run") if dry_run else target
-    written.write_text(text, encoding="utf-8")
+    write_text(written, text)
     try:
         change = use_codebook(project, written, dry_run=dry_run)
     finally:

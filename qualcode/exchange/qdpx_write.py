@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 from qualcode.errors import QualcodeError
 from qualcode.exchange.xmlsafe import CODEBOOK_NS, PROJECT_NS
 from qualcode.models import Code, Segment, Session, Utterance
+from qualcode.outfile import replacing
 from qualcode.transcript import corrected, line_prefix, rewrite_units
 
 if TYPE_CHECKING:
@@ -319,17 +320,13 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
         from qualcode.exchange.xmlsafe import validate_fast
 
         validate_fast(xml, out, "project")
-    out = Path(out)
-    tmp = out.with_name(f".{out.name}.partial")
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
-            zf.writestr("project.qde", xml)
-            for name, data in files.items():
-                zf.writestr(name, data)
-        tmp.replace(out)
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise QualcodeError(f"{out}: cannot write the export there ({e.strerror})") from e
+    with (
+        replacing(out) as tmp,
+        zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf,
+    ):
+        zf.writestr("project.qde", xml)
+        for name, data in files.items():
+            zf.writestr(name, data)
     return counts
 
 
@@ -395,10 +392,8 @@ def export_codebook_qdc(project: Project, out: str | Path) -> int:
     )
     xml = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     validate_fast(xml, out, "codebook")
-    try:
-        Path(out).write_bytes(xml)
-    except OSError as e:
-        raise QualcodeError(f"{out}: cannot write the codebook there ({e.strerror})") from e
+    with replacing(out) as tmp:
+        tmp.write_bytes(xml)
     return len(codes)
 
 

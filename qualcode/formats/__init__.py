@@ -119,7 +119,9 @@ def write_transcript(transcript: Transcript, out: str | Path | TextIO, format: s
     text stream; paths are written as UTF-8."""
     _check(format, list(WRITERS), "output")
     if isinstance(out, str | Path):
-        with open(out, "w", encoding="utf-8", newline="\n") as f:
+        from qualcode.outfile import replacing
+
+        with replacing(out) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as f:
             WRITERS[format](transcript, f)
         return
     WRITERS[format](transcript, out)

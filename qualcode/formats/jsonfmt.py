@@ -158,7 +158,9 @@ def transcript_dict(transcript: Transcript) -> dict:
 def write_json(transcript: Transcript, out: TextIO | str | Path) -> None:
     """Write ``transcript`` as qualcode JSON to a stream or a path (UTF-8)."""
     if isinstance(out, str | Path):
-        with open(out, "w", encoding="utf-8") as f:
+        from qualcode.outfile import replacing
+
+        with replacing(out) as tmp, open(tmp, "w", encoding="utf-8") as f:
             write_json(transcript, f)
         return
     json.dump(transcript_dict(transcript), out, ensure_ascii=False, indent=1)

@@ -1,0 +1,52 @@
+"""Files written whole or not at all.
+
+A report, export, chart or settings file cut off by a full disk or a kill
+looks complete to the next program that opens it (Excel shows half the
+rows, a colleague's NVivo imports half a project, qualcode reads a broken
+qualcode.yaml). So every file qualcode writes for someone else is written
+beside its target under a temporary name and renamed over it only when
+complete; a failure removes the partial file and names the target.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from qualcode.errors import QualcodeError
+
+
+@contextmanager
+def replacing(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` (same extension, so writers
+    that go by it still work); when the block ends it replaces ``path``.
+    On an error the temporary file is removed; an ``OSError`` (disk full,
+    no permission, no such folder) becomes a one-line error naming ``path``."""
+    target = Path(path)
+    tmp = target.with_name(f".{target.stem}.partial{target.suffix}")
+    try:
+        yield tmp
+        tmp.replace(target)
+    except OSError as e:
+        _remove(tmp)
+        raise QualcodeError(
+            f"{target}: cannot write the file there ({e.strerror or e}); check that its folder "
+            "exists, is writable and has space"
+        ) from e
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _remove(tmp: Path) -> None:
+    # its folder may be what failed (missing, a file, read-only)
+    with contextlib.suppress(OSError):
+        tmp.unlink(missing_ok=True)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """``Path.write_text`` (UTF-8), whole or not at all."""
+    with replacing(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
