@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import QualcodeError
-from qualcode.models import Decision, Segment, Suggestion
+from qualcode.models import Decision, Suggestion
 from qualcode.review_retrain import BackgroundRetrainer
 from qualcode.review_views import CodeItem, Progress, UnitView, code_items
 
@@ -81,10 +80,10 @@ class ReviewSession:
         given = project.config.language if project else None
         self._project_language = given if given and given != "auto" else None
         self._lock = threading.Lock()
-        self.threshold = self._threshold()
+        self.threshold: float = self._setting("threshold")
         self._load()
         self.n_decisions = 0
-        self.retrain_every = self._retrain_every()
+        self.retrain_every: int = self._setting("retrain_every")
         self.retrainer = BackgroundRetrainer(project, self.retrain_every)
 
     def _load(self) -> None:
@@ -93,7 +92,11 @@ class ReviewSession:
         store = self.store
         sessions = store.sessions()
         self.session_names = {s.id or 0: s.name for s in sessions}
-        self.media = {s.id or 0: s.media_path for s in sessions}
+        # a relative recording path (from a REFI-QDA import) is the project's
+        root = self.project.root if self.project is not None else None
+        self.media = {
+            s.id or 0: str(root / m) if (m := s.media_path) and root else m for s in sessions
+        }
         self.languages = {s.id or 0: s.language for s in sessions}
         units = store.segments(codable_only=True)
         self.units = {u.id or 0: u for u in units}
@@ -416,6 +419,18 @@ class ReviewSession:
         name = events[0].payload.get("name", events[0].kind)
         n = len(touched)
         where = f"on unit #{target}" if target is not None else f"on {n} unit{'s' * (n != 1)}"
+        kept = [
+            e.segment_id
+            for e in events
+            if e.kind == "edit"
+            and (seg := self.units.get(e.segment_id or 0)) is not None
+            and seg.text != e.payload.get("before")
+        ]
+        if kept:
+            return (
+                f"undid {name} {where}; the text of unit #{kept[0]} stays as another coder "
+                "corrected it since your edit"
+            )
         return f"undid {name} {where}"
 
     # -- audio ----------------------------------------------------------------
@@ -428,13 +443,7 @@ class ReviewSession:
         if sid is None:
             return False, "no unit selected"
         seg = self.units[sid]
-        return availability(self._media(seg), seg.start)
-
-    def _media(self, seg: Segment) -> str | None:
-        media = self.media.get(seg.session_id)
-        if media and self.project is not None and not Path(media).is_absolute():
-            media = str(self.project.root / media)
-        return media
+        return availability(self.media.get(seg.session_id), seg.start)
 
     def play(self) -> str:
         """Play the current unit's stretch of the recording in the background."""
@@ -444,25 +453,21 @@ class ReviewSession:
         if not ok:
             return f"playback not available: {why}"
         seg = self.units[self._require()]
-        return play_clip(self._media(seg) or "", seg.start or 0.0, seg.end)
+        return play_clip(self.media.get(seg.session_id) or "", seg.start or 0.0, seg.end)
 
     # -- background retraining ---------------------------------------------
 
-    def _threshold(self) -> float:
-        if self.options.threshold is not None:
-            return self.options.threshold
+    def _setting(self, name: str) -> Any:
+        """``threshold`` or ``retrain_every``: the option given, else the
+        project's ``suggest:`` setting (no project: never retrain)."""
         from qualcode.suggest.workflow import project_options
 
-        return project_options(self.project).threshold
-
-    def _retrain_every(self) -> int:
-        if self.options.retrain_every is not None:
-            return self.options.retrain_every
-        if self.project is None:
+        given = getattr(self.options, name)
+        if given is not None:
+            return given
+        if self.project is None and name == "retrain_every":
             return 0
-        from qualcode.suggest.workflow import project_options
-
-        return project_options(self.project).retrain_every
+        return getattr(project_options(self.project), name)
 
     def _maybe_retrain(self) -> None:
         upcoming = self.queue[self.index + 1 : self.index + 51]

@@ -137,6 +137,20 @@ def test_edit_keeps_original_and_memo(proj):
     assert seg.text == original and seg.original_text is None
 
 
+def test_undoing_an_edit_keeps_a_colleagues_later_correction(proj):
+    anna = session(proj)
+    sid = anna.current_id
+    anna.edit_text("Annan korjaus.")
+    ben = session(proj, coder="ben")
+    ben.go_to(sid)
+    ben.edit_text("Benin parempi korjaus.")
+    said = anna.undo()
+    assert "stays as another coder corrected it" in said
+    assert proj.store.get_segment(sid).text == "Benin parempi korjaus."
+    ben.undo()  # his own edit, on top: back to anna's
+    assert proj.store.get_segment(sid).text == "Annan korjaus."
+
+
 def test_resume_at_first_unreviewed_and_skip(proj):
     rs = session(proj)
     first, second = rs.queue[0], rs.queue[1]

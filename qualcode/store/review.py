@@ -276,9 +276,11 @@ class ReviewStore(StoreBase):
                     (p["before"], seg, e.coder),
                 )
         elif e.kind == "edit":
+            # the text is shared: when another coder corrected it since, undoing
+            # this coder's edit would throw their correction away, so it stays
             self.db.execute(
-                "UPDATE segments SET text = ?, original_text = ? WHERE id = ?",
-                (p["before"], p.get("original_before"), seg),
+                "UPDATE segments SET text = ?, original_text = ? WHERE id = ? AND text = ?",
+                (p["before"], p.get("original_before"), seg, p.get("after")),
             )
         elif e.kind == "memo":
             self._write_memo(seg or 0, e.coder, p.get("before"))
