@@ -403,6 +403,29 @@ def _merged_into(old: Segment, units: list[Segment], taken: set[int]) -> int | N
     return min(candidates, key=lambda u: abs(u.char_start - old.char_start)).id
 
 
+def _corrected_in(old: Segment, units: list[Segment], taken: set[int]) -> int | None:
+    """The new unit that holds a retired unit's words with a few corrected
+    (a misheard word fixed in a corrected transcript): three in four words
+    the same, same speaker, four words or more; the most alike, then the
+    nearest. The coder's decisions were about these words."""
+    from difflib import SequenceMatcher
+
+    words = [w.casefold() for w in _words(old.text)]
+    if len(words) < 4:
+        return None
+    best: tuple[float, int, int] | None = None
+    for u in units:
+        if u.id in taken or not u.codable or u.participant_id != old.participant_id:
+            continue
+        match = SequenceMatcher(None, words, [w.casefold() for w in _words(u.text)], False)
+        if match.real_quick_ratio() < 0.75 or match.quick_ratio() < 0.75:
+            continue
+        key = (match.ratio(), -abs(u.char_start - old.char_start), u.id or 0)
+        if key[0] >= 0.75 and (best is None or key > best):
+            best = key
+    return best[2] if best is not None else None
+
+
 def segment_session(
     store: Store,
     session_id: int,
@@ -449,7 +472,7 @@ def segment_session(
                     (i for t in texts for i in free_by_text.get(t, []) if i not in taken), None
                 )
             if target is None:
-                target = _merged_into(old, units, taken)
+                target = _merged_into(old, units, taken) or _corrected_in(old, units, taken)
             if target is None:
                 report.orphaned.append(old)
                 continue

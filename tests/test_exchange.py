@@ -875,3 +875,37 @@ def test_export_says_what_refi_qda_cannot_carry(coded, tmp_path: Path) -> None:
     coded.close()
     r = CliRunner().invoke(app, ["export", "qdpx", str(tmp_path / "b.qdpx"), "-P", root])
     assert r.exit_code == 0 and "Not in the file: 1 unit(s) a coder coded with no code" in r.output
+
+
+def test_a_memo_on_words_a_corrected_transcript_replaced_goes_with_its_session(
+    coded, tmp_path: Path
+) -> None:
+    """Its unit is retired, so no selection can point at the memo: it travels
+    as a note on the session, quoting the words it was written on."""
+    from dataclasses import replace
+
+    store = coded.store
+    uncoded = next(g for g in store.segments() if not store.decisions(segment_id=g.id))
+    store.add_memo("jussi", "Palataan tähän.", segment_id=uncoded.id)
+    units = store.segments(uncoded.session_id)
+    store.replace_segments(
+        uncoded.session_id,
+        [
+            replace(g, id=None, text="Jotain aivan muuta.") if g.id == uncoded.id else g
+            for g in units
+        ],
+    )
+    assert not store.is_current(uncoded.id or 0)
+    out = tmp_path / "gone.qdpx"
+    export_qdpx(coded, out)
+    fresh = init_project(tmp_path / "fresh", codebook=None, language="fi")
+    try:
+        result = import_qdpx(fresh, out)
+        assert result.n_notes_skipped == 0
+        [back] = [m for m in fresh.store.memos() if m.coder == "jussi"]
+        assert back.segment_id is None and back.session_id is not None
+        assert back.text == f"(on words since changed in the transcript: “{uncoded.text}”) " + (
+            "Palataan tähän."
+        )
+    finally:
+        fresh.close()

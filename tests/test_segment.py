@@ -299,3 +299,32 @@ def test_a_unit_merged_with_its_neighbour_takes_its_decisions_along(store) -> No
     [whole] = store.segments(sid)
     assert whole.text == turn and report.orphaned == []
     assert [d.code_id for d in store.decisions(segment_id=whole.id)] == ["funding"]
+
+
+def test_a_misheard_word_corrected_in_the_transcript_keeps_the_coding(store) -> None:
+    """import --force of a corrected transcript fixes one word of a coded
+    unit: its decisions and memo go to the corrected unit; a unit rewritten
+    in other words stays retired with its history (listed for the coder)."""
+    turns = [
+        Utterance("Avustus loppuu ensi vuona ja kukaan ei tiedä mitä sitten.", "Aino", 0.0, 5.0),
+        Utterance("Vapaaehtoiset jaksaa vielä, mutta väsyy.", "Ville", 5.0, 9.0),
+    ]
+    sid = _add(store, turns)
+    segment_session(store, sid)
+    fixed, changed = store.segments(sid)
+    store.record_decision(Decision(fixed.id, "funding", "anna", "added"))
+    store.set_memo(fixed.id, "anna", "rahoituksen epävarmuus")
+    store.record_decision(Decision(changed.id, "volunteers", "anna", "added"))
+    _add(
+        store,
+        [
+            Utterance(turns[0].text.replace("vuona", "vuonna"), "Aino", 0.0, 5.0),
+            Utterance("Hallitus päätti asiasta eilen.", "Ville", 5.0, 9.0),
+        ],
+        replace=True,
+    )
+    report = segment_session(store, sid)
+    new_fixed = next(u for u in store.segments(sid) if "vuonna" in u.text)
+    assert [d.code_id for d in store.decisions(segment_id=new_fixed.id)] == ["funding"]
+    assert store.memo(new_fixed.id, "anna") == "rahoituksen epävarmuus"
+    assert [o.id for o in report.orphaned] == [changed.id]

@@ -190,10 +190,20 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
     by_segment: dict[int, list[tuple[str, str]]] = defaultdict(list)
     for seg_id, code_id, coder, _ in decisions:
         by_segment[seg_id].append((code_id, coder))
+    live = store.segments()
+    live_ids = {g.id for g in live}
+    # a memo on a unit a corrected transcript replaced has no text to point
+    # to: it goes with its session, quoting the words it was written on
+    gone = {
+        g.id: g.text
+        for g in store.segments_by_ids(
+            m.segment_id for m in memos if m.segment_id is not None and m.segment_id not in live_ids
+        )
+    }
     memo_of: dict[int, list[str]] = defaultdict(list)
     session_memos: dict[int, list[str]] = defaultdict(list)
     for m in memos:
-        if m.segment_id is not None:
+        if m.segment_id is not None and m.segment_id in live_ids:
             memo_of[m.segment_id].append(guid(pname, "memo", m.id))
         elif m.session_id is not None:
             session_memos[m.session_id].append(guid(pname, "memo", m.id))
@@ -201,7 +211,7 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
     # on an uncoded unit would otherwise be a note nothing points to)
     all_segments: dict[int, list[Segment]] = defaultdict(list)
     units: dict[int, list[Segment]] = defaultdict(list)
-    for g in store.segments():
+    for g in live:
         units[g.session_id].append(g)
         if g.id in by_segment or g.id in memo_of:
             all_segments[g.session_id].append(g)
@@ -287,7 +297,10 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
                     "creatingUser": guid(pname, "user", m.coder),
                 },
             )
-            body = pseudo.text(m.text) if pseudo else m.text
+            body = m.text
+            if m.segment_id in gone:
+                body = f"(on words since changed in the transcript: “{gone[m.segment_id]}”) {body}"
+            body = pseudo.text(body) if pseudo else body
             ET.SubElement(note_el, f"{P}PlainTextContent").text = _x(body)
     groups: dict[str, list[str]] = defaultdict(list)
     for s in sessions:
