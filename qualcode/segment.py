@@ -167,6 +167,12 @@ def sentence_splitter(lang: str, options: SegmentOptions | None = None) -> str:
     return _pipeline(lang, opts.spacy_model)[1]
 
 
+# sessions whose units are a coder's passages, not cut by qualcode: a
+# REFI-QDA project's coded selections, a coded CSV's rows (``qualcode
+# segment`` leaves them as they are)
+UNITS_GIVEN = ("qdpx", "csv")
+
+
 def _words(text: str) -> list[str]:
     return _WORD.findall(text)
 

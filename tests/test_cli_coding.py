@@ -151,3 +151,24 @@ def test_suggest_in_an_empty_project_says_what_to_do(project) -> None:
     result = _run(project, "suggest")
     assert result.exit_code == 1
     assert "no sessions; add some with `qualcode import FILE`" in result.output
+
+
+def test_segment_leaves_a_coders_imported_passages_as_they_are(project, tmp_path) -> None:
+    """Units from a coded CSV (or a .qdpx's selections) are a coder's
+    passages: cut by sentences, their coding would drop out of the counts."""
+    coded = tmp_path / "coded.csv"
+    coded.write_text(
+        "session,speaker,text,codes\n"
+        "old1,Aino,Avustus loppuu. Kukaan ei tiedä. Mitä sitten? Hallitus miettii. Ehkä.,funding\n"
+        "old1,Ville,Vapaaehtoiset väsyy. Uusia ei löydy. Kuka auttaa? Ei kukaan. Näin.,volunteers\n",
+        encoding="utf-8",
+    )
+    assert _run(project, "import-coded", str(coded), "--coder", "anna").exit_code == 0
+    before = {(d.segment_id, d.code_id) for d in project.store.decisions()}
+    result = _run(project, "segment", "--json")
+    assert result.exit_code == 0, result.output
+    [out] = json.loads(result.output)
+    assert (out["session"], out["recut"], out["units"]) == ("old1", False, 2)
+    assert {(d.segment_id, d.code_id) for d in project.store.decisions()} == before
+    assert all(project.store.is_current(seg) for seg, _ in before)
+    assert "kept as imported" in _run(project, "segment").output

@@ -64,7 +64,7 @@ def segment(
 
     Example: qualcode segment --session emessi-fi-session1
     """
-    from qualcode.segment import segment_session
+    from qualcode.segment import UNITS_GIVEN, segment_session
     from qualcode.suggest import suggest_segments
     from qualcode.suggest.workflow import project_options
 
@@ -76,6 +76,20 @@ def segment(
         threshold = project_options(p).threshold
         out: list[dict[str, Any]] = []
         for s in targets:
+            if s.source_format in UNITS_GIVEN:
+                # its units are a coder's passages (REFI-QDA selections, coded
+                # CSV rows): cut by sentences, their coding would be retired
+                given = store.segments(s.id)
+                out.append(
+                    {
+                        "session": s.name,
+                        "units": len(given),
+                        "codable": sum(u.codable for u in given),
+                        "kept": len(given),
+                        "recut": False,
+                    }
+                )
+                continue
             report = segment_session(store, s.id or 0, p)
             # --no-suggest scores nothing: no count to give (null, not 0)
             n_stored = suggest_segments(store, p, session=s.id) if suggest else None
@@ -86,6 +100,7 @@ def segment(
                     "units": report.n_units,
                     "codable": report.n_codable,
                     "kept": report.n_kept,
+                    "recut": True,
                     "suggestions": n_stored,
                     "suggested_units": units,
                     "suggested_codes": codes,
@@ -100,6 +115,12 @@ def segment(
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
     for item in out:
+        if not item["recut"]:
+            typer.echo(
+                f"{item['session']}: {item['units']} units kept as imported (a coder's passages "
+                "from a .qdpx or a coded CSV are not cut again)"
+            )
+            continue
         typer.echo(
             f"{item['session']}: {item['units']} units ({item['codable']} codable), "
             f"decisions kept on {item['kept']}"
