@@ -167,7 +167,8 @@ def test_two_coders_hand_coding_imported_from_files(project) -> None:
     from pathlib import Path
 
     from qualcode.codebook import load_codebook
-    from qualcode.evaluate import import_coded, read_gold
+    from qualcode.coded_import import import_coded
+    from qualcode.evaluate import read_gold
 
     data = Path(__file__).parent / "data"
     book = load_codebook(project.codebook_path)

@@ -160,7 +160,7 @@ def test_segment_leaves_a_coders_imported_passages_as_they_are(project, tmp_path
     coded.write_text(
         "session,speaker,text,codes\n"
         "old1,Aino,Avustus loppuu. Kukaan ei tiedä. Mitä sitten? Hallitus miettii. Ehkä.,funding\n"
-        "old1,Ville,Vapaaehtoiset väsyy. Uusia ei löydy. Kuka auttaa? Ei kukaan. Näin.,volunteers\n",
+        "old1,Ville,Vapaaehtoiset väsyy. Uusia ei löydy. Kuka auttaa? Ei kukaan.,volunteers\n",
         encoding="utf-8",
     )
     assert _run(project, "import-coded", str(coded), "--coder", "anna").exit_code == 0

@@ -228,7 +228,7 @@ def test_export_units_into_a_pipe_that_closes_early_is_not_an_error(project):
     import sys
 
     from qualcode.codebook import project_codebook
-    from qualcode.evaluate import import_coded
+    from qualcode.coded_import import import_coded
 
     import_coded(project.store, project_codebook(project), DATA / "emessi-dev2.csv", coder="anna")
     import_coded(project.store, project_codebook(project), DATA / "emessi-dev3.csv", coder="anna")

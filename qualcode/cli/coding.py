@@ -321,7 +321,7 @@ def import_coded(
     """
     from qualcode.codebook import project_codebook
     from qualcode.codebook_change import check_in_use
-    from qualcode.evaluate import import_coded as run_import
+    from qualcode.coded_import import import_coded as run_import
     from qualcode.importer import speakers_note
 
     with open_project(project) as p:
