@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qualcode.errors import FormatError
+from qualcode.errors import FormatError, not_a_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -48,6 +48,37 @@ class Audio:
     @property
     def n_channels(self) -> int:
         return 1 if self.channels is None else int(self.channels.shape[0])
+
+
+# what a folder given to ``transcribe`` stands for (anything else ffmpeg
+# reads can still be named one by one)
+MEDIA_EXTENSIONS = frozenset(
+    ".wav .wave .mp3 .m4a .aac .flac .ogg .oga .opus .wma .mp4 .m4v .mov .mkv .webm .avi".split()
+)
+
+
+NO_RECORDINGS = (
+    "it holds no recordings (" + ", ".join(sorted(e[1:] for e in MEDIA_EXTENSIONS)) + ")"
+)
+
+
+def expand_folders(paths: list[Path]) -> list[Path]:
+    """Folders stand for the recordings directly in them (by extension, in
+    name order; a link whose file is gone is kept, so it fails aloud); a
+    folder without any stays, to be reported as such."""
+    out: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            out.append(path)
+            continue
+        found = [
+            p
+            for p in sorted(path.iterdir())
+            if (p.is_file() or (p.is_symlink() and not p.exists()))
+            and p.suffix.lower() in MEDIA_EXTENSIONS
+        ]
+        out.extend(found or [path])
+    return out
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -92,7 +123,7 @@ def load_audio(path: str | Path, *, keep_channels: bool = False) -> Audio:
 
     path = Path(path)
     if not path.is_file():
-        raise FormatError(path, "no such file; check the path")
+        raise not_a_file(path, NO_RECORDINGS)
     if path.stat().st_size == 0:
         raise FormatError(path, "is an empty file (0 bytes); re-export or re-copy the recording")
     from qualcode.formats import EXTENSIONS

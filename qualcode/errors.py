@@ -51,3 +51,18 @@ class AlreadyStored(QualcodeError):
     def __init__(self, name: str) -> None:
         self.name = name
         super().__init__(f"already stored as session {name!r}")
+
+
+def not_a_file(path: str | Path, folder_hint: str) -> FormatError:
+    """Why ``path`` cannot be read as a file, in words a researcher can act
+    on: a folder (``folder_hint`` says what to give instead), a link whose
+    file is gone (a moved or unmounted disk), or nothing there."""
+    path = Path(path)
+    if path.is_dir():
+        return FormatError(path, f"is a folder; {folder_hint}")
+    if path.is_symlink():
+        target = path.readlink()
+        return FormatError(
+            path, f"is a link to {target}, which is not there; reconnect its disk or fix the link"
+        )
+    return FormatError(path, "no such file; check the path")

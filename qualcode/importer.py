@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from qualcode.audio import sha256_file
-from qualcode.errors import FormatError, QualcodeError
+from qualcode.errors import FormatError, QualcodeError, not_a_file
 from qualcode.formats import (
     EXTENSIONS,
     IMPORT_FORMATS,
@@ -132,10 +132,11 @@ def _expand(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
+            # a link whose file is gone is listed, so that it fails aloud
             out.extend(
                 p
                 for p in sorted(path.iterdir())
-                if p.is_file()
+                if (p.is_file() or (p.is_symlink() and not p.exists()))
                 and p.suffix.lower() in EXTENSIONS
                 and not p.name.lower().startswith("readme")
             )
@@ -155,7 +156,7 @@ def _import_one(
     language: str | None,
 ) -> ImportResult:
     if not path.is_file():
-        raise QualcodeError(f"{path}: no such file")
+        raise not_a_file(path, "give the transcripts in it, or the folder itself")
     fmt = detect_format(path) if fmt == "auto" else fmt
     if fmt in PROJECT_FORMATS:
         if session is not None:

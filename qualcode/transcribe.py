@@ -20,8 +20,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from qualcode.audio import NO_RECORDINGS, expand_folders
 from qualcode.engines import EngineResult, TranscribeOptions, get_engine, resolve_device
-from qualcode.errors import AlreadyStored, FormatError, QualcodeError
+from qualcode.errors import AlreadyStored, FormatError, QualcodeError, not_a_file
 from qualcode.models import Session, Transcript, Utterance
 from qualcode.transcript import carry_speaker_names, separate_speaker_labels
 
@@ -225,7 +226,7 @@ def transcribe_file(
             progress(FileProgress(path, stage, done, total))
 
     if not path.is_file():
-        raise FormatError(path, "no such file; check the path")
+        raise not_a_file(path, NO_RECORDINGS)
     media_sha = sha256_file(path)
     key = settings_key(media_sha, options)
     existing = store.find_session_by_settings_key(key)
@@ -394,7 +395,7 @@ def transcribe_files(
     """Transcribe each file, yielding its result as it finishes. A file's
     error becomes a ``failed`` result and the batch goes on; an interrupt
     (Ctrl-C) stops the batch with every finished file stored and no half one."""
-    files = [Path(p) for p in paths]
+    files = expand_folders([Path(p) for p in paths])
     if options.session is not None:
         from qualcode.project import check_session_name
 

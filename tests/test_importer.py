@@ -200,6 +200,19 @@ def test_an_import_killed_before_segmenting_is_finished_by_running_it_again(proj
     assert again.status == "skipped" and again.n_utterances == len(transcript.utterances)
 
 
+def test_a_broken_link_in_a_folder_fails_aloud(project, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(EXAMPLES / "emessi-en-session1.vtt", folder / "a.vtt")
+    (folder / "b.vtt").symlink_to(tmp_path / "moved" / "b.vtt")
+    results = list(import_files(project, [folder]))
+    assert [(r.path.name, r.status) for r in results] == [
+        ("a.vtt", "imported"),
+        ("b.vtt", "failed"),
+    ]
+    assert f"{folder / 'b.vtt'}: is a link to" in (results[1].message or "")
+
+
 def test_machine_speaker_labels_of_two_files_are_two_people(project, tmp_path: Path) -> None:
     """WhisperX/pyannote label every file's speakers SPEAKER_00, SPEAKER_01...;
     the second file's are other people, named Aino where the coder says so."""

@@ -141,6 +141,26 @@ def test_two_runs_at_once_store_a_file_once(project, files):
     assert sorted(s.name for s in project.store.sessions()) == ["jfk", "jfk-2", "jfk-3"]
 
 
+def test_a_folder_stands_for_the_recordings_in_it(project, files, tmp_path):
+    folder = tmp_path / "recordings"
+    folder.mkdir()
+    shutil.copy(files["jfk.flac"], folder / "jfk.flac")
+    (folder / "notes.txt").write_text("not a recording", encoding="utf-8")
+    (folder / "gone.wav").symlink_to(tmp_path / "unmounted" / "gone.wav")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    results = list(transcribe_files(project.store, [folder, empty], tiny()))
+    assert [(r.path.name, r.status) for r in results] == [
+        ("gone.wav", "failed"),
+        ("jfk.flac", "done"),
+        ("empty", "failed"),
+    ]
+    assert "is a link to" in (results[0].error or "") and "which is not there" in (
+        results[0].error or ""
+    )
+    assert (results[2].error or "").startswith(f"{empty}: is a folder; it holds no recordings (")
+
+
 def test_interrupted_batch_resumes_without_duplicates(project, files):
     paths = [files["jfk.flac"], files["fi-css10-0040.wav"]]
 

@@ -56,7 +56,7 @@ def _progress_bars():
 def transcribe(
     files: Annotated[
         list[Path],
-        typer.Argument(help="Recordings: wav, mp3, m4a, flac, ogg, opus, mp4, mkv, webm ..."),
+        typer.Argument(help="Recordings (wav, mp3, m4a, flac, ogg, mp4, mkv ...) or folders."),
     ],
     engine: Annotated[
         str | None, typer.Option(help="faster-whisper (default) or openai-whisper.")
@@ -113,7 +113,7 @@ def transcribe(
     """
     from rich.console import Console
 
-    from qualcode.audio import probe_duration
+    from qualcode.audio import expand_folders, probe_duration
     from qualcode.engines import ENGINES, TranscribeOptions
     from qualcode.transcribe import BatchOptions, parse_speakers, result_json, transcribe_files
 
@@ -168,6 +168,7 @@ def transcribe(
                 orphaned[session_id] = len(report.orphaned)
             return report.n_codable
 
+        files = expand_folders(files)  # a folder: the recordings in it
         totals = {f: probe_duration(f) or 0.0 for f in files}
         results = []
         show_bars = not as_json
