@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from qualcode.errors import QualcodeError
-from qualcode.review import ReviewSession
+from qualcode.review import QueueReloaded, ReviewSession
 from qualcode.review_views import KEYS, search_codes
 from qualcode.transcript import format_time
 
@@ -180,6 +180,8 @@ def run_plain(
             else:
                 console.print(f"Unknown key {raw!r}. Type ? and Enter for the keys.")
                 show = False
+        except QueueReloaded as e:
+            console.print(escape(str(e)) + ".")  # and the unit now current is shown
         except QualcodeError as e:
             console.print(f"Error: {escape(str(e))}")
             show = False

@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     from qualcode.store import Store
 
 
+class QueueReloaded(QualcodeError):
+    """The unit on screen was re-cut by someone else; the review now shows
+    the new units (front ends draw the view again)."""
+
+
 @dataclass
 class ReviewOptions:
     """What a review session shows and how it learns.
@@ -292,7 +297,7 @@ class ReviewSession:
         if not self.store.is_current(sid):
             # a colleague re-imported or re-segmented the session meanwhile
             self._load()
-            raise QualcodeError(
+            raise QueueReloaded(
                 f"unit #{sid} was re-cut since this review opened (its session was re-imported "
                 "or re-segmented); nothing was written to it, and the review now shows the new "
                 f"units: {len(self.queue)} in the queue. Everything you did before is saved"

@@ -105,3 +105,39 @@ def test_ctrl_d_at_a_find_or_edit_prompt_ends_the_review_cleanly(proj):
     for lines in (["/"], ["e"], ["m"]):
         rs, out, prompts = drive(proj, lines)  # the feed ends: EOFError at the next prompt
         assert "Error" not in out and len(prompts) == 2
+
+
+def test_a_unit_re_cut_by_a_colleague_shows_the_new_units(proj, tmp_path):
+    from pathlib import Path
+
+    from qualcode.importer import import_files
+
+    rs = ReviewSession(
+        proj.store,
+        proj,
+        ReviewOptions("anna", session="emessi-fi-session1", order="chronological", retrain_every=0),
+    )
+    old = rs.units[rs.current_id].text
+    source = Path(__file__).parent / "data" / "review" / "emessi-fi-session1.txt"
+    corrected = tmp_path / "emessi-fi-session1.txt"
+    corrected.write_text(
+        source.read_text(encoding="utf-8").replace(old, "Hyvää huomenta."), "utf-8"
+    )
+    lines = iter(["a", "q"])
+
+    def read(prompt: str) -> str:
+        if (
+            prompt.startswith("Key")
+            and rs.current_id is not None
+            and rs.units[rs.current_id].text == old
+        ):
+            # a colleague's import --force lands while anna looks at the unit
+            list(import_files(proj, [corrected], session="emessi-fi-session1", force=True))
+        return next(lines)
+
+    out = io.StringIO()
+    run_plain(rs, read=read, console=Console(file=out, width=200, highlight=False))
+    text = out.getvalue()
+    said = text.index("was re-cut since this review opened")
+    assert "Error" not in text
+    assert "Hyvää huomenta." in text[said:]  # the new unit is shown at once

@@ -13,7 +13,7 @@ from textual.widgets import Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from qualcode.errors import QualcodeError
-from qualcode.review import ReviewSession
+from qualcode.review import QueueReloaded, ReviewSession
 from qualcode.review_views import KEYS, UnitView, code_label, search_codes
 from qualcode.transcript import format_time
 
@@ -168,6 +168,8 @@ class ReviewScreen(Screen):
         try:
             result = fn(*args)
         except QualcodeError as e:
+            if isinstance(e, QueueReloaded):
+                self.refresh_view()  # the unit it was about is gone
             self.say(str(e), error=True)
             return False
         self.refresh_view()
