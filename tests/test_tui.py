@@ -194,3 +194,32 @@ async def _main_screen_snapshot(proj):
         SNAPSHOT.write_text(svg, encoding="utf-8")
         pytest.fail(f"wrote {SNAPSHOT}; check it and run again")
     assert normalise(svg) == normalise(SNAPSHOT.read_text(encoding="utf-8"))
+
+
+def test_a_unit_re_cut_by_a_colleague_is_replaced_on_screen(proj, tmp_path):
+    asyncio.run(_re_cut_on_screen(proj, tmp_path))
+
+
+async def _re_cut_on_screen(proj, tmp_path):
+    from qualcode.importer import import_files
+
+    rs = ReviewSession(
+        proj.store,
+        proj,
+        ReviewOptions("anna", session="emessi-fi-session1", order="chronological", retrain_every=0),
+    )
+    app = ReviewApp(rs)
+    old = rs.units[rs.current_id].text
+    source = Path(__file__).parent / "data" / "review" / "emessi-fi-session1.txt"
+    corrected = tmp_path / "emessi-fi-session1.txt"
+    corrected.write_text(
+        source.read_text(encoding="utf-8").replace(old, "Hyvää huomenta."), "utf-8"
+    )
+    async with app.run_test(size=SIZE) as pilot:
+        assert old[:30] in text_of(app, "#unit")
+        list(import_files(proj, [corrected], session="emessi-fi-session1", force=True))
+        await pilot.press("a")
+        await pilot.pause()
+        assert "was re-cut since this review opened" in text_of(app, "#message")
+        assert "Hyvää huomenta." in text_of(app, "#unit")
+        assert proj.store.review_statuses("anna") == {}
