@@ -17,18 +17,21 @@ suggestions of units the coder has not reached yet.
 
 from __future__ import annotations
 
+import functools
 import threading
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from qualcode.errors import QualcodeError
+from qualcode.errors import QualcodeError, UnitGone
 from qualcode.models import Decision, Suggestion
 from qualcode.review_retrain import BackgroundRetrainer
-from qualcode.review_views import CodeItem, Progress, UnitView, code_items
+from qualcode.review_views import CodeItem, Progress, ReviewOptions, UnitView, code_items
 
 if TYPE_CHECKING:
     from qualcode.project import Project
     from qualcode.store import Store
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class QueueReloaded(QualcodeError):
@@ -36,34 +39,18 @@ class QueueReloaded(QualcodeError):
     the new units (front ends draw the view again)."""
 
 
-@dataclass
-class ReviewOptions:
-    """What a review session shows and how it learns.
+def _reloads(method: F) -> F:
+    """An action whose unit a colleague re-cut between the check and the
+    write (their import was still storing): reload instead of failing."""
 
-    coder: whose decisions are read and written (never anyone else's).
-    session: only this session's units (name or id).
-    code: only units suggested or coded with this code id.
-    order: ``uncertain`` (most informative first) or ``chronological``.
-    only_unreviewed: leave out units this coder already finished.
-    disagreements: only units this coder reviewed where their codes differ
-        from the model's pre-selected ones (implies reviewed units are kept).
-    threshold: suggestions scoring at least this are pre-selected ("as shown")
-        and the uncertain-first queue centres on it (None: the project's
-        ``suggest.threshold``, 0.5 by default).
-    context: units shown before and after the current one.
-    retrain_every: retrain in the background after this many decisions
-        (None: the project's ``suggest.retrain_every``; 0: never).
-    """
+    @functools.wraps(method)
+    def wrapper(self: ReviewSession, *args: Any, **kw: Any) -> Any:
+        try:
+            return method(self, *args, **kw)
+        except UnitGone as e:
+            raise self._reloaded(e.segment_id) from e
 
-    coder: str
-    session: str | int | None = None
-    code: str | None = None
-    order: str = "uncertain"
-    only_unreviewed: bool = True
-    disagreements: bool = False
-    threshold: float | None = None
-    context: int = 2
-    retrain_every: int | None = None
+    return cast(F, wrapper)
 
 
 class ReviewSession:
@@ -103,24 +90,23 @@ class ReviewSession:
             s.id or 0: str(root / m) if (m := s.media_path) and root else m for s in sessions
         }
         self.languages = {s.id or 0: s.language for s in sessions}
-        units = store.segments(codable_only=True)
-        self.units = {u.id or 0: u for u in units}
-        # context: a unit's neighbours in its session, codable or not
-        self._by_session: dict[int, list[int]] = {}
-        self._index_in_session: dict[int, int] = {}
-        for u in store.segments():
-            ids = self._by_session.setdefault(u.session_id, [])
-            self._index_in_session[u.id or 0] = len(ids)
-            ids.append(u.id or 0)
-            self.units.setdefault(u.id or 0, u)
+        self.units = {u.id or 0: u for u in store.segments()}
         self.decided = store.coder_codes(self.coder)
         self.status = store.review_statuses(self.coder)
+        # context: a unit's neighbours in its session, codable or not;
+        # progress: the codable units per session and those this coder finished
+        self._by_session: dict[int, list[int]] = {}
+        self._index_in_session: dict[int, int] = {}
         self._totals: dict[int, int] = {}
         self._reviewed: dict[int, int] = {}
-        for u in units:
-            self._totals[u.session_id] = self._totals.get(u.session_id, 0) + 1
-            if self.status.get(u.id or 0) == "done":
-                self._reviewed[u.session_id] = self._reviewed.get(u.session_id, 0) + 1
+        for uid, u in self.units.items():
+            ids = self._by_session.setdefault(u.session_id, [])
+            self._index_in_session[uid] = len(ids)
+            ids.append(uid)
+            if u.codable:
+                self._totals[u.session_id] = self._totals.get(u.session_id, 0) + 1
+                done = self.status.get(uid) == "done"
+                self._reviewed[u.session_id] = self._reviewed.get(u.session_id, 0) + done
         with self._lock:
             self._suggestions: dict[int, list[Suggestion]] = {}
             self._stale: set[int] = set()  # retrained while on screen: reread on leaving
@@ -281,29 +267,43 @@ class ReviewSession:
         self._maybe_retrain()
 
     def _mark(self, segment_id: int, status: str) -> None:
-        before = self.status.get(segment_id)
-        if before == status:
-            return
-        self.store.mark_reviewed(segment_id, self.coder, status)
-        self.status[segment_id] = status
-        session = self.units[segment_id].session_id
-        delta = (status == "done") - (before == "done")
-        self._reviewed[session] = self._reviewed.get(session, 0) + delta
+        if self.status.get(segment_id) != status:
+            self.store.mark_reviewed(segment_id, self.coder, status)
+            self._track(segment_id, status)
+
+    def _track(self, segment_id: int, status: str | None) -> None:
+        """Keep the review status and the progress counts in memory."""
+        before = self.status.pop(segment_id, None)
+        if status is not None:
+            self.status[segment_id] = status
+        if segment_id in self.units:
+            session = self.units[segment_id].session_id
+            delta = (status == "done") - (before == "done")
+            self._reviewed[session] = self._reviewed.get(session, 0) + delta
 
     def _require(self) -> int:
         sid = self.current_id
         if sid is None:
             raise QualcodeError("no unit selected: the queue is finished")
         if not self.store.is_current(sid):
-            # a colleague re-imported or re-segmented the session meanwhile
-            self._load()
-            raise QueueReloaded(
-                f"unit #{sid} was re-cut since this review opened (its session was re-imported "
-                "or re-segmented); nothing was written to it, and the review now shows the new "
-                f"units: {len(self.queue)} in the queue. Everything you did before is saved"
-            )
+            raise self._reloaded(sid)
         return sid
 
+    def _reloaded(self, sid: int) -> QueueReloaded:
+        """A colleague re-imported or re-segmented the session meanwhile:
+        score its new units, read the units again, say so."""
+        if self.project is not None:
+            from qualcode.suggest import suggest_unscored
+
+            suggest_unscored(self.store, self.project, self.options.session)
+        self._load()
+        return QueueReloaded(
+            f"unit #{sid} was re-cut since this review opened (its session was re-imported "
+            "or re-segmented); nothing was written to it, and the review now shows the new "
+            f"units: {len(self.queue)} in the queue. Everything you did before is saved"
+        )
+
+    @_reloads
     def accept(self) -> str:
         """Apply the list as shown (checked: accepted/added, unchecked
         suggestions: rejected), mark the unit done and move on; returns
@@ -324,6 +324,7 @@ class ReviewSession:
             f"; rejected {', '.join(rejected)}" if rejected else ""
         )
 
+    @_reloads
     def reject_all(self) -> str:
         """Reject every code in the list, mark the unit done and move on."""
         sid = self._require()
@@ -337,6 +338,7 @@ class ReviewSession:
             f" (rejected {', '.join(i.code_id for i in items)})" if items else ""
         )
 
+    @_reloads
     def toggle(self, n: int) -> CodeItem:
         """Flip the n-th (1-based) code of the list and store it at once."""
         sid = self._require()
@@ -353,6 +355,7 @@ class ReviewSession:
             self._decide(sid, item.code_id, "accepted" if item.score is not None else "added")
         return self.items(sid)[n - 1]
 
+    @_reloads
     def apply_code(self, code_id: str) -> None:
         """Apply any codebook code (found with ``search_codes``) to the unit."""
         sid = self._require()
@@ -362,6 +365,7 @@ class ReviewSession:
         self.store.log_action(self.coder, f"apply {code_id}", sid)
         self._decide(sid, code_id, "accepted" if suggested else "added")
 
+    @_reloads
     def skip(self) -> None:
         """Leave the unit for later: it comes back after the units not yet
         seen, in this sitting too (skipped again, it stays behind)."""
@@ -376,6 +380,7 @@ class ReviewSession:
         del self.queue[self.index]  # the next unit moves up to this position
         self.queue.append(sid)
 
+    @_reloads
     def edit_text(self, text: str) -> None:
         """Correct the unit's text; the original is kept in the store."""
         sid = self._require()
@@ -389,6 +394,7 @@ class ReviewSession:
         self.store.edit_segment_text(sid, self.coder, text)
         self.units[sid] = self.store.get_segment(sid)
 
+    @_reloads
     def set_memo(self, text: str) -> None:
         sid = self._require()
         if text.strip() == (self.store.memo(sid, self.coder) or ""):
@@ -405,17 +411,7 @@ class ReviewSession:
         touched = {e.segment_id for e in events if e.segment_id is not None}
         for sid in touched:
             self.decided[sid] = self.store.coder_codes_for(sid, self.coder)
-            before = self.status.get(sid)
-            after = self.store.review_statuses_for(sid, self.coder)
-            if before != after:
-                session = self.units[sid].session_id if sid in self.units else None
-                if session is not None:
-                    delta = (after == "done") - (before == "done")
-                    self._reviewed[session] = self._reviewed.get(session, 0) + delta
-                if after is None:
-                    self.status.pop(sid, None)
-                else:
-                    self.status[sid] = after
+            self._track(sid, self.store.review_statuses_for(sid, self.coder))
             if sid in self.units:
                 self.units[sid] = self.store.get_segment(sid)
         target = events[0].segment_id

@@ -32,6 +32,36 @@ KEYS: tuple[tuple[str, str], ...] = (
 
 
 @dataclass
+class ReviewOptions:
+    """What a review session shows and how it learns.
+
+    coder: whose decisions are read and written (never anyone else's).
+    session: only this session's units (name or id).
+    code: only units suggested or coded with this code id.
+    order: ``uncertain`` (most informative first) or ``chronological``.
+    only_unreviewed: leave out units this coder already finished.
+    disagreements: only units this coder reviewed where their codes differ
+        from the model's pre-selected ones (implies reviewed units are kept).
+    threshold: suggestions scoring at least this are pre-selected ("as shown")
+        and the uncertain-first queue centres on it (None: the project's
+        ``suggest.threshold``, 0.5 by default).
+    context: units shown before and after the current one.
+    retrain_every: retrain in the background after this many decisions
+        (None: the project's ``suggest.retrain_every``; 0: never).
+    """
+
+    coder: str
+    session: str | int | None = None
+    code: str | None = None
+    order: str = "uncertain"
+    only_unreviewed: bool = True
+    disagreements: bool = False
+    threshold: float | None = None
+    context: int = 2
+    retrain_every: int | None = None
+
+
+@dataclass
 class CodeItem:
     """One numbered line of the code list."""
 

@@ -8,7 +8,7 @@ import pytest
 
 from qualcode.errors import QualcodeError
 from qualcode.models import Decision
-from qualcode.review import ReviewOptions, ReviewSession
+from qualcode.review import QueueReloaded, ReviewOptions, ReviewSession
 from qualcode.review_views import fold, search_codes
 
 
@@ -229,6 +229,32 @@ def test_a_session_re_cut_by_a_colleague_is_reloaded_not_written_to(proj, tmp_pa
     assert proj.store.is_current(rs.current_id)
     rs.accept()  # the new units take answers
     assert proj.store.review_statuses("anna")
+
+
+def test_a_re_cut_landing_between_check_and_write_reloads_too(proj, tmp_path, monkeypatch):
+    """The colleague's import commits after the review checked the unit but
+    before it wrote: the store refuses the write, the review reloads, and
+    the new units come with their suggestions."""
+    from qualcode.importer import import_files
+
+    rs = session(proj, session="emessi-fi-session1")
+    sid = rs.current_id
+    source = Path(__file__).parent / "data" / "review" / "emessi-fi-session1.txt"
+    corrected = tmp_path / "emessi-fi-session1.txt"
+    corrected.write_text(source.read_text(encoding="utf-8").replace("Joo.", "No joo."), "utf-8")
+    real_log = proj.store.log_action
+
+    def log_after_a_colleague_imported(*args):
+        monkeypatch.setattr(proj.store, "log_action", real_log)
+        list(import_files(proj, [corrected], session="emessi-fi-session1", force=True))
+        proj.store.db.execute("DELETE FROM segments WHERE id = ?", (sid,))  # re-cut away
+        return real_log(*args)
+
+    monkeypatch.setattr(proj.store, "log_action", log_after_a_colleague_imported)
+    with pytest.raises(QueueReloaded, match=rf"unit #{sid} was re-cut"):
+        rs.accept()
+    assert sid not in rs.units and proj.store.decisions(coder="anna") == []
+    assert proj.store.unscored_units() == []  # the new units were scored for the review
 
 
 def test_coders_are_independent(proj):

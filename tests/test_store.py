@@ -285,3 +285,17 @@ def test_answers_on_a_retired_unit_are_refused(store):
             write()
     assert [d.coder for d in store.decisions(segment_id=gid)] == ["ben"]
     assert store.memo(gid, "ann") is None
+
+
+def test_scores_of_units_re_cut_meanwhile_are_dropped(store) -> None:
+    """A background scorer's units may be gone when it stores (a colleague's
+    re-import): the rest are stored, nothing fails."""
+    from qualcode.models import Suggestion
+
+    store.sync_codes([Code(id="support", label="Support")])
+    sid = store.add_session(Session(name="s"), Transcript([Utterance("Yksi kaksi.", "A")]))
+    (gid,) = store.replace_segments(sid, [Segment(sid, 0, "Yksi kaksi.", 0, 11)])
+    n = store.replace_suggestions(
+        [Suggestion(gid, "support", 0.9), Suggestion(gid + 99, "support", 0.8)]
+    )
+    assert n == 1 and [s.segment_id for s in store.suggestions()] == [gid]

@@ -344,6 +344,11 @@ class CodingStore(StoreBase):
         ids = set(segment_ids) if segment_ids is not None else {s.segment_id for s in items}
         stamp = now()
         with self.transaction():
+            # units another process re-cut away while they were scored
+            gone = ids - self._existing_segment_ids(ids)
+            if gone:
+                ids -= gone
+                items = [s for s in items if s.segment_id not in gone]
             self.db.executemany("DELETE FROM suggestions WHERE segment_id = ?", [(i,) for i in ids])
             # scored, even where no code reached the floor that is stored
             self.db.executemany("UPDATE segments SET scored = 1 WHERE id = ?", [(i,) for i in ids])
@@ -356,6 +361,17 @@ class CodingStore(StoreBase):
                 ],
             )
         return len(items)
+
+    def _existing_segment_ids(self, ids: Iterable[int]) -> set[int]:
+        wanted, found = list(ids), set()
+        for lo in range(0, len(wanted), 500):
+            chunk = wanted[lo : lo + 500]
+            marks = ",".join("?" * len(chunk))
+            found |= {
+                int(r[0])
+                for r in self.db.execute(f"SELECT id FROM segments WHERE id IN ({marks})", chunk)
+            }
+        return found
 
     def suggestions(self, segment_id: int | None = None) -> list[Suggestion]:
         sql = "SELECT segment_id, code_id, score, rationale, model_version FROM suggestions"

@@ -48,9 +48,10 @@ class ReviewStore(StoreBase):
     def log_action(self, coder: str, name: str, segment_id: int | None) -> int:
         """Start an undoable group: everything the coder changes until the next
         action is undone together."""
-        if segment_id is not None:
-            self._require_current(segment_id)
-        return self._log(coder, "action", segment_id, {"name": name})
+        with self.transaction():  # waits for another process's re-cut to finish
+            if segment_id is not None:
+                self._require_current(segment_id)
+            return self._log(coder, "action", segment_id, {"name": name})
 
     def mark_reviewed(self, segment_id: int, coder: str, status: str = "done") -> None:
         """Record that ``coder`` finished (``done``) or ``skipped`` a unit."""

@@ -282,7 +282,9 @@ def _codebook_model(fresh: Suggester, fingerprint: str, options: str) -> Suggest
     return model
 
 
-def suggest_unscored(store: Store, project: Project | None, session: str | None = None) -> int:
+def suggest_unscored(
+    store: Store, project: Project | None, session: str | int | None = None
+) -> int:
     """Score the units of sessions that have no suggestions at all (imported,
     never suggested); returns how many units were scored. Review shows the
     model's stream: a unit shown without suggestions invites a quick "no
