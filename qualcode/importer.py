@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from qualcode.audio import sha256_file
-from qualcode.errors import FormatError, QualcodeError, not_a_file
+from qualcode.errors import AlreadyStored, FormatError, QualcodeError, not_a_file
 from qualcode.formats import (
     EXTENSIONS,
     IMPORT_FORMATS,
@@ -225,17 +225,34 @@ def _import_one(
         record.settings_key = old.settings_key
         if record.duration is None:
             record.duration = old.duration
-    if session is None:
-        record.name = path.stem  # the free name is chosen as it is stored (another import may run)
-    session_id = store.add_session(
-        record, transcript, replace=old is not None, free_name=session is None
-    )
-    name = record.name
-    message = ""
     if old is not None:
+        session_id = store.add_session(record, transcript, replace=True)
         message = _resegment(project, path, session_id, name)
     else:
-        _segment(project, session_id, name)
+        if session is None:
+            record.name = path.stem  # the free name is chosen as it is stored
+        try:
+            # with its units in one transaction: another import of the same
+            # file running meanwhile (or a kill) never sees it half done
+            from qualcode.segment import segment_session
+
+            with store.transaction():
+                session_id = store.add_session(
+                    record, transcript, free_name=session is None, once=not force
+                )
+                segment_session(store, session_id, project)
+        except AlreadyStored as e:
+            done = store.get_session(e.name)
+            return ImportResult(
+                path=path,
+                status="skipped",
+                session=done.name,
+                format=fmt,
+                message=f"already imported as {done.name} (use --force to import it again)",
+                n_utterances=done.n_utterances,
+                n_speakers=done.n_speakers,
+            )
+        name, message = record.name, ""
         earlier = store.find_session_by_path(str(path.resolve()), but=name)
         if earlier is not None and earlier.source_sha256 != sha:
             message = (
@@ -308,7 +325,17 @@ def _import_project_file(
             message=f"already imported (session {existing.name} and the others from it); "
             "use --force to import it again",
         )
-    result = import_qdpx(project, path, ImportOptions(group=group, language=language))
+    try:
+        options = ImportOptions(group=group, language=language, again=force)
+        result = import_qdpx(project, path, options)
+    except AlreadyStored as e:  # another import of the file finished first
+        return ImportResult(
+            path=path,
+            status="skipped",
+            session=e.name,
+            format="qdpx",
+            message=f"already imported (session {e.name} and the others from it)",
+        )
     session = ", ".join(result.sessions) or None
     return ImportResult(
         path=path,

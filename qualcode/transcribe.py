@@ -81,6 +81,8 @@ class FileResult:
     units: int | None = None
     # the transcript is stored but something after it went wrong
     warning: str | None = None
+    # worth saying, nothing wrong (an interrupted run finished)
+    note: str | None = None
 
 
 def parse_speakers(value: str) -> str:
@@ -319,8 +321,8 @@ def transcribe_file(
         session_id = store.add_session(
             session, transcript, replace=options.force, free_name=free_name, once=not options.force
         )
-    except AlreadyStored as e:  # another qualcode run stored it meanwhile
-        return _already_done(store, path, e.name, segment)
+    except AlreadyStored as e:  # another qualcode run stored it meanwhile (and cuts it)
+        return _already_done(store, path, e.name, None)
     name = session.name
     units, warning = None, None
     if segment is not None:
@@ -365,7 +367,7 @@ def _already_done(store, path: Path, name: str, segment: Callable[[int], int] | 
         utterances=done.n_utterances,
         speakers=done.n_speakers,
         units=segment(done.id or 0) if segment is not None and unfinished else None,
-        warning=f"{path}: finished the interrupted run: {done.name!r} is now cut into coding units"
+        note=f"finished an interrupted run: {done.name!r} is now cut into coding units"
         if unfinished
         else None,
     )

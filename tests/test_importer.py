@@ -213,6 +213,47 @@ def test_a_broken_link_in_a_folder_fails_aloud(project, tmp_path: Path) -> None:
     assert f"{folder / 'b.vtt'}: is a link to" in (results[1].message or "")
 
 
+def test_two_imports_of_one_file_at_once_store_it_once(project, monkeypatch) -> None:
+    """Another process imports the same file while this one reads it: this
+    one reports it skipped instead of adding a second session."""
+    import qualcode.importer as importer
+    from qualcode.project import Project
+
+    path = EXAMPLES / "emessi-en-session1.vtt"
+    real_read = importer.read_transcript
+
+    def read_while_another_imports(p, fmt="auto"):
+        monkeypatch.setattr(importer, "read_transcript", real_read)
+        with Project(project.root) as other:  # a second process's connection
+            [first] = import_files(other, [path])
+            assert first.status == "imported"
+        return real_read(p, fmt)
+
+    monkeypatch.setattr(importer, "read_transcript", read_while_another_imports)
+    [r] = import_files(project, [path])
+    assert (r.status, r.session) == ("skipped", "emessi-en-session1"), r.message
+    assert [s.name for s in project.store.sessions()] == ["emessi-en-session1"]
+
+
+def test_two_imports_of_one_qdpx_at_once_store_it_once(project, monkeypatch) -> None:
+    import qualcode.exchange.qdpx_read as qdpx_read
+    from qualcode.project import Project
+
+    path = Path(__file__).parent / "data" / "refi-qda" / "maxqda-24-themes.qdpx"
+    real_read = qdpx_read.read_project
+
+    def read_while_another_imports(p):
+        monkeypatch.setattr(qdpx_read, "read_project", real_read)
+        with Project(project.root) as other:
+            assert [r.status for r in import_files(other, [path])] == ["imported"]
+        return real_read(p)
+
+    monkeypatch.setattr(qdpx_read, "read_project", read_while_another_imports)
+    [r] = import_files(project, [path])
+    assert r.status == "skipped" and "already imported" in r.message
+    assert len(project.store.sessions()) == 10
+
+
 def test_machine_speaker_labels_of_two_files_are_two_people(project, tmp_path: Path) -> None:
     """WhisperX/pyannote label every file's speakers SPEAKER_00, SPEAKER_01...;
     the second file's are other people, named Aino where the coder says so."""

@@ -220,6 +220,8 @@ def transcribe(
                             f"language {r.language}, {format_time(r.duration)} audio in "
                             f"{r.wall_seconds:.1f} s"
                         )
+                        if r.note:
+                            bars.console.print(r.note)
                         if r.warning:
                             bars.console.print(f"[yellow]warning[/yellow] {r.warning}")
         finally:

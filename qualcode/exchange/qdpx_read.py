@@ -53,12 +53,15 @@ class ImportOptions:
     group: group name given to the new sessions (else the source's set).
     language: language of the new sessions (else what a qualcode export
         wrote in the source's description; other tools record none).
+    again: import a file imported before once more (its codings then
+        count twice); else ``AlreadyStored`` when another run stored it.
     """
 
     coder: str | None = None
     speakers: bool = True
     group: str | None = None
     language: str | None = None
+    again: bool = False
 
 
 @dataclass
@@ -428,7 +431,7 @@ def import_qdpx(
     result.n_notes = len(refi.notes)
     result.n_notes_skipped = len(refi.notes) - len(used)
     attributes = {c.name: c.values for c in refi.cases if c.values}
-    store.import_exchange(new_codes, items, attributes)
+    store.import_exchange(new_codes, items, attributes, once=not options.again)
     speakers = {u.speaker for it in items for u in it.transcript.utterances if u.speaker}
     result.n_utterances = sum(len(it.transcript.utterances) for it in items)
     result.n_speakers = len(speakers)

@@ -88,10 +88,15 @@ class ExchangeStore(StoreBase):
         codes: Sequence[Code],
         sessions: Sequence[ImportedSession],
         attributes: dict[str, dict[str, str]] | None = None,
+        *,
+        once: bool = False,
     ) -> list[int]:
         """Add missing codes (existing ones are left as they are), the
         sessions with their units, decisions and memos, and participant
-        attributes, all in one transaction. Returns the new session ids."""
+        attributes, all in one transaction. Returns the new session ids.
+        ``once``: refuse (``AlreadyStored``) when the first session's
+        settings key is already in the store (the same file imported by
+        another run meanwhile)."""
         ids: list[int] = []
         with self.transaction():
             (top,) = self.db.execute("SELECT COALESCE(MAX(position), -1) FROM codes").fetchone()
@@ -105,7 +110,11 @@ class ExchangeStore(StoreBase):
                     (*code_row(c, top + 1 + i), int(c.active)),
                 )
             for item in sessions:
-                sid = self.add_session(item.session, item.transcript)  # type: ignore[attr-defined]
+                # the first session checks that no other run stored the file
+                # meanwhile (its sessions share the file's settings key)
+                sid = self.add_session(  # type: ignore[attr-defined]
+                    item.session, item.transcript, free_name=True, once=once and not ids
+                )
                 ids.append(sid)
                 utt = {
                     seq: (uid, pid)

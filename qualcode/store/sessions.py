@@ -278,13 +278,16 @@ class SessionStore(StoreBase):
 
         Checked inside the transaction, so that two processes working at
         once (minutes of transcription each) cannot both store: with
-        ``once``, a session with the same ``settings_key`` already there
-        raises ``AlreadyStored``; with ``free_name``, a taken name becomes
-        the next free one (``talk-2``) and ``session.name`` is set to it."""
+        ``once``, a session with the same ``settings_key`` (else the same
+        ``source_sha256``) already there raises ``AlreadyStored``; with
+        ``free_name``, a taken name becomes the next free one (``talk-2``)
+        and ``session.name`` is set to it."""
         with self.transaction():
-            if once and session.settings_key:
+            if once and (session.settings_key or session.source_sha256):
+                column = "settings_key" if session.settings_key else "source_sha256"
                 done = self.db.execute(
-                    "SELECT name FROM sessions WHERE settings_key = ?", (session.settings_key,)
+                    f"SELECT name FROM sessions WHERE {column} = ?",
+                    (session.settings_key or session.source_sha256,),
                 ).fetchone()
                 if done is not None:
                     raise AlreadyStored(done[0])
