@@ -172,3 +172,20 @@ def test_segment_leaves_a_coders_imported_passages_as_they_are(project, tmp_path
     assert {(d.segment_id, d.code_id) for d in project.store.decisions()} == before
     assert all(project.store.is_current(seg) for seg, _ in before)
     assert "kept as imported" in _run(project, "segment").output
+
+
+def test_segment_cuts_a_qdpx_source_nobody_coded(project, tmp_path) -> None:
+    _session(project)
+    out = tmp_path / "uncoded.qdpx"
+    assert _run(project, "export", "qdpx", str(out)).exit_code == 0
+    from qualcode.project import init_project
+
+    other = init_project(tmp_path / "other", codebook="emessi", language="fi")
+    r = runner.invoke(app, ["import", str(out), "--project", str(other.root)])
+    assert r.exit_code == 0, r.output
+    [s] = other.store.sessions()
+    assert not other.store.has_units(s.id)
+    result = runner.invoke(app, ["segment", "--json", "--no-suggest", "--project", str(other.root)])
+    [item] = json.loads(result.output)
+    assert item["recut"] is True and item["codable"] == 2
+    other.close()
