@@ -11,6 +11,9 @@ complete; a failure removes the partial file and names the target.
 from __future__ import annotations
 
 import contextlib
+import os
+import stat
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,14 +24,24 @@ from qualcode.errors import QualcodeError
 @contextmanager
 def replacing(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path`` (same extension, so writers
-    that go by it still work); when the block ends it replaces ``path``.
-    On an error the temporary file is removed; an ``OSError`` (disk full,
-    no permission, no such folder) becomes a one-line error naming ``path``."""
+    that go by it still work); when the block ends it replaces ``path``
+    (the file a link points to, keeping its permissions). On an error the
+    temporary file is removed; an ``OSError`` (disk full, no permission, no
+    such folder) becomes a one-line error naming ``path``."""
     target = Path(path)
-    tmp = target.with_name(f".{target.stem}.partial{target.suffix}")
+    # a link (a report linked into a shared folder) stays a link
+    real = target.resolve() if target.is_symlink() else target
+    tmp: Path | None = None
     try:
+        # a name of its own: two commands writing one file do not collide
+        fd, name = tempfile.mkstemp(
+            dir=real.parent, prefix=f".{real.stem}.", suffix=f".partial{real.suffix}"
+        )
+        os.close(fd)
+        tmp = Path(name)
+        os.chmod(tmp, _mode(real))
         yield tmp
-        tmp.replace(target)
+        tmp.replace(real)
     except OSError as e:
         _remove(tmp)
         raise QualcodeError(
@@ -40,10 +53,22 @@ def replacing(path: str | Path) -> Iterator[Path]:
         raise
 
 
-def _remove(tmp: Path) -> None:
+def _mode(path: Path) -> int:
+    """The permissions the file has, or a new file would get (mkstemp's are
+    owner-only)."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _remove(tmp: Path | None) -> None:
     # its folder may be what failed (missing, a file, read-only)
-    with contextlib.suppress(OSError):
-        tmp.unlink(missing_ok=True)
+    if tmp is not None:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
 
 
 def write_text(path: str | Path, text: str) -> None:

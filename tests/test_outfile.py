@@ -51,3 +51,17 @@ def test_cli_exports_into_a_missing_folder_name_the_file(tmp_path: Path) -> None
     )
     assert r.exit_code == 1 and "Traceback" not in r.output
     assert f"{out}: cannot write the file there" in r.output.replace("\n", "")
+
+
+def test_a_link_stays_a_link_and_permissions_stay(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    real = shared / "report.md"
+    real.write_text("old", encoding="utf-8")
+    real.chmod(0o640)
+    link = tmp_path / "report.md"
+    link.symlink_to(real)
+    write_text(link, "new")
+    assert link.is_symlink() and real.read_text(encoding="utf-8") == "new"
+    assert real.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in shared.iterdir()) == ["report.md"]
