@@ -63,6 +63,7 @@ def test_transcribe_json_skips_same_settings_and_force_redoes(project, tmp_path)
         "wall_seconds",
         "units",
         "warning",
+        "note",
     }
     # a transcribed session is cut into coding units at once, ready to code
     units = project.store.segments(codable_only=True)
