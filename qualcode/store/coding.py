@@ -345,10 +345,15 @@ class CodingStore(StoreBase):
         stamp = now()
         with self.transaction():
             # units another process re-cut away while they were scored
-            gone = ids - self._existing_segment_ids(ids)
-            if gone:
-                ids -= gone
-                items = [s for s in items if s.segment_id not in gone]
+            live = {
+                int(r[0])
+                for r in self.db.execute(
+                    "SELECT id FROM segments WHERE id IN (SELECT value FROM json_each(?))",
+                    (json.dumps(sorted(ids)),),
+                )
+            }
+            ids &= live
+            items = [s for s in items if s.segment_id in live]
             self.db.executemany("DELETE FROM suggestions WHERE segment_id = ?", [(i,) for i in ids])
             # scored, even where no code reached the floor that is stored
             self.db.executemany("UPDATE segments SET scored = 1 WHERE id = ?", [(i,) for i in ids])
@@ -361,17 +366,6 @@ class CodingStore(StoreBase):
                 ],
             )
         return len(items)
-
-    def _existing_segment_ids(self, ids: Iterable[int]) -> set[int]:
-        wanted, found = list(ids), set()
-        for lo in range(0, len(wanted), 500):
-            chunk = wanted[lo : lo + 500]
-            marks = ",".join("?" * len(chunk))
-            found |= {
-                int(r[0])
-                for r in self.db.execute(f"SELECT id FROM segments WHERE id IN ({marks})", chunk)
-            }
-        return found
 
     def suggestions(self, segment_id: int | None = None) -> list[Suggestion]:
         sql = "SELECT segment_id, code_id, score, rationale, model_version FROM suggestions"
