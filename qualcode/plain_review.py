@@ -159,8 +159,7 @@ def run_plain(
                     console.print(f"Current text: {escape(view.segment.text)}")
                     text = ask("New text (Enter keeps it): ")
                     if text.strip():
-                        session.edit_text(text)
-                        console.print("Text saved; the original is kept.")
+                        console.print(escape(session.edit_text(text)).capitalize() + ".")
             elif cmd == "m":
                 view = session.view()
                 if view is not None:
@@ -168,8 +167,8 @@ def run_plain(
                         console.print(f"Current memo: {escape(view.memo)}")
                     text = ask("Memo (Enter keeps it, - removes it): ")
                     if text.strip():
-                        session.set_memo("" if text.strip() == "-" else text)
-                        console.print("Memo saved.")
+                        said = session.set_memo("" if text.strip() == "-" else text)
+                        console.print(said.capitalize() + ".")
             elif cmd == "u":
                 console.print(session.undo())
             elif cmd == "s":
@@ -211,5 +210,4 @@ def _find(session: ReviewSession, console: Console, ask: Callable[[str], str], q
             console.print("Nothing applied.")
             return
         matches = [matches[int(pick) - 1]]
-    session.apply_code(matches[0].id)
-    console.print(f"{matches[0].id} applied.")
+    console.print(escape(session.apply_code(matches[0].id)) + ".")

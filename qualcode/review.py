@@ -356,14 +356,21 @@ class ReviewSession:
         return self.items(sid)[n - 1]
 
     @_reloads
-    def apply_code(self, code_id: str) -> None:
-        """Apply any codebook code (found with ``search_codes``) to the unit."""
+    def apply_code(self, code_id: str) -> str:
+        """Apply any codebook code (found with ``search_codes``) to the unit,
+        or take it off when it is applied (so the codes past 9 in the list
+        can be changed too); says which, in a line."""
         sid = self._require()
         if code_id not in self.code_by_id:
             raise QualcodeError(f"unknown code {code_id!r}; search with part of its id or label")
+        if self.decided.get(sid, {}).get(code_id) in ("accepted", "added"):
+            self.store.log_action(self.coder, f"remove {code_id}", sid)
+            self._decide(sid, code_id, "rejected")
+            return f"{code_id} removed"
         suggested = any(s.code_id == code_id for s in self.suggestions(sid))
         self.store.log_action(self.coder, f"apply {code_id}", sid)
         self._decide(sid, code_id, "accepted" if suggested else "added")
+        return f"{code_id} applied"
 
     @_reloads
     def skip(self) -> None:
@@ -381,26 +388,32 @@ class ReviewSession:
         self.queue.append(sid)
 
     @_reloads
-    def edit_text(self, text: str) -> None:
-        """Correct the unit's text; the original is kept in the store."""
+    def edit_text(self, text: str) -> str:
+        """Correct the unit's text (the original is kept in the store); says
+        what happened, in a line."""
         sid = self._require()
         # an undo step only for a change: a refused or unchanged edit would
         # leave an "undid edit" that undoes nothing
         if not text.strip():
             raise QualcodeError(f"unit {sid}: the text cannot be empty; press Escape to keep it")
         if text.strip() == self.store.get_segment(sid).text:
-            return
+            return "text unchanged"
         self.store.log_action(self.coder, "edit", sid)
         self.store.edit_segment_text(sid, self.coder, text)
         self.units[sid] = self.store.get_segment(sid)
+        return "text saved (the original is kept)"
 
     @_reloads
-    def set_memo(self, text: str) -> None:
+    def set_memo(self, text: str) -> str:
+        """Write, change or (empty text) remove the coder's memo on the
+        unit; says what happened, in a line."""
         sid = self._require()
-        if text.strip() == (self.store.memo(sid, self.coder) or ""):
-            return  # unchanged: no undo step
+        before = self.store.memo(sid, self.coder) or ""
+        if text.strip() == before:
+            return "memo unchanged"  # and no undo step
         self.store.log_action(self.coder, "memo", sid)
         self.store.set_memo(sid, self.coder, text)
+        return "memo saved" if text.strip() else "memo removed"
 
     def undo(self) -> str:
         """Revert the coder's last action (this session or an earlier one) and
@@ -410,12 +423,21 @@ class ReviewSession:
             return "nothing to undo"
         touched = {e.segment_id for e in events if e.segment_id is not None}
         for sid in touched:
-            self.decided[sid] = self.store.coder_codes_for(sid, self.coder)
+            # the list keeps its order, so the numbers 1-9 stay where they were
+            was, now = self.decided.get(sid, {}), self.store.coder_codes_for(sid, self.coder)
+            self.decided[sid] = {c: now[c] for c in was if c in now} | now
             self._track(sid, self.store.review_statuses_for(sid, self.coder))
             if sid in self.units:
                 self.units[sid] = self.store.get_segment(sid)
         target = events[0].segment_id
-        if target is not None:
+        if target is not None and target in self.units and self.units[target].codable:
+            # back where the coder is: a skip undone (the unit had moved to
+            # the end), or a unit of an earlier sitting this queue left out
+            if target in self.queue and self.queue.index(target) > self.index:
+                self._requeued.discard(target)
+                self.queue.remove(target)
+            if target not in self.queue:
+                self.queue.insert(min(self.index, len(self.queue)), target)
             self.go_to(target)
         name = events[0].payload.get("name", events[0].kind)
         n = len(touched)

@@ -19,7 +19,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("a", "accept the codes as shown (checked = apply, unchecked = reject), next unit"),
     ("x", "reject all codes in the list, next unit"),
     ("1-9", "toggle the n-th code of the list (saved at once)"),
-    ("/", "find any code by part of its id or label (fi or en) and apply it"),
+    ("/", "find any code by part of its id or label (fi or en): apply it, or take it off"),
     ("n / p", "next / previous unit (arrow keys too)"),
     ("e", "edit the unit's text (fix a transcription error; the original is kept)"),
     ("m", "write a memo on the unit"),

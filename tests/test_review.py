@@ -257,6 +257,36 @@ def test_a_re_cut_landing_between_check_and_write_reloads_too(proj, tmp_path, mo
     assert proj.store.unscored_units() == []  # the new units were scored for the review
 
 
+def test_undo_brings_the_unit_back_where_the_coder_is(proj):
+    rs = session(proj)
+    first, second = rs.queue[0], rs.queue[1]
+    rs.skip()  # first moves to the end of the queue
+    assert rs.undo().startswith("undid skip")
+    assert rs.current_id == first and rs.queue[:2] == [first, second]
+    # a unit an earlier sitting accepted is not in this sitting's queue
+    rs.accept()
+    later = session(proj)
+    assert first not in later.queue
+    later.undo()
+    assert later.current_id == first and later.queue[1] == second
+
+
+def test_find_takes_an_applied_code_off_and_unchanged_text_is_said(proj):
+    rs = session(proj)
+    sid = rs.current_id
+    assert rs.apply_code("funding") == "funding applied"
+    rs.apply_code("support")
+    order = [i.code_id for i in rs.items(sid)]
+    assert rs.apply_code("funding") == "funding removed"  # a code past 9 can be changed too
+    assert rs.decided[sid]["funding"] == "rejected"
+    rs.undo()
+    assert [i.code_id for i in rs.items(sid)] == order  # numbers stay where they were
+    assert rs.set_memo("") == "memo unchanged" and rs.set_memo("muistiin") == "memo saved"
+    text = rs.units[sid].text
+    assert rs.edit_text(text + "  ") == "text unchanged"
+    assert proj.store.get_segment(sid).original_text is None
+
+
 def test_coders_are_independent(proj):
     anna = session(proj)
     sid = anna.current_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import os
 import re
 from pathlib import Path
@@ -223,3 +224,26 @@ async def _re_cut_on_screen(proj, tmp_path):
         assert "was re-cut since this review opened" in text_of(app, "#message")
         assert "Hyvää huomenta." in text_of(app, "#unit")
         assert proj.store.review_statuses("anna") == {}
+
+
+def test_names_are_not_markup_and_arrows_move_on_long_units(proj):
+    asyncio.run(_names_and_arrows(proj))
+
+
+async def _names_and_arrows(proj):
+    sid = proj.store.segments(codable_only=True)[0].session_id  # the first unit's
+    proj.store.db.execute("UPDATE sessions SET name = 'ryhmä [/b] loppu' WHERE id = ?", (sid,))
+    app = make_app(proj)
+    rs = app.session
+    async with app.run_test(size=(60, 14)) as pilot:  # every unit taller than the pane
+        first = rs.current_id
+        await pilot.press("down")
+        assert rs.current_id != first
+        await pilot.press("up")
+        assert rs.current_id == first
+
+        shown = html.unescape(app.export_screenshot()).replace("\xa0", " ")
+        assert "ryhmä [/b] loppu" in shown  # as written, not read as markup
+        for _ in range(len(rs.queue)):
+            await pilot.press("n")
+        assert rs.finished and app.screen.query_one("#unit").border_title is None

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.markup import escape
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -82,8 +83,9 @@ class ReviewScreen(Screen):
         Binding("slash", "search", "find"),
         Binding("n", "next", "next"),
         Binding("p", "previous", "prev"),
-        Binding("right,down", "next", show=False),
-        Binding("left,up", "previous", show=False),
+        # priority: the scrolling pane would take them when the unit is long
+        Binding("right,down", "next", show=False, priority=True),
+        Binding("left,up", "previous", show=False, priority=True),
         Binding("e", "edit", "edit"),
         Binding("m", "memo", "memo"),
         Binding("u", "undo", "undo"),
@@ -97,14 +99,15 @@ class ReviewScreen(Screen):
         self._retrains = 0
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll():
-            yield Static(id="status")
+        yield Static(id="status")
+        with VerticalScroll(id="pane"):
             yield Static(id="before", classes="context")
             yield Static(id="unit")
             yield Static(id="after", classes="context")
             yield Static(id="codes")
             yield Static(id="memo")
-            yield Static(id="message")
+        # outside the scrolling pane: a refusal or a confirmation is always seen
+        yield Static(id="message")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -129,19 +132,32 @@ class ReviewScreen(Screen):
     def refresh_view(self) -> None:
         s = self.session
         progress = s.progress()
-        per = ", ".join(f"{name} {done}/{total}" for name, done, total in progress.per_session)
-        status = Text()
-        status.append(f"Coder {s.coder}", style="bold")
-        status.append(f" · reviewed {progress.reviewed}/{progress.total} ({per})")
         view = s.view()
+        status = Text(no_wrap=True, overflow="ellipsis")
+        status.append(f"Coder {s.coder}", style="bold")
+        status.append(f" · reviewed {progress.reviewed}/{progress.total}")
+        here = view.session_name if view is not None else None
+        per = [
+            f"{name} {done}/{total}"
+            for name, done, total in progress.per_session
+            # many sessions would fill the screen: then only the unit's own
+            if len(progress.per_session) <= 3 or name == here
+        ]
+        if per:
+            status.append(f" ({', '.join(per)})")
         if view is None:
-            status.append(f" · end of queue ({len(s.queue)} units)")
+            n = len(s.queue)
+            status.append(f" · end of queue ({n} unit{'s' * (n != 1)})")
             self.query_one("#status", Static).update(status)
             self.query_one("#before", Static).update("")
             self.query_one("#after", Static).update("")
             self.query_one("#codes", Static).update("")
             self.query_one("#memo", Static).update("")
-            self.query_one("#unit", Static).update(
+            codes = self.query_one("#codes", Static)
+            codes.border_title = None
+            unit = self.query_one("#unit", Static)
+            unit.border_title = unit.border_subtitle = None
+            unit.update(
                 Text(s.end_message() + " `qualcode review --all` shows reviewed units again.")
             )
             return
@@ -153,7 +169,8 @@ class ReviewScreen(Screen):
         unit = self.query_one("#unit", Static)
         state = {"done": "reviewed", "skipped": "skipped"}.get(view.status or "", "not reviewed")
         parts = [seg.speaker or "?", _when(seg).strip(), view.session_name, f"#{seg.id}"]
-        unit.border_title = " · ".join(x for x in parts if x)
+        # names are shown as written: "[b]" in a session name is not markup
+        unit.border_title = escape(" · ".join(x for x in parts if x))
         unit.border_subtitle = state + (" · text edited" if seg.original_text else "")
         unit.update(Text(seg.text))
         codes = self.query_one("#codes", Static)
@@ -224,7 +241,7 @@ class ReviewScreen(Screen):
 
         def done(code_id: str | None) -> None:
             if code_id:
-                self._run(self.session.apply_code, code_id, done=f"applied {code_id}")
+                self._run(self.session.apply_code, code_id)
             else:
                 self.say("Nothing applied.")
 
@@ -237,7 +254,7 @@ class ReviewScreen(Screen):
 
         def done(text: str | None) -> None:
             if text is not None:
-                self._run(self.session.edit_text, text, done="text saved (the original is kept)")
+                self._run(self.session.edit_text, text)
 
         title = "Edit the unit's text"
         self.app.push_screen(TextScreen(title, view.segment.text), done)
@@ -249,8 +266,7 @@ class ReviewScreen(Screen):
 
         def done(text: str | None) -> None:
             if text is not None:
-                said = "memo saved" if text.strip() else "memo removed"
-                self._run(self.session.set_memo, text, done=said)
+                self._run(self.session.set_memo, text)
 
         self.app.push_screen(TextScreen("Memo on this unit", view.memo or ""), done)
 
@@ -375,7 +391,7 @@ class HelpScreen(ModalScreen[None]):
             "\nEvery decision is saved the moment you make it. Other coders' "
             "decisions are never shown.\nEscape closes this help.",
         )
-        with Vertical(classes="dialog"):
+        with VerticalScroll(classes="dialog"):
             yield Static(text)
 
     def action_close(self) -> None:
