@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from qualcode.errors import QualcodeError, UnitGone
 from qualcode.models import Decision, Suggestion
+from qualcode.review_queue import QueueMixin
 from qualcode.review_retrain import BackgroundRetrainer
 from qualcode.review_views import CodeItem, Progress, ReviewOptions, UnitView, code_items
 
@@ -53,7 +54,7 @@ def _reloads(method: F) -> F:
     return cast(F, wrapper)
 
 
-class ReviewSession:
+class ReviewSession(QueueMixin):
     """One coder reviewing a queue of units in a project."""
 
     def __init__(self, store: Store, project: Project | None, options: ReviewOptions) -> None:
@@ -116,73 +117,10 @@ class ReviewSession:
 
     # -- queue --------------------------------------------------------------
 
-    def _build_queue(self) -> list[int]:
-        from qualcode.suggest import review_queue
-
-        o = self.options
-        only_unreviewed = o.only_unreviewed and not o.disagreements
-        ids = review_queue(
-            self.store,
-            self.coder,
-            session=o.session,
-            code=o.code,
-            order=o.order,
-            only_unreviewed=only_unreviewed,
-            threshold=self.threshold,
-        )
-        if o.code is not None:
-            from qualcode.suggest.workflow import code_family
-
-            # a code filter must not reveal other coders' decisions: keep
-            # units the model suggested it (or a code under it) for, or this
-            # coder applied it
-            family = code_family(self.store, o.code)
-            ids = [
-                i
-                for i in ids
-                if any(s.code_id in family for s in self.suggestions(i))
-                or any(self.decided.get(i, {}).get(c) in ("accepted", "added") for c in family)
-            ]
-        if o.disagreements:
-            ids = [i for i in ids if self.status.get(i) == "done" and self.disagrees(i)]
-        return ids
-
-    def disagrees(self, segment_id: int) -> bool:
-        """Does this coder's code set differ from the model's pre-selection?"""
-        model = {s.code_id for s in self.suggestions(segment_id) if s.score >= self.threshold}
-        mine = {
-            c for c, v in self.decided.get(segment_id, {}).items() if v in ("accepted", "added")
-        }
-        return model != mine
-
-    def _first_unreviewed(self) -> int:
-        for i, sid in enumerate(self.queue):
-            if sid not in self.status:
-                return i
-        # then the units skipped earlier
-        for i, sid in enumerate(self.queue):
-            if self.status.get(sid) != "done":
-                return i
-        # a queue of units already reviewed (--all, --disagreements) is gone
-        # through again from its start; otherwise everything is done
-        revisit = self.options.disagreements or not self.options.only_unreviewed
-        return 0 if revisit else len(self.queue)
-
     @property
     def finished(self) -> bool:
         """True when the position is past the end of the queue."""
         return self.index >= len(self.queue)
-
-    def end_message(self) -> str:
-        """What to say past the last unit of the queue."""
-        done = sum(self.status.get(i) == "done" for i in self.queue)
-        left = len(self.queue) - done
-        first = (
-            "All units in this queue are reviewed."
-            if not left
-            else (f"End of the queue: {left} of its {len(self.queue)} units are not reviewed yet.")
-        )
-        return f"{first} Press p to go back, u to undo, q to quit."
 
     @property
     def current_id(self) -> int | None:
