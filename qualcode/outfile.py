@@ -29,28 +29,42 @@ def replacing(path: str | Path) -> Iterator[Path]:
     temporary file is removed; an ``OSError`` (disk full, no permission, no
     such folder) becomes a one-line error naming ``path``."""
     target = Path(path)
-    # a link (a report linked into a shared folder) stays a link
-    real = target.resolve() if target.is_symlink() else target
+    try:
+        # a link (a report linked into a shared folder) stays a link
+        real = target.resolve() if target.is_symlink() else target
+    except (OSError, RuntimeError) as e:  # a loop of links
+        raise QualcodeError(f"{target}: a link that leads nowhere ({e}); give another name") from e
+    if real.exists() and not real.is_file():
+        # a device or a pipe (/dev/null, a fifo): written as it is, never replaced
+        with _one_line_errors(target):
+            yield real
+        return
     tmp: Path | None = None
     try:
-        # a name of its own: two commands writing one file do not collide
-        fd, name = tempfile.mkstemp(
-            dir=real.parent, prefix=f".{real.stem}.", suffix=f".partial{real.suffix}"
-        )
-        os.close(fd)
-        tmp = Path(name)
-        os.chmod(tmp, _mode(real))
-        yield tmp
-        tmp.replace(real)
-    except OSError as e:
+        with _one_line_errors(target):
+            # a name of its own: two commands writing one file do not collide
+            fd, name = tempfile.mkstemp(
+                dir=real.parent, prefix=f".{real.stem}.", suffix=f".partial{real.suffix}"
+            )
+            os.close(fd)
+            tmp = Path(name)
+            yield tmp
+            os.chmod(tmp, _mode(real))  # after writing: a read-only file is replaced too
+            tmp.replace(real)
+    except BaseException:
         _remove(tmp)
+        raise
+
+
+@contextmanager
+def _one_line_errors(target: Path) -> Iterator[None]:
+    try:
+        yield
+    except OSError as e:
         raise QualcodeError(
             f"{target}: cannot write the file there ({e.strerror or e}); check that its folder "
             "exists, is writable and has space"
         ) from e
-    except BaseException:
-        _remove(tmp)
-        raise
 
 
 def _mode(path: Path) -> int:

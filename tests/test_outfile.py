@@ -65,3 +65,18 @@ def test_a_link_stays_a_link_and_permissions_stay(tmp_path: Path) -> None:
     assert link.is_symlink() and real.read_text(encoding="utf-8") == "new"
     assert real.stat().st_mode & 0o777 == 0o640
     assert sorted(p.name for p in shared.iterdir()) == ["report.md"]
+
+
+def test_odd_targets_loop_device_and_read_only(tmp_path: Path) -> None:
+    loop = tmp_path / "a.csv"
+    loop.symlink_to(tmp_path / "b.csv")
+    (tmp_path / "b.csv").symlink_to(loop)
+    with pytest.raises(QualcodeError, match=r"a.csv: a link that leads nowhere"):
+        write_text(loop, "x")
+    write_text("/dev/null", "thrown away")  # a device is written to, never replaced
+    assert Path("/dev/null").is_char_device()
+    locked = tmp_path / "locked.csv"
+    locked.write_text("old", encoding="utf-8")
+    locked.chmod(0o444)
+    write_text(locked, "new")
+    assert locked.read_text(encoding="utf-8") == "new" and locked.stat().st_mode & 0o777 == 0o444
