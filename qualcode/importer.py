@@ -180,7 +180,8 @@ def _import_one(
                 status="imported",
                 session=done.name,
                 format=fmt,
-                message=f"finished the interrupted import of {done.name}: cut into coding units",
+                message=f"{done.name} was stored without coding units (an interrupted import, or "
+                "one still running): cut now",
                 n_utterances=done.n_utterances,
                 n_speakers=done.n_speakers,
             )
@@ -232,15 +233,10 @@ def _import_one(
         if session is None:
             record.name = path.stem  # the free name is chosen as it is stored
         try:
-            # with its units in one transaction: another import of the same
-            # file running meanwhile (or a kill) never sees it half done
-            from qualcode.segment import segment_session
-
-            with store.transaction():
-                session_id = store.add_session(
-                    record, transcript, free_name=session is None, once=not force
-                )
-                segment_session(store, session_id, project)
+            # checked as it is stored: another import of the same file may run
+            session_id = store.add_session(
+                record, transcript, free_name=session is None, once=not force
+            )
         except AlreadyStored as e:
             done = store.get_session(e.name)
             return ImportResult(
@@ -253,6 +249,9 @@ def _import_one(
                 n_speakers=done.n_speakers,
             )
         name, message = record.name, ""
+        # cut outside the storing transaction: spaCy takes seconds to a minute
+        # on a long transcript, and colleagues' reviews must not wait for it
+        _segment(project, session_id, name)
         earlier = store.find_session_by_path(str(path.resolve()), but=name)
         if earlier is not None and earlier.source_sha256 != sha:
             message = (

@@ -367,7 +367,8 @@ def _already_done(store, path: Path, name: str, segment: Callable[[int], int] | 
         utterances=done.n_utterances,
         speakers=done.n_speakers,
         units=segment(done.id or 0) if segment is not None and unfinished else None,
-        note=f"finished an interrupted run: {done.name!r} is now cut into coding units"
+        note=f"{done.name!r} was stored without coding units (an interrupted run, or one "
+        "still finishing): cut now"
         if unfinished
         else None,
     )
