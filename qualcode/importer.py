@@ -185,15 +185,7 @@ def _import_one(
                 n_utterances=done.n_utterances,
                 n_speakers=done.n_speakers,
             )
-        return ImportResult(
-            path=path,
-            status="skipped",
-            session=done.name,
-            format=fmt,
-            message=f"already imported as {done.name} (use --force to import it again)",
-            n_utterances=done.n_utterances,
-            n_speakers=done.n_speakers,
-        )
+        return _skipped(path, fmt, done)
     transcript = read_transcript(path, fmt)
     if not transcript.utterances:
         raise FormatError(path, f"no text found (read as {fmt}); is this a transcript?")
@@ -238,16 +230,7 @@ def _import_one(
                 record, transcript, free_name=session is None, once=not force
             )
         except AlreadyStored as e:
-            done = store.get_session(e.name)
-            return ImportResult(
-                path=path,
-                status="skipped",
-                session=done.name,
-                format=fmt,
-                message=f"already imported as {done.name} (use --force to import it again)",
-                n_utterances=done.n_utterances,
-                n_speakers=done.n_speakers,
-            )
+            return _skipped(path, fmt, store.get_session(e.name))
         name, message = record.name, ""
         # cut outside the storing transaction: spaCy takes seconds to a minute
         # on a long transcript, and colleagues' reviews must not wait for it
@@ -269,6 +252,19 @@ def _import_one(
         n_utterances=len(transcript.utterances),
         n_speakers=len(speakers),
         shared_speakers=store.speakers_in_other_groups(name),
+    )
+
+
+def _skipped(path: Path, fmt: str, done: Session) -> ImportResult:
+    """A file whose content is already the session ``done``."""
+    return ImportResult(
+        path=path,
+        status="skipped",
+        session=done.name,
+        format=fmt,
+        message=f"already imported as {done.name} (use --force to import it again)",
+        n_utterances=done.n_utterances,
+        n_speakers=done.n_speakers,
     )
 
 
