@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qualcode.errors import FormatError, not_a_file
+from qualcode.inputs import files_in_folders
 
 if TYPE_CHECKING:
     import numpy as np
@@ -63,22 +64,9 @@ NO_RECORDINGS = (
 
 
 def expand_folders(paths: list[Path]) -> list[Path]:
-    """Folders stand for the recordings directly in them (by extension, in
-    name order; a link whose file is gone is kept, so it fails aloud); a
-    folder without any stays, to be reported as such."""
-    out: list[Path] = []
-    for path in paths:
-        if not path.is_dir():
-            out.append(path)
-            continue
-        found = [
-            p
-            for p in sorted(path.iterdir())
-            if (p.is_file() or (p.is_symlink() and not p.exists()))
-            and p.suffix.lower() in MEDIA_EXTENSIONS
-        ]
-        out.extend(found or [path])
-    return out
+    """Folders stand for the recordings in them, by extension (see
+    ``qualcode.inputs``); one without any stays, to be reported as such."""
+    return files_in_folders(paths, lambda p: p.suffix.lower() in MEDIA_EXTENSIONS)
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:

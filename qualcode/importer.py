@@ -24,6 +24,7 @@ from qualcode.formats import (
     detect_format,
     read_transcript,
 )
+from qualcode.inputs import files_in_folders
 from qualcode.models import Session
 from qualcode.project import check_session_name
 from qualcode.store import StoreConflict, StoreDamaged
@@ -127,22 +128,14 @@ def import_files(
 
 
 def _expand(paths: list[Path]) -> list[Path]:
-    """Folders stand for the transcript files directly in them (by extension;
-    a README is documentation, not a session)."""
-    out: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            # a link whose file is gone is listed, so that it fails aloud
-            out.extend(
-                p
-                for p in sorted(path.iterdir())
-                if (p.is_file() or (p.is_symlink() and not p.exists()))
-                and p.suffix.lower() in EXTENSIONS
-                and not p.name.lower().startswith("readme")
-            )
-        else:
-            out.append(path)
-    return out
+    """Folders stand for the transcript files in them, by extension (see
+    ``qualcode.inputs``; a README is documentation, not a session); a
+    folder without any adds nothing."""
+    files = files_in_folders(
+        paths,
+        lambda p: p.suffix.lower() in EXTENSIONS and not p.name.lower().startswith("readme"),
+    )
+    return [p for p in files if not p.is_dir()]
 
 
 def _import_one(
