@@ -186,6 +186,8 @@ def evaluate(
             if train_rows and learn:
                 train(store, project, codebook=codebook, cross_validate=False)
             suggester, _ = load_suggester(store, project, codebook)
+            coded = suggester.coded_units()  # what it learned from, read once (cached)
+            seen = {_folded(t) for t in coded.texts if _telling(t)} if coded else set()
             threshold = project_options(project).threshold
             # every row is scored, in file order, so a test unit is read with
             # its neighbours; a training row's neighbours see its gold codes
@@ -209,7 +211,6 @@ def evaluate(
     ]
     truth = [rows[i].codes for i in test_rows]
     codes, micro, macro = score_sets(truth, predicted, leaves)
-    seen = _learned_texts(codebook, leaves, parents)
     return EvalReport(
         micro_f1=micro,
         macro_f1=macro,
@@ -232,20 +233,6 @@ def _telling(text: str) -> bool:
     # a turn of a few words ("Joo.", "What did you do?") is talk any two
     # groups share: only a longer one in the coded units was learned from
     return len(text.split()) > 4
-
-
-def _learned_texts(codebook: Codebook, leaves: list[str], parents: list[str]) -> set[str]:
-    """The texts of the codebook's coded units, compared case- and
-    space-insensitively."""
-    from qualcode.suggest.coded import load_coded_units
-
-    path = codebook.coded_units
-    if path is None or not Path(path).is_file():
-        return set()
-    units = load_coded_units(
-        Path(path), Path(path).stat().st_mtime_ns, tuple(leaves), tuple(parents)
-    )
-    return {_folded(t) for t in units.texts if _telling(t)}
 
 
 def iter_report_lines(report: EvalReport) -> Iterator[str]:
