@@ -76,11 +76,11 @@ def segment(
         threshold = project_options(p).threshold
         out: list[dict[str, Any]] = []
         for s in targets:
-            if s.source_format in UNITS_GIVEN and store.has_units(s.id or 0):
-                # its units are a coder's passages (REFI-QDA selections, coded
-                # CSV rows): cut by sentences, their coding would be retired
-                # (a source nobody coded has none: it is cut like any other)
-                given = store.segments(s.id)
+            # units that are a coder's passages (REFI-QDA selections, coded CSV
+            # rows): cut by sentences, their coding would be retired (a source
+            # nobody coded has none: it is cut like any other)
+            given = store.segments(s.id) if s.source_format in UNITS_GIVEN else []
+            if given:
                 out.append(
                     {
                         "session": s.name,

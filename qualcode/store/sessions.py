@@ -283,11 +283,11 @@ class SessionStore(StoreBase):
         ``free_name``, a taken name becomes the next free one (``talk-2``)
         and ``session.name`` is set to it."""
         with self.transaction():
-            if once and (session.settings_key or session.source_sha256):
-                column = "settings_key" if session.settings_key else "source_sha256"
+            column = "settings_key" if session.settings_key else "source_sha256"
+            value = session.settings_key or session.source_sha256
+            if once and value:
                 done = self.db.execute(
-                    f"SELECT name FROM sessions WHERE {column} = ?",
-                    (session.settings_key or session.source_sha256,),
+                    f"SELECT name FROM sessions WHERE {column} = ?", (value,)
                 ).fetchone()
                 if done is not None:
                     raise AlreadyStored(done[0])
