@@ -307,11 +307,16 @@ def _reference_counts(store, lead):
     from collections import Counter
 
     live = {r[0] for r in store.db.execute("SELECT id FROM segments WHERE retired = 0")}
+    skipped = set(
+        store.db.execute("SELECT segment_id, coder FROM reviews WHERE status = 'skipped'")
+    )
     coders: dict[int, set[str]] = {}
     applied: dict[int, dict[str, set[str]]] = {}
     for seg, code, coder, verdict in store.db.execute(
         "SELECT segment_id, code_id, coder, verdict FROM decisions"
     ):
+        if (seg, coder) in skipped:
+            continue
         coders.setdefault(seg, set()).add(coder)
         if verdict in ("accepted", "added"):
             applied.setdefault(seg, {}).setdefault(code, set()).add(coder)
@@ -378,7 +383,8 @@ def test_unit_codings_migration_backfills_existing_decisions():
         "VALUES (1, 'a', 'ann', 'accepted', 'now'), (1, 'b', 'bob', 'added', 'now'), "
         "(2, 'a', 'bob', 'rejected', 'now'), (3, 'c', 'ann', 'added', 'now')",
         "INSERT INTO reviews(segment_id, coder, status, at) "
-        "VALUES (3, 'bob', 'done', 'now'), (4, 'ann', 'done', 'now'), (2, 'ann', 'skipped', 'now')",
+        "VALUES (3, 'bob', 'done', 'now'), (4, 'ann', 'done', 'now'), "
+        "(2, 'ann', 'skipped', 'now'), (1, 'ann', 'skipped', 'now')",
     ]
 
     def unit_rows(db):
@@ -401,6 +407,40 @@ def test_unit_codings_migration_backfills_existing_decisions():
     assert unit_rows(old) == unit_rows(new)
     assert unit_rows(new)[3] == ({"ann", "bob"}, {"c\x1eann"})
     assert unit_rows(new)[4] == ({"ann"}, {""})
+    # ann skipped unit 1 (migration 5): bob's coding alone
+    assert unit_rows(new)[1] == ({"bob"}, {"b\x1ebob"})
+
+
+def test_a_skipped_unit_is_not_the_coders_coding_yet(tiny):
+    """A code ticked before pressing skip neither counts nor vetoes: the
+    coder who finished the unit decides it until the skipper finishes too."""
+    from qualcode.agree import compute_agreement
+
+    store = tiny.store
+    seg = store.segments()[0].id
+    for code in ("support", "funding"):
+        store.record_decision(Decision(seg, code, "bob", "accepted"))
+    store.mark_reviewed(seg, "bob")
+    store.record_decision(Decision(seg, "support", "cid", "accepted"))
+    store.mark_reviewed(seg, "cid", "skipped")
+
+    def on_unit(view):
+        return {r.code_id for r in store.unit_codings(view) if r.segment_id == seg}
+
+    assert on_unit(View()) == {"support", "funding"}
+    assert on_unit(View(coder="cid")) == set()
+    assert seg not in store.coder_unit_ids("cid")
+    assert (seg, "support") not in store.applied_pairs("cid")
+    assert _combo_counts(store, View()) == _reference_counts(store, None)
+    assert (seg, "support", "cid", "accepted") not in store.all_decisions()
+    with pytest.raises(QualcodeError, match="has coded no units"):
+        compute_agreement(store, ["bob", "cid"])
+    # cid comes back and finishes it: support only, so funding is vetoed
+    store.mark_reviewed(seg, "cid")
+    assert on_unit(View()) == {"support"}
+    assert on_unit(View(coder="cid")) == {"support"}
+    assert _combo_counts(store, View()) == _reference_counts(store, None)
+    assert compute_agreement(store, ["bob", "cid"]).units == 1
 
 
 def test_a_code_that_left_the_codebook_is_marked(tiny):

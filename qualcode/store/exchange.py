@@ -76,10 +76,14 @@ class ExchangeStore(StoreBase):
 
     def all_decisions(self) -> list[tuple[int, str, str, str]]:
         """(segment id, code id, coder, verdict) of every decision, one query
-        for exports of many sessions."""
+        for exports of many sessions; a unit a coder skipped in review is not
+        their coding yet (as in reports), so its decisions are left out."""
         return list(
             self.db.execute(
-                "SELECT segment_id, code_id, coder, verdict FROM decisions ORDER BY segment_id, id"
+                "SELECT segment_id, code_id, coder, verdict FROM decisions "
+                "WHERE (segment_id, coder) NOT IN ("
+                "SELECT segment_id, coder FROM reviews WHERE status = 'skipped') "
+                "ORDER BY segment_id, id"
             )
         )
 

@@ -18,10 +18,17 @@ from qualcode.store.base import StoreBase
 
 _APPLIED = "('accepted', 'added')"
 
-# the units a coder has looked at: any decision on them, or a finished review
-_CODER_UNITS = """
+# a unit a coder skipped in review ("leave it for later") is not their coding
+# yet: the codes they ticked before skipping do not count, nor do the codes
+# they had not ticked veto other coders' (schema migration 5)
+_SKIPPED = "SELECT segment_id, coder FROM reviews WHERE status = 'skipped'"
+_COUNTED = f"(segment_id, coder) NOT IN ({_SKIPPED})"
+
+# the units a coder has coded: a decision on them (not skipped), or a
+# finished review
+_CODER_UNITS = f"""
 coder_units(segment_id, coder) AS (
-    SELECT segment_id, coder FROM decisions
+    SELECT segment_id, coder FROM decisions WHERE {_COUNTED}
     UNION
     SELECT segment_id, coder FROM reviews WHERE status = 'done'
 )"""
@@ -36,6 +43,9 @@ class View:
         coder has coded, the lead's coding; on other units, a code counts
         when every coder who coded the unit applied it. None: unanimity
         everywhere.
+
+    A unit a coder skipped in review is not their coding until they finish
+    it: neither the codes they ticked nor the ones they did not count.
     """
 
     coder: str | None = None
@@ -50,15 +60,20 @@ def _coded_cte(view: View) -> tuple[str, list]:
         sql = f"""
         coded(segment_id, code_id) AS (
             SELECT segment_id, code_id FROM decisions
-            WHERE coder = ? AND verdict IN {_APPLIED}
+            WHERE coder = ? AND verdict IN {_APPLIED} AND segment_id NOT IN (
+                SELECT segment_id FROM reviews WHERE coder = ? AND status = 'skipped')
         )"""
-        return sql, [view.coder]
+        return sql, [view.coder, view.coder]
     lead = view.lead if view.lead is not None else ""
-    # n_coders: how many coders looked at the unit (a decision, or a finished
-    # review without any decision); lead_seen: whether the lead did. A pair
+    # n_coders: how many coders coded the unit (a decision on a unit they did
+    # not skip, or a finished review without any decision); lead_seen:
+    # whether the lead did. A pair
     # counts when the lead applied it, or (lead absent) when all coders of
     # the unit applied it.
     sql = f"""
+    counted(segment_id, code_id, coder, verdict) AS (
+        SELECT segment_id, code_id, coder, verdict FROM decisions WHERE {_COUNTED}
+    ),
     review_only(segment_id, n, lead) AS (
         SELECT r.segment_id, COUNT(*), MAX(r.coder = ?) FROM reviews r
         WHERE r.status = 'done' AND NOT EXISTS (
@@ -67,11 +82,11 @@ def _coded_cte(view: View) -> tuple[str, list]:
     ),
     unit_info(segment_id, n_coders, lead_seen) AS (
         SELECT segment_id, COUNT(DISTINCT coder), MAX(coder = ?)
-        FROM decisions GROUP BY segment_id
+        FROM counted GROUP BY segment_id
     ),
     pair_info(segment_id, code_id, n_applied, lead_applied) AS (
         SELECT segment_id, code_id, COUNT(*), MAX(coder = ?)
-        FROM decisions WHERE verdict IN {_APPLIED}
+        FROM counted WHERE verdict IN {_APPLIED}
         GROUP BY segment_id, code_id
     ),
     coded(segment_id, code_id) AS (
@@ -255,7 +270,7 @@ class ReportStore(StoreBase):
             (int(s), c)
             for s, c in self.db.execute(
                 "SELECT segment_id, code_id FROM decisions "
-                f"WHERE coder = ? AND verdict IN {_APPLIED}",
+                f"WHERE coder = ? AND verdict IN {_APPLIED} AND {_COUNTED}",
                 (coder,),
             )
         }
@@ -290,7 +305,8 @@ class ReportStore(StoreBase):
                c.code_id, k.label,
                (SELECT GROUP_CONCAT(coder, ',') FROM (
                     SELECT d.coder FROM decisions d WHERE d.segment_id = g.id
-                    AND d.code_id = c.code_id AND d.verdict IN {_APPLIED} ORDER BY d.coder))
+                    AND d.code_id = c.code_id AND d.verdict IN {_APPLIED}
+                    AND (d.segment_id, d.coder) NOT IN ({_SKIPPED}) ORDER BY d.coder))
         FROM coded c JOIN segments g ON g.id = c.segment_id AND g.retired = 0
         JOIN sessions s ON s.id = g.session_id
         LEFT JOIN participants p ON p.id = g.participant_id

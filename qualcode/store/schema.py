@@ -185,20 +185,43 @@ def _m2_report_indexes(db: sqlite3.Connection) -> None:
     )
 
 
-def _unit_codings_refresh(unit: str) -> str:
+def _unit_codings_refresh(unit: str, *, skipped_out: bool = False) -> str:
     """Statements that recompute the ``unit_codings`` row of unit ``unit``
-    (an SQL expression such as ``NEW.segment_id``)."""
+    (an SQL expression such as ``NEW.segment_id``). ``skipped_out``: the
+    rule of migration 5, where a coder who skipped the unit is not among
+    its coders yet (migration 3 must keep building what it built)."""
+    out = (
+        f" AND coder NOT IN (SELECT coder FROM reviews WHERE segment_id = {unit}"
+        " AND status = 'skipped')"
+        if skipped_out
+        else ""
+    )
     return f"""
         DELETE FROM unit_codings WHERE segment_id = {unit};
         INSERT INTO unit_codings(segment_id, coders, pattern)
         SELECT {unit}, c, p FROM (SELECT
             (SELECT GROUP_CONCAT(coder, char(31)) FROM (
-                SELECT coder FROM decisions WHERE segment_id = {unit}
+                SELECT coder FROM decisions WHERE segment_id = {unit}{out}
                 UNION SELECT coder FROM reviews WHERE segment_id = {unit} AND status = 'done'
             )) AS c,
             (SELECT GROUP_CONCAT(code_id || char(30) || coder, char(31)) FROM decisions
-             WHERE segment_id = {unit} AND verdict IN ('accepted', 'added')) AS p
+             WHERE segment_id = {unit} AND verdict IN ('accepted', 'added'){out}) AS p
         ) WHERE c IS NOT NULL;"""
+
+
+def _unit_codings_triggers(db: sqlite3.Connection, *, skipped_out: bool) -> None:
+    """Triggers on every write to decisions and reviews that refresh the
+    units they touch."""
+    for table in ("decisions", "reviews"):
+        for event, units in (
+            ("INSERT", ("NEW.segment_id",)),
+            ("DELETE", ("OLD.segment_id",)),
+            ("UPDATE", ("OLD.segment_id", "NEW.segment_id")),
+        ):
+            body = "".join(_unit_codings_refresh(u, skipped_out=skipped_out) for u in units)
+            name = f"{table}_{event.lower()}_unit_codings"
+            db.execute(f"DROP TRIGGER IF EXISTS {name}")
+            db.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN {body} END")
 
 
 def _m3_unit_codings(db: sqlite3.Connection) -> None:
@@ -220,17 +243,7 @@ def _m3_unit_codings(db: sqlite3.Connection) -> None:
         );
         """,
     )
-    for table in ("decisions", "reviews"):
-        for event, units in (
-            ("INSERT", ("NEW.segment_id",)),
-            ("DELETE", ("OLD.segment_id",)),
-            ("UPDATE", ("OLD.segment_id", "NEW.segment_id")),
-        ):
-            body = "".join(_unit_codings_refresh(u) for u in units)
-            db.execute(
-                f"CREATE TRIGGER {table}_{event.lower()}_unit_codings AFTER {event} ON {table} "
-                f"BEGIN {body} END"
-            )
+    _unit_codings_triggers(db, skipped_out=False)
     db.execute(
         """
         INSERT INTO unit_codings(segment_id, coders, pattern)
@@ -264,11 +277,41 @@ def _m4_scored_units(db: sqlite3.Connection) -> None:
     )
 
 
+def _m5_skipped_units_uncoded(db: sqlite3.Connection) -> None:
+    """A unit a coder skipped in review is not yet their coding. Codes they
+    ticked before pressing skip ("leave it for later") used to count, and in
+    the reconciled view every code they had not ticked was vetoed for the
+    coders who finished the unit. ``unit_codings`` now leaves a skipping
+    coder out until they finish the unit; it is rebuilt under that rule."""
+    _unit_codings_triggers(db, skipped_out=True)
+    db.execute("DELETE FROM unit_codings")
+    db.execute(
+        """
+        INSERT INTO unit_codings(segment_id, coders, pattern)
+        SELECT segment_id, coders, pattern FROM (SELECT u.segment_id,
+            (SELECT GROUP_CONCAT(coder, char(31)) FROM (
+                SELECT d.coder FROM decisions d WHERE d.segment_id = u.segment_id
+                AND d.coder NOT IN (SELECT coder FROM reviews WHERE segment_id = u.segment_id
+                                    AND status = 'skipped')
+                UNION SELECT coder FROM reviews
+                WHERE segment_id = u.segment_id AND status = 'done')) AS coders,
+            (SELECT GROUP_CONCAT(d.code_id || char(30) || d.coder, char(31)) FROM decisions d
+             WHERE d.segment_id = u.segment_id AND d.verdict IN ('accepted', 'added')
+             AND d.coder NOT IN (SELECT coder FROM reviews WHERE segment_id = u.segment_id
+                                 AND status = 'skipped')) AS pattern
+        FROM (SELECT segment_id FROM decisions UNION
+              SELECT segment_id FROM reviews WHERE status = 'done') u)
+        WHERE coders IS NOT NULL
+        """
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _m1_initial,
     _m2_report_indexes,
     _m3_unit_codings,
     _m4_scored_units,
+    _m5_skipped_units_uncoded,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
