@@ -59,6 +59,9 @@ class ImportResult:
     n_speakers: int = 0
     # speakers who also speak in another group's sessions -> those sessions
     shared_speakers: dict[str, list[str]] = field(default_factory=dict)
+    # what of an imported file was left out and why (a .qdpx source without
+    # plain text, selections outside their text), one line each
+    warnings: list[str] = field(default_factory=list)
 
 
 def import_files(
@@ -343,6 +346,7 @@ def _import_project_file(
         ),
         n_utterances=result.n_utterances,
         n_speakers=result.n_speakers,
+        warnings=result.problems,
     )
 
 

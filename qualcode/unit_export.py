@@ -29,7 +29,8 @@ def unit_rows(
     (unit, code), speaker attributes as extra columns. ``coder``: the coder
     of a one-coder view, else every coder who applied the code, comma-
     separated. With ``pseudonymize``, speakers become P1..Pn and names,
-    e-mails and phone numbers in the text are masked. Labels in ``lang``
+    e-mails and phone numbers in the text, session and group names are
+    masked. Labels in ``lang``
     where the codebook has them."""
     from qualcode.pseudonymize import Pseudonymizer
 
@@ -41,13 +42,15 @@ def unit_rows(
 
     def rows() -> Iterator[list[Any]]:
         for r in store.unit_codings(view):
-            speaker, text = r.speaker, r.text
+            session, group, speaker, text = r.session, r.group, r.speaker, r.text
             if alias is not None:
+                # sessions and groups are often named for a participant
+                session, group = alias.text(session), alias.text(group)
                 speaker, text = alias.name(speaker), alias.text(text)
             a = attrs.get(r.participant_id, {}) if r.participant_id is not None else {}
             yield [
-                r.session,
-                r.group,
+                session,
+                group,
                 speaker,
                 *[a.get(k) for k in keys],
                 r.start,

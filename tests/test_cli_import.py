@@ -95,3 +95,49 @@ def test_a_recording_or_a_pdf_says_what_to_do_instead(project, tmp_path: Path) -
     assert result.exit_code == 1
     assert "talk.wav: a recording, not a transcript; use `qualcode transcribe`" in result.stderr
     assert "report: a PDF; export the transcript as .docx or .txt" in result.stderr
+
+
+def _damaged_nvivo(tmp_path: Path) -> tuple[Path, str | None, str | None]:
+    """The real NVivo export with one source's plain text gone (rich text
+    only), one selection past the end of its text and one coding of a code
+    the file does not define: each still schema-valid."""
+    import zipfile
+
+    from lxml import etree
+
+    q = "{urn:QDA-XML:project:1.0}"
+    with zipfile.ZipFile(Path(__file__).parent / "data" / "refi-qda" / "nvivo-12-oltas.qdpx") as z:
+        root = etree.fromstring(z.read("project.qde"))
+        entries = {i.filename: z.read(i.filename) for i in z.infolist()}
+    gone, kept = list(root.iter(q + "TextSource"))
+    missing = gone.attrib.pop("plainTextPath").removeprefix("internal://")
+    entries = {n: d for n, d in entries.items() if not n.endswith(missing)}
+    selections = list(kept.iter(q + "PlainTextSelection"))
+    selections[0].set("startPosition", "9999990")
+    selections[0].set("endPosition", "9999999")
+    next(selections[1].iter(q + "CodeRef")).set(
+        "targetGUID", "00000000-0000-4000-8000-000000000999"
+    )
+    entries["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    out = tmp_path / "damaged.qdpx"
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    return out, gone.get("name"), kept.get("name")
+
+
+def test_a_qdpx_import_says_what_it_left_out(project, tmp_path: Path) -> None:
+    """A source without plain text, a selection outside the text and a
+    coding of an unknown code used to vanish behind "imported"."""
+    path, gone, kept = _damaged_nvivo(tmp_path)
+    project.close()
+    result = invoke(project, str(path))
+    assert result.exit_code == 0, result.output
+    assert f"warning: source {gone!r} not imported: no plain text, only rich text" in result.stderr
+    assert f"source {kept!r}: 1 coded selection(s) outside its text" in result.stderr
+    assert f"source {kept!r}: 1 coding(s) name a code that is not in" in result.stderr
+    again = runner.invoke(
+        app, ["import", "--project", str(project.root), str(path), "--force", "--json"]
+    )
+    (entry,) = json.loads(again.stdout)["files"]
+    assert len(entry["warnings"]) == 3 and entry["status"] == "imported"

@@ -372,10 +372,42 @@ def test_pseudonymized_export_masks_names_and_keeps_offsets(coded, tmp_path: Pat
     assert "Anna" not in everything and "Ben" not in everything
     assert "anna@example.org" not in everything
     assert body == "P2: Kysy P1, [email], hän tietää."
+    # the recording is left out; the listed speakers are the pseudonyms
+    assert "AudioSource" not in xml and "ryhmä1-istunto1.wav" not in everything
+    assert 'speakers: ["P2"]' in xml
     block = xml[xml.index('name="s3"') :]
     m = re.search(r'startPosition="(\d+)" endPosition="(\d+)"', block)
     assert m and body[int(m[1]) : int(m[2])] == "Kysy P1, [email], hän tietää."
     assert s2.n_utterances == 2
+
+
+def test_pseudonymized_export_masks_session_and_group_names(coded, tmp_path: Path) -> None:
+    """A session or group named for a participant would name them in every
+    tool that opens the file, and in the units export."""
+    from qualcode.store.reports import View
+    from qualcode.unit_export import unit_rows
+
+    store = coded.store
+    store.add_session(
+        Session(name="haastattelu-Anna", group="Annan ryhmä"),
+        Transcript([Utterance("Rahat loppuivat.", "Anna")]),
+    )
+    s = store.get_session("haastattelu-Anna")
+    u = store.utterances(s.id or 0)[0]
+    store.replace_segments(
+        s.id or 0, [Segment(s.id or 0, 0, u.text, 6, 6 + len(u.text), utterance_id=u.id)]
+    )
+    store.record_decision(Decision(store.segments(s.id)[0].id or 0, "funding", "maria", "added"))
+    out = tmp_path / "p.qdpx"
+    export_qdpx(coded, out, ExportOptions(pseudonymize=True))
+    xml = _qde(out).decode("utf-8")
+    _schema("Project.xsd").validate(xml)
+    assert "Anna" not in xml
+    assert 'name="haastattelu-P1"' in xml and "group: P1 ryhmä" in xml
+    header, rows = unit_rows(store, View(coder="maria"), pseudonymize=True)
+    mine = [r for r in rows if r[header.index("code_id")] == "funding"]
+    assert ["haastattelu-P1", "P1 ryhmä"] in [r[:2] for r in mine]
+    assert not any("Anna" in str(cell) for r in mine for cell in r)
 
 
 def test_round_trip_same_codes_sources_and_codings(coded, tmp_path: Path) -> None:
@@ -850,6 +882,26 @@ def test_only_a_transcripts_name_prefixes_become_speakers(empty) -> None:
     assert transcript_speakers(paper) is None
     result = import_qdpx(empty, REFI / "nvivo-12-oltas.qdpx")
     assert result.n_speakers == 0 and empty.store.participants() == []
+
+
+def test_a_session_without_speakers_has_none_after_a_round_trip(empty, tmp_path: Path) -> None:
+    """qualcode's own export lists each session's speakers: the NVivo
+    comment thread's "Koronavírus: ..." lines stay text when read back."""
+    import_qdpx(empty, REFI / "nvivo-12-oltas.qdpx")
+    before = {s.name: plain_text(empty.store.utterances(s.id or 0)) for s in empty.store.sessions()}
+    out = tmp_path / "nv.qdpx"
+    export_qdpx(empty, out)
+    assert "speakers: []" in _qde(out).decode("utf-8")
+    again = init_project(tmp_path / "again", codebook=None, language="hu")
+    try:
+        result = import_qdpx(again, out)
+        assert result.n_speakers == 0 and again.store.participants() == []
+        after = {
+            s.name: plain_text(again.store.utterances(s.id or 0)) for s in again.store.sessions()
+        }
+        assert after == before
+    finally:
+        again.close()
 
 
 def test_document_sets_become_groups(empty) -> None:

@@ -28,6 +28,7 @@ def result_json(r) -> dict:
         "speakers": r.n_speakers,
         "message": r.message,
         "shared_speakers": r.shared_speakers,
+        "warnings": r.warnings,
     }
 
 
@@ -96,6 +97,8 @@ def import_(
                 )
                 if r.message:
                     typer.echo(f"  {r.message}")
+                for warning in r.warnings:
+                    typer.secho(f"  warning: {warning}", err=True, fg="yellow")
                 for line in speakers_note(r.session or "", r.shared_speakers):
                     typer.echo(line)
             elif r.status == "skipped":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import json
 import re
 import unicodedata
 from collections import defaultdict
@@ -88,6 +89,8 @@ class QdpxImport:
     n_notes: int = 0
     n_memos: int = 0
     n_notes_skipped: int = 0
+    # what was left out and why, one line each, for the researcher
+    problems: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
@@ -257,14 +260,19 @@ def _session_for(
     spans = [(s.start, s.end) for s in src.selections]
     units = offset_units(text, spans)
     result.offset_units[name] = units
-    # qualcode's own export is its plain text: every "Name:" is a speaker;
-    # another tool's source may be a paper or a comment thread
-    only = None if refi.origin == "qualcode" else (transcript_speakers(text) or set())
+    about = session_fields(src.description) if refi.origin == "qualcode" else {}
+    # qualcode's own export is its plain text: its speakers are listed in
+    # the source's description (an export before that: every "Name:" is
+    # one); another tool's source may be a paper or a comment thread
+    only = (
+        _listed_speakers(about.get("speakers"))
+        if refi.origin == "qualcode"
+        else (transcript_speakers(text) or set())
+    )
     built = build_text(text, speakers=options.speakers, only=only)
     if src.sync_points and built.utterances:
         _times(built, src)
     table = utf16_to_codepoints(text) if units == "utf16" else None
-    about = session_fields(src.description) if refi.origin == "qualcode" else {}
     # a source in exactly one set (MAXQDA's document sets, NVivo's sets) is
     # a session of that group
     sets = [name for name, members in refi.sets.items() if src.guid in members]
@@ -283,6 +291,7 @@ def _session_for(
     item = ImportedSession(session, Transcript(built.utterances, source_format="qdpx"))
     index: dict[tuple[int, int], int] = {}
     seen: set[tuple[int, str, str]] = set()
+    outside = unknown = 0
     for sel in src.selections:
         start, end = sel.start, sel.end
         if table is not None:
@@ -293,6 +302,7 @@ def _session_for(
         # a selection with only a note (an annotation) still becomes a unit
         if s >= e or not (sel.codings or noted):
             result.n_skipped += 1
+            outside += bool(sel.codings or noted)
             continue
         if sel.codings:
             result.n_selections += 1
@@ -321,6 +331,7 @@ def _session_for(
             code = code_map.get(code_guid)
             if code is None:
                 result.n_skipped += 1
+                unknown += 1
                 continue
             coder = options.coder or refi.users.get((user or sel.user or "").lower()) or "imported"
             decision = (index[key], code, coder)
@@ -330,6 +341,21 @@ def _session_for(
                 result.n_codings += 1
                 if coder not in result.coders:
                     result.coders.append(coder)
+    if outside:
+        result.problems.append(
+            f"source {src.name or src.guid!r}: {outside} coded selection(s) outside its text "
+            "or empty, not imported"
+        )
+    if unknown:
+        result.problems.append(
+            f"source {src.name or src.guid!r}: {unknown} coding(s) name a code that is not in "
+            "the file's codebook, not imported"
+        )
+    if src.skipped:
+        result.problems.append(
+            f"source {src.name or src.guid!r}: {src.skipped} selection(s) of the recording "
+            "without transcript text, not imported"
+        )
     item.memos = _memos(refi, placed, options, used if used is not None else set())
     result.n_memos += len(item.memos)
     return item
@@ -414,10 +440,20 @@ def import_qdpx(
     taken = {s.name for s in store.sessions()}
     items = []
     used: set[str] = set()  # notes that became (part of) a memo
+    for kind, what, n in refi.unread:
+        result.problems.append(
+            f"{kind} source {what!r} not imported (qualcode reads text sources and transcripts)"
+            + (f"; its {n} coded selection(s) are left out" if n else "")
+        )
     for src in _merge_media(refi.sources):
         result.n_skipped += src.skipped
         if src.text is None:
             result.n_skipped += len(src.selections)
+            n = len(src.selections) + src.skipped
+            result.problems.append(
+                f"source {src.name or src.guid!r} not imported: {src.why_no_text}"
+                + (f" ({n} coded selection(s) in it)" if n else "")
+            )
             continue
         base = src.name or src.guid
         name, n = base, 2
@@ -450,6 +486,19 @@ def session_fields(description: str) -> dict[str, str]:
         if sep and key in SESSION_FIELDS and value.strip():
             out[key] = value.strip()
     return out
+
+
+def _listed_speakers(value: str | None) -> set[str] | None:
+    """The speakers a qualcode export lists for a source; None (every
+    "Name:" is a speaker) for an export that lists none or a list that
+    cannot be read."""
+    try:
+        names = json.loads(value) if value else None
+    except ValueError:
+        return None
+    if not isinstance(names, list):
+        return None
+    return {n for n in names if isinstance(n, str)}
 
 
 def _seconds(value: str | None) -> float | None:

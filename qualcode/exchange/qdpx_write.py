@@ -17,11 +17,13 @@ whether to send them.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 import zipfile
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,7 +48,8 @@ class ExportOptions:
 
     coder: only this coder's codings (default: every coder, each as a User).
     pseudonymize: speakers become P1..Pn and names, e-mail addresses and
-        phone numbers in the text are masked (``qualcode.pseudonymize``).
+        phone numbers in the text, session and group names are masked
+        (``qualcode.pseudonymize``); recordings are left out.
     media: add audio/video sources (with transcript and sync points) for
         sessions with a recording.
     validate: check the written project.qde against Project.xsd.
@@ -238,12 +241,15 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
         sg = session_guid[s.name]
         text_guid = guid(pname, "text", s.name)
         files[f"sources/{text_guid}.txt"] = text.encode("utf-8")
+        # a session or group is often named for a participant
+        # ("interview-Aino-Virtanen"): masked like the talk
+        shown = replace(s, name=masked(s.name), group=masked(s.group) if s.group else None)
         src = ET.SubElement(
             sources,
             f"{P}TextSource",
-            {"guid": sg, "name": _x(s.name), "plainTextPath": f"internal://{text_guid}.txt"},
+            {"guid": sg, "name": _x(shown.name), "plainTextPath": f"internal://{text_guid}.txt"},
         )
-        about = session_description(s)
+        about = session_description(shown, [u.speaker for u in utterances if u.speaker])
         if about:
             ET.SubElement(src, f"{P}Description").text = _x(about)
         for g in segments:
@@ -278,7 +284,9 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
         # selections (the schema's order), so an import finds it
         for note in session_memos.get(s.id or 0, []):
             ET.SubElement(src, f"{P}NoteRef", {"targetGUID": note})
-        if options.media and s.media_path:
+        # a recording is the most identifying part of a session (voices, and
+        # a local path naming people): a pseudonymised export leaves it out
+        if options.media and s.media_path and not options.pseudonymize:
             _media_source(sources, s, utterances, pname, P)
         counts["sessions"] += 1
     if sources is not None and len(sources) == 0:
@@ -311,7 +319,7 @@ def export_qdpx(project: Project, out: str | Path, options: ExportOptions | None
         sets = ET.SubElement(root, f"{P}Sets")
         for name, members in sorted(groups.items()):
             group_set = ET.SubElement(
-                sets, f"{P}Set", {"guid": guid(pname, "group", name), "name": _x(name)}
+                sets, f"{P}Set", {"guid": guid(pname, "group", name), "name": _x(masked(name))}
             )
             for member in members:
                 ET.SubElement(group_set, f"{P}MemberSource", {"targetGUID": member})
@@ -411,17 +419,21 @@ def export_codebook_qdc(project: Project, out: str | Path) -> int:
 
 
 # the keys of a source's Description that a qualcode import reads back
-SESSION_FIELDS = ("group", "language", "recorded", "duration")
+SESSION_FIELDS = ("group", "language", "recorded", "duration", "speakers")
 
 
-def session_description(s: Session) -> str:
+def session_description(s: Session, speakers: Sequence[str]) -> str:
     """What a session is beyond its text, as ``key: value`` lines in its
     source's Description: other tools show it, and a qualcode import reads
-    it back (``qdpx_read.session_fields``)."""
+    it back (``qdpx_read.session_fields``). ``speakers`` (a JSON list) says
+    which ``Name:`` line starts are speakers: in a session imported from
+    another tool without speakers, "Koronavírus: …" is a heading, and read
+    back as a speaker it would be pseudonymised as a name everywhere."""
     values = (
         s.group,
         s.language,
         s.recorded_at,
         f"{s.duration:g}" if s.duration is not None else None,
+        json.dumps(sorted(set(speakers)), ensure_ascii=False),
     )
     return "\n".join(f"{k}: {v}" for k, v in zip(SESSION_FIELDS, values, strict=True) if v)

@@ -54,6 +54,7 @@ class RefiSource:
     skipped: int = 0  # selections that cannot be read as text (picture, audio-only)
     notes: list[str] = field(default_factory=list)  # note_key()s of NoteRefs on the source itself
     description: str = ""
+    why_no_text: str = ""  # when ``text`` is None: why, for the researcher
 
 
 @dataclass
@@ -86,6 +87,8 @@ class RefiProject:
     cases: list[RefiCase] = field(default_factory=list)
     notes: dict[str, RefiNote] = field(default_factory=dict)  # note_key(guid) -> note
     sets: dict[str, list[str]] = field(default_factory=dict)  # set name -> member source guids
+    # sources qualcode cannot read (PDF, picture): (kind, name, coded selections)
+    unread: list[tuple[str, str, int]] = field(default_factory=list)
 
     def all_codes(self) -> list[RefiCode]:
         out: list[RefiCode] = []
@@ -197,10 +200,22 @@ def _text_of(reader: _Reader, el: Element) -> str | None:
     return decode_source(data) if data is not None else None
 
 
+def _why_no_text(el: Element) -> str:
+    """Why a source (or transcript) has no text qualcode can read."""
+    url = el.get("plainTextPath")
+    if url is None:
+        return "no plain text, only rich text; export it again with plain text"
+    if not url.startswith("internal://"):
+        return f"its plain text is outside the file ({url}); export it again with sources inside"
+    return f"its plain text ({url}) is missing from the file; export it again"
+
+
 def _text_source(reader: _Reader, el: Element) -> RefiSource:
     src = RefiSource(guid=el.get("guid", ""), name=el.get("name") or "", kind="text")
     src.text = _text_of(reader, el)
     src.text_url = el.get("plainTextPath")
+    if src.text is None:
+        src.why_no_text = _why_no_text(el)
     desc = el.find(_q("Description"))
     src.description = (desc.text or "").strip() if desc is not None else ""
     for sel in el.findall(_q("PlainTextSelection")):
@@ -227,10 +242,13 @@ def _media_source(reader: _Reader, el: Element, kind: str) -> RefiSource:
     src.notes = _note_refs(el)
     transcript = el.find(_q("Transcript"))
     if transcript is None:
+        src.why_no_text = "no transcript (qualcode codes text)"
         return src
     src.notes += _note_refs(transcript)
     src.text = _text_of(reader, transcript)
     src.text_url = transcript.get("plainTextPath")
+    if src.text is None:
+        src.why_no_text = _why_no_text(transcript)
     points: dict[str, tuple[int, int | None]] = {}
     for sp in transcript.findall(_q("SyncPoint")):
         pos = sp.get("position")
@@ -302,6 +320,10 @@ def read_project(path: str | Path, *, limits: ZipLimits | None = None) -> RefiPr
                 elif tag in ("AudioSource", "VideoSource"):
                     kind = "audio" if tag == "AudioSource" else "video"
                     project.sources.append(_media_source(reader, el, kind))
+                elif tag.endswith("Source"):  # PDFSource, PictureSource
+                    coded = sum(1 for sel in el.iter() if sel.tag.endswith("Selection"))
+                    kind = tag.removesuffix("Source")
+                    project.unread.append((kind, str(el.get("name") or el.get("guid", "")), coded))
         for el in root.iterfind(f"{_q('Sets')}/{_q('Set')}"):
             members = [m.get("targetGUID", "") for m in el.findall(_q("MemberSource"))]
             if members:
