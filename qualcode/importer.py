@@ -21,6 +21,7 @@ from qualcode.formats import (
     EXTENSIONS,
     IMPORT_FORMATS,
     PROJECT_FORMATS,
+    check_format,
     detect_format,
     read_transcript,
 )
@@ -153,7 +154,7 @@ def _import_one(
 ) -> ImportResult:
     if not path.is_file():
         raise not_a_file(path, "give the transcripts in it, or the folder itself")
-    fmt = detect_format(path) if fmt == "auto" else fmt
+    fmt = detect_format(path) if fmt == "auto" else check_format(path, fmt)
     if fmt in PROJECT_FORMATS:
         if session is not None:
             # its sources name their sessions; --force would add them all again

@@ -141,3 +141,25 @@ def test_a_qdpx_import_says_what_it_left_out(project, tmp_path: Path) -> None:
     )
     (entry,) = json.loads(again.stdout)["files"]
     assert len(entry["warnings"]) == 3 and entry["status"] == "imported"
+
+
+def test_a_spreadsheet_or_a_wrong_format_gets_advice_that_applies(project, tmp_path: Path) -> None:
+    """A coded-units CSV read as one long utterance, and a zip read as text
+    ("not UTF-8 text"), pointed the researcher the wrong way."""
+    coded = tmp_path / "coded.csv"
+    coded.write_text("text,codes,coder\nRahat loppuu.,funding,anna\n", encoding="utf-8")
+    qdpx = Path(__file__).parent / "data" / "refi-qda" / "nvivo-12-oltas.qdpx"
+    project.close()
+    result = invoke(project, str(coded), str(T / "sample.vtt"))
+    assert result.exit_code == 1
+    assert "coded.csv: a spreadsheet, not a transcript" in result.stderr
+    assert "qualcode import-coded FILE.csv" in result.stderr
+    assert "imported sample" in result.stdout  # the batch went on
+    result = invoke(project, str(qdpx), "--format", "vtt")
+    assert result.exit_code == 1 and "a zip file (a .docx or a REFI-QDA .qdpx), not vtt" in (
+        result.stderr
+    )
+    result = invoke(project, str(T / "sample.srt"), "--format", "qdpx")
+    assert result.exit_code == 1 and "not a REFI-QDA project" in result.stderr
+    result = invoke(project, str(T / "sample.srt"), "--format", "docx")
+    assert result.exit_code == 1 and "not a .docx (a .docx is a zip file)" in result.stderr

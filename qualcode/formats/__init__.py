@@ -57,6 +57,40 @@ EXTENSIONS = {
 }
 
 
+# spreadsheets someone may hand to import: a coded-units CSV has its own command
+SPREADSHEET_SUFFIXES = frozenset(".csv .tsv .xlsx .xls .ods".split())
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(512)
+    except OSError as e:
+        raise QualcodeError(f"{path}: cannot read ({e.strerror})") from None
+
+
+def check_format(path: str | Path, fmt: str) -> str:
+    """``fmt`` as given with ``--format``, unless the file plainly is
+    something else: a zip read as text would fail on its first byte with
+    advice about UTF-8 that does not apply."""
+    path = Path(path)
+    head = _head(path)
+    kind = binary_kind(head)
+    if kind == "zip" and fmt not in ("docx", "qdpx"):
+        raise FormatError(
+            path, f"a zip file (a .docx or a REFI-QDA .qdpx), not {fmt}; leave out --format"
+        )
+    if kind in ("pdf", "ole"):
+        return detect_format(path)  # says what it is and what to do
+    if fmt == "docx" and kind != "zip":
+        raise FormatError(path, "not a .docx (a .docx is a zip file); leave out --format")
+    if fmt == "qdpx" and kind != "zip" and not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        raise FormatError(
+            path, "not a REFI-QDA project (a .qdpx is a zip file, a .qde XML); leave out --format"
+        )
+    return fmt
+
+
 def detect_format(path: str | Path) -> str:
     """The format name for ``path``: by extension, else by its first bytes."""
     path = Path(path)
@@ -65,11 +99,13 @@ def detect_format(path: str | Path) -> str:
         return by_ext
     if path.suffix.lower() in AUDIO_SUFFIXES:
         raise FormatError(path, "a recording, not a transcript; use `qualcode transcribe` for it")
-    try:
-        with open(path, "rb") as f:
-            head = f.read(512)
-    except OSError as e:
-        raise QualcodeError(f"{path}: cannot read ({e.strerror})") from None
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        raise FormatError(
+            path,
+            "a spreadsheet, not a transcript; coded units (columns text, codes, coder) come in "
+            "with `qualcode import-coded FILE.csv`, a transcript as .txt, .docx, .srt or .vtt",
+        )
+    head = _head(path)
     kind = binary_kind(head)
     if kind == "pdf":
         raise FormatError(path, "a PDF; export the transcript as .docx or .txt and import that")
@@ -135,6 +171,7 @@ def transcript_to_string(transcript: Transcript, format: str) -> str:
 
 __all__ = [
     "EXTENSIONS",
+    "check_format",
     "IMPORT_FORMATS",
     "READERS",
     "WRITERS",
