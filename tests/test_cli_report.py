@@ -108,7 +108,13 @@ def test_the_format_follows_the_file_name_and_a_mismatch_is_refused(proj, tmp_pa
     assert r.exit_code == 1 and "named for xlsx but --format is csv" in r.output
     assert not (tmp_path / "x.xlsx").exists()
     r = run("report", "--out", str(tmp_path / "r.txt"), "-P", proj)
+    assert r.exit_code == 1 and "writes csv or json or md or xlsx, not txt" in r.output
+    r = run("report", "--out", str(tmp_path / "r.out"), "-P", proj)
     assert r.exit_code == 1 and "cannot tell the format from the file name" in r.output
+    r = run("report", "--format", "md", "--out", str(tmp_path / "r.txt"), "-P", proj)
+    assert r.exit_code == 0 and (tmp_path / "r.txt").read_text(encoding="utf-8").startswith("|")
+    r = run("report", "--format", "csv", "--out", str(tmp_path / "r.pdf"), "-P", proj)
+    assert r.exit_code == 1 and "named for pdf but --format is csv" in r.output
     r = run("export", "units", "--out", str(tmp_path / "u.json"), "-P", proj)
     assert r.exit_code == 1 and "this command writes csv or xlsx, not json" in r.output
     r = run("export", "units", "--out", "-", "-P", proj)

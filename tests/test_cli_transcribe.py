@@ -229,10 +229,17 @@ def test_export_transcript_formats(project, tmp_path):
     assert run("export", "transcript", "call", "--out", vtt, "-P", project.root).exit_code == 0
     assert vtt.read_text(encoding="utf-8").startswith("WEBVTT")
     mixed = run("export", "transcript", "call", "-f", "txt", "--out", srt, "-P", project.root)
-    assert mixed.exit_code == 1 and "use --format srt or another file name" in mixed.output
-    word = run("export", "transcript", "call", "--out", tmp_path / "call.docx", "-P", project.root)
-    assert word.exit_code == 1 and "does not write .docx files" in word.output
-    assert not (tmp_path / "call.docx").exists()
+    assert mixed.exit_code == 1 and "is named for srt but --format is txt" in mixed.output
+    for name in ("call.docx", "call.xlsx", "call.pdf", "call.html"):
+        word = run("export", "transcript", "call", "--out", tmp_path / name, "-P", project.root)
+        assert word.exit_code == 1 and "writes txt or srt or vtt or json, not" in word.output
+        assert not (tmp_path / name).exists()
+    odd = run("export", "transcript", "call", "--out", tmp_path / "call.out", "-P", project.root)
+    assert odd.exit_code == 1 and "cannot tell the format from the file name" in odd.output
+    # a .txt holds any text format asked for by name
+    named = tmp_path / "call-subtitles.txt"
+    asked = run("export", "transcript", "call", "-f", "srt", "--out", named, "-P", project.root)
+    assert asked.exit_code == 0 and "00:00:00,000 -->" in named.read_text(encoding="utf-8")
     dash = run("export", "transcript", "call", "--out", "-", "-P", project.root)
     assert dash.exit_code == 0 and "SPEAKER_1: " in dash.output and not Path("-").exists()
 

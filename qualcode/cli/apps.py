@@ -79,7 +79,30 @@ def output_file(out: Path | None) -> Path | None:
     return None if out is None or str(out) == "-" else out
 
 
-_SUFFIX_FORMATS = {".csv": "csv", ".xlsx": "xlsx", ".json": "json", ".md": "md"}
+# what a file name says it holds; a name for a format the command does not
+# write is refused, not filled with text of another format
+SUFFIX_FORMATS = {
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+    ".json": "json",
+    ".md": "md",
+    ".txt": "txt",
+    ".text": "txt",
+    ".srt": "srt",
+    ".vtt": "vtt",
+    ".webvtt": "vtt",
+    ".docx": "docx",
+    ".doc": "doc",
+    ".odt": "odt",
+    ".rtf": "rtf",
+    ".pdf": "pdf",
+    ".html": "html",
+    ".htm": "html",
+    ".xls": "xls",
+    ".ods": "ods",
+    ".tsv": "tsv",
+    ".qdpx": "qdpx",
+}
 
 
 def output_format(fmt: str | None, out: Path | None, allowed: tuple[str, ...], default: str) -> str:
@@ -90,7 +113,7 @@ def output_format(fmt: str | None, out: Path | None, allowed: tuple[str, ...], d
 
     files = [f for f in allowed if f != "table"]
     target = output_file(out)
-    named = _SUFFIX_FORMATS.get(target.suffix.lower()) if target is not None else None
+    named = SUFFIX_FORMATS.get(target.suffix.lower()) if target is not None else None
     if fmt is None:
         if target is None:
             return default
@@ -113,7 +136,8 @@ def output_format(fmt: str | None, out: Path | None, allowed: tuple[str, ...], d
                 f"--out {target}: a table is for the terminal; give --format ({', '.join(files)})"
             )
         return named
-    if named is not None and named != fmt:
+    # a .txt holds any text format asked for by name (--format md --out r.txt)
+    if named is not None and named != fmt and not (named == "txt" and fmt != "xlsx"):
         raise QualcodeError(
             f"--out {target} is named for {named} but --format is {fmt}; "
             f"use --format {named} or a .{fmt} name"

@@ -16,6 +16,7 @@ from qualcode.cli.apps import (
     export_app,
     models_app,
     output_file,
+    output_format,
 )
 from qualcode.errors import QualcodeError
 from qualcode.project import open_project
@@ -332,28 +333,12 @@ def export_transcript(
     """
     import sys
 
-    from qualcode.formats import EXTENSIONS, WRITERS, write_transcript
+    from qualcode.formats import WRITERS, write_transcript
     from qualcode.models import Transcript
     from qualcode.transcript import corrected, rewrite_units
 
-    def either(names: list[str]) -> str:
-        return ", ".join(names[:-1]) + " or " + names[-1]
-
+    fmt = output_format(fmt, out, tuple(WRITERS), "txt")
     out = output_file(out)
-    by_name = EXTENSIONS.get(out.suffix.lower()) if out is not None else None
-    if out is not None and by_name is not None and by_name not in WRITERS:
-        raise QualcodeError(
-            f"{out}: qualcode does not write {out.suffix} files (it would be text under that "
-            f"name); write {either(['.' + name for name in WRITERS])}"
-        )
-    fmt = fmt or by_name or "txt"
-    if fmt not in WRITERS:
-        raise QualcodeError(f"--format {fmt!r}: use {either(list(WRITERS))}")
-    if out is not None and by_name is not None and by_name != fmt:
-        raise QualcodeError(
-            f"{out}: --format {fmt} into a .{by_name} file would not read back; "
-            f"use --format {by_name} or another file name"
-        )
     with open_project(project) as p:
         s = p.store.get_session(session)
         # the coders' corrections of unit texts are part of the transcript
