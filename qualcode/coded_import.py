@@ -10,6 +10,7 @@ a fuller file of a session fills its gaps instead of making a second one.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -96,15 +97,29 @@ def _existing_units(
     name: str,
     keys: Sequence[tuple[str, int]],
     speakers: Sequence[str | None] = (),
+) -> tuple[str, list[int]] | None:
+    """(session, unit ids of ``keys``) in an existing session called ``name`` (or
+    ``name-2``, ``name-3``…: where an earlier import of these rows went when
+    ``name`` was taken by other talk), when it has every one of them; a
+    session made from a coded CSV whose units the rows hold in the same
+    order (a coder's later, longer file) first gets the other rows as new
+    units where the file has them. Else None: the rows become a new
+    session."""
+    taken = re.compile(re.escape(name) + r"-[0-9]+")
+    renamed = [s for s in store.sessions() if taken.fullmatch(s.name) and s.source_format == "csv"]
+    for session in filter(None, [store.find_session(name), *renamed]):
+        found = _units_in(store, session, keys, speakers)
+        if found is not None:
+            return session.name, found
+    return None
+
+
+def _units_in(
+    store: Store,
+    session: Session,
+    keys: Sequence[tuple[str, int]],
+    speakers: Sequence[str | None],
 ) -> list[int] | None:
-    """Unit ids of ``keys`` in an existing session called ``name``, when it
-    has every one of them; a session made from a coded CSV whose units the
-    rows hold in the same order (a coder's later, longer file) first gets
-    the other rows as new units where the file has them. Else None: the
-    rows become a new session."""
-    session = store.find_session(name)
-    if session is None:
-        return None
     have = _units_by_key(store, session.id or 0)
     if all(k in have for k in keys):
         return [have[k].id or 0 for k in keys]
@@ -190,10 +205,10 @@ def import_coded(
     renamed: dict[str, str] = {}
     with store.transaction():
         for name, members in groups.items():
-            found = _existing_units(
+            existing = _existing_units(
                 store, name, [keys[i] for i in members], [rows[i].speaker for i in members]
             )
-            if found is None:
+            if existing is None:
                 # one unit per distinct (text, occurrence), in first-seen order
                 first: dict[tuple[str, int], int] = {}
                 for i in members:
@@ -207,7 +222,8 @@ def import_coded(
                 created += made
                 found = [new_ids[keys[i]] for i in members]
             else:
-                attached.append(name)
+                into, found = existing
+                attached.append(into)
             for i, seg_id in zip(members, found, strict=True):
                 ids[i] = seg_id
         decisions = [

@@ -249,7 +249,8 @@ def iter_report_lines(report: EvalReport) -> Iterator[str]:
             f"{m.support:7d}"
         )
     yield f"micro-F1 {report.micro_f1:.3f}  macro-F1 {report.macro_f1:.3f}  " + (
-        f"(trained on {report.n_train}, tested on {report.n_test} units)"
+        f"(trained on {report.n_train}, tested on {report.n_test} "
+        f"unit{'' if report.n_test == 1 else 's'})"
     )
     if report.n_seen:
         yield (

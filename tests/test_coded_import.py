@@ -140,6 +140,39 @@ def test_a_coders_corrected_file_replaces_their_earlier_coding(project, tmp_path
     ]
 
 
+def test_a_file_whose_session_name_was_taken_lands_on_its_units_again(
+    project, tmp_path: Path
+) -> None:
+    """Bob's file names session s1, which Amy's file (other talk) took
+    first: his rows went to s1-2. Importing his file again (the same, or
+    corrected) made s1-3, s1-4…, each counted again."""
+    store = project.store
+    book = load_codebook(project.codebook_path)
+    amy, bob = tmp_path / "amy.csv", tmp_path / "bob.csv"
+    amy.write_text(
+        "text,codes,coder,session\nMeillä loppui rahat kesken vuoden.,funding,amy,s1\n",
+        encoding="utf-8",
+    )
+    bob.write_text(
+        "text,codes,coder,session\nVapaaehtoiset ei tulleet paikalle.,volunteers,bob,s1\n",
+        encoding="utf-8",
+    )
+    import_coded(store, book, amy)
+    first = import_coded(store, book, bob)
+    assert first.sessions == ["s1-2"]
+    again = import_coded(store, book, bob)
+    assert (again.sessions, again.attached) == ([], ["s1-2"])
+    bob.write_text(
+        "text,codes,coder,session\nVapaaehtoiset ei tulleet paikalle.,prioritisation,bob,s1\n",
+        encoding="utf-8",
+    )
+    corrected = import_coded(store, book, bob)
+    assert (corrected.sessions, corrected.attached, corrected.recoded) == ([], ["s1-2"], 1)
+    assert sorted(s.name for s in store.sessions()) == ["s1", "s1-2"]
+    applied = {d.code_id for d in store.decisions(coder="bob") if d.verdict == "added"}
+    assert applied == {"prioritisation"}
+
+
 def test_a_coders_longer_file_extends_the_session_it_coded_before(project, tmp_path) -> None:
     """part1.csv, then full.csv (part1 plus a row): the rows of part1 land
     on their units, the new row becomes a unit of the same session; no

@@ -73,6 +73,11 @@ class QualcodeGroup(TyperGroup):
             )
 
 
+def plural(n: int, word: str) -> str:
+    """``1 unit``, ``2 units``."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def output_file(out: Path | None) -> Path | None:
     """``--out FILE``, or None for standard output: ``--out -`` means what
     leaving ``--out`` out means."""

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qualcode.cli.apps import JsonOpt, ProjectOpt, app, console
+from qualcode.cli.apps import JsonOpt, ProjectOpt, app, console, plural
 from qualcode.errors import QualcodeError
 from qualcode.project import open_project
 from qualcode.transcript import format_time
@@ -329,12 +329,14 @@ def import_coded(
         book = project_codebook(p)
         check_in_use(p, book)
         report = run_import(p.store, book, file, coder=coder)
-    into = [f"new sessions {', '.join(report.sessions)}"] if report.sessions else []
+    new = "new session" + ("s" if len(report.sessions) > 1 else "")
+    into = [f"{new} {', '.join(report.sessions)}"] if report.sessions else []
     if report.attached:
         into.append(f"the units of {', '.join(report.attached)}")
     others = report.attached and report.recoded < report.n_units
     typer.echo(
-        f"imported {report.n_units} coded units with {report.n_decisions} decisions into "
+        f"imported {plural(report.n_units, 'coded unit')} with "
+        f"{plural(report.n_decisions, 'decision')} into "
         f"{' and '.join(into)}; run `qualcode train` to learn from them"
         + (", `qualcode agree` to compare the coders" if others else "")
     )
