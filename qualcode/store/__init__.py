@@ -6,8 +6,8 @@ SQLite. That keeps the door open for a shared PostgreSQL database for teams
 and for many transcription workers writing to one project: only this package
 would change.
 
-The store is split by concern into mixins (sessions, coding, review, reports,
-exchange), combined into one ``Store`` class here.
+The store is split by concern into mixins (sessions, coding, suggestions,
+review, reports, exchange), combined into one ``Store`` class here.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from qualcode.store.reports import ReportStore
 from qualcode.store.review import ReviewStore
 from qualcode.store.schema import SCHEMA_VERSION, migrate
 from qualcode.store.sessions import SessionStore
+from qualcode.store.suggestions import SuggestionStore
 
 __all__ = ["Store", "StoreConflict", "StoreDamaged", "StoreError", "open_store", "SCHEMA_VERSION"]
 
@@ -35,7 +36,15 @@ StoreDamaged = sqlite3.DatabaseError
 StoreConflict = sqlite3.IntegrityError
 
 
-class Store(SessionStore, CodingStore, ReviewStore, ReportStore, ExchangeStore, StoreBase):
+class Store(
+    SessionStore,
+    CodingStore,
+    SuggestionStore,
+    ReviewStore,
+    ReportStore,
+    ExchangeStore,
+    StoreBase,
+):
     """A project's database."""
 
     path: Path | None = None
