@@ -95,7 +95,8 @@ class SegmentReport:
     n_units: int = 0
     n_codable: int = 0
     # units whose decisions/reviews/memos were kept: on the same unit (its
-    # place and text unchanged) or carried over to a unit with its text
+    # place and text unchanged), carried over to a unit with its text (or
+    # nearly: a corrected word), or joined into a unit that holds its text
     n_kept: int = 0
     # retired units that keep decisions but have no unchanged successor
     orphaned: list[Segment] = field(default_factory=list)
@@ -480,6 +481,14 @@ def segment_session(
             if target is None:
                 target = _merged_into(old, units, taken) or _corrected_in(old, units, taken)
             if target is None:
+                # a unit the new cut joined to a neighbour whose history is
+                # there already (three one-sentence units became one): both
+                # coders' work stays, a code applied to either part applied
+                joined = _merged_into(old, units, set())
+                if joined is not None:
+                    store.merge_segment_history(old.id or 0, joined)
+                    report.n_kept += 1
+                    continue
                 report.orphaned.append(old)
                 continue
             store.move_segment_history(old.id or 0, target)

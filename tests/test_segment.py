@@ -57,7 +57,7 @@ UTTERANCES = [
 @pytest.fixture
 def store(tmp_path: Path):
     s = open_store(tmp_path / "t.db")
-    s.sync_codes([Code(id="volunteers", label="volunteers"), Code(id="funding", label="funding")])
+    s.sync_codes([Code(id=c, label=c) for c in ("volunteers", "funding", "prioritisation")])
     yield s
     s.close()
 
@@ -299,6 +299,41 @@ def test_a_unit_merged_with_its_neighbour_takes_its_decisions_along(store) -> No
     [whole] = store.segments(sid)
     assert whole.text == turn and report.orphaned == []
     assert [d.code_id for d in store.decisions(segment_id=whole.id)] == ["funding"]
+
+
+def test_units_merged_into_one_keep_every_coders_codes(store) -> None:
+    """Three coded one-sentence units become one: the codes applied to any
+    of them stay applied (only the first unit's history used to move, the
+    others were retired and dropped out of the counts), memos are joined."""
+    turn = (
+        "Syyslomaviikko meni niin että rahat loppui kesken. "
+        "Sitten piti päättää mikä tehdään ensin ja mikä jätetään. "
+        "Lopulta jätettiin koko retki pois listalta."
+    )
+    sid = _add(store, [Utterance(turn, "Aino", 0.0, 9.0)])
+    segment_session(store, sid, options=SegmentOptions(max_sentences=1))
+    a, b, c = store.segments(sid)
+    store.record_decision(Decision(a.id, "funding", "zoe", "accepted"))
+    store.record_decision(Decision(a.id, "prioritisation", "zoe", "rejected"))
+    store.record_decision(Decision(b.id, "prioritisation", "zoe", "accepted"))
+    store.record_decision(Decision(c.id, "prioritisation", "zoe", "added"))
+    store.record_decision(Decision(b.id, "volunteers", "ann", "rejected"))
+    for unit in (a, b, c):
+        store.mark_reviewed(unit.id, "zoe")
+    store.set_memo(a.id, "zoe", "rahat")
+    store.set_memo(c.id, "zoe", "retki")
+    report = segment_session(store, sid, options=SegmentOptions(max_sentences=3))
+    [whole] = store.segments(sid)
+    assert whole.text == turn and report.orphaned == [] and report.n_kept == 3
+    verdicts = {(d.coder, d.code_id): d.verdict for d in store.decisions(segment_id=whole.id)}
+    assert verdicts == {
+        ("zoe", "funding"): "accepted",
+        ("zoe", "prioritisation"): "accepted",
+        ("ann", "volunteers"): "rejected",
+    }
+    assert store.memo(whole.id, "zoe") == "rahat\n\nretki"
+    assert store.review_statuses("zoe") == {whole.id: "done"}
+    assert store.retired_segments(sid) == []
 
 
 def test_a_misheard_word_corrected_in_the_transcript_keeps_the_coding(store) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -136,6 +137,12 @@ def segment(
         for o in item["orphaned"]:
             typer.secho(
                 f"  retired with decisions (text changed): #{o['segment_id']} {o['text'][:70]}",
+                fg="yellow",
+            )
+        if item["orphaned"]:
+            typer.secho(
+                f"  their coding no longer counts; code the new units with `qualcode review "
+                f"--session {shlex.quote(item['session'])}`",
                 fg="yellow",
             )
 

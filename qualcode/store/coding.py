@@ -9,6 +9,8 @@ from qualcode.errors import NotFound, QualcodeError
 from qualcode.models import VERDICTS, Code, Decision, Segment
 from qualcode.store.base import StoreBase, code_row, dumps, now
 
+_APPLIED = "('accepted', 'added')"
+
 _SEGMENT_SELECT = """
     SELECT g.id, g.session_id, g.seq, g.text, g.char_start, g.char_end, p.name,
            g.participant_id, g.utterance_id, g.start, g.end, g.codable, g.original_text
@@ -313,6 +315,51 @@ class CodingStore(StoreBase):
             self.db.execute(
                 "UPDATE memos SET segment_id = ? WHERE segment_id = ?", (new_id, old_id)
             )
+            self.db.execute(
+                "UPDATE events SET segment_id = ? WHERE segment_id = ?", (new_id, old_id)
+            )
+            self.db.execute("DELETE FROM segments WHERE id = ?", (old_id,))
+
+    def merge_segment_history(self, old_id: int, new_id: int) -> None:
+        """Carry a retired unit's history into a unit that already holds
+        another's: the new cut joined both texts into one unit. Per coder
+        and code, a code applied to either part stays applied (the joined
+        unit holds those words), a memo joins the one there, and the
+        target's review status stands."""
+        with self.transaction():
+            self.db.execute(
+                f"""
+                UPDATE decisions AS t SET verdict = o.verdict, decided_at = o.decided_at
+                FROM decisions AS o
+                WHERE o.segment_id = ? AND t.segment_id = ? AND t.coder = o.coder
+                  AND t.code_id = o.code_id AND t.verdict NOT IN {_APPLIED}
+                  AND o.verdict IN {_APPLIED}
+                """,
+                (old_id, new_id),
+            )
+            for table in ("decisions", "reviews"):
+                self.db.execute(
+                    f"UPDATE OR IGNORE {table} SET segment_id = ? WHERE segment_id = ?",
+                    (new_id, old_id),
+                )
+            for memo_id, coder, text in self.db.execute(
+                "SELECT id, coder, text FROM memos WHERE segment_id = ? ORDER BY id", (old_id,)
+            ).fetchall():
+                there = self.db.execute(
+                    "SELECT id FROM memos WHERE segment_id = ? AND coder = ? ORDER BY id LIMIT 1",
+                    (new_id, coder),
+                ).fetchone()
+                if there is None:
+                    self.db.execute(
+                        "UPDATE memos SET segment_id = ? WHERE id = ?", (new_id, memo_id)
+                    )
+                else:
+                    self.db.execute(
+                        "UPDATE memos SET text = text || char(10) || char(10) || ?, "
+                        "updated_at = ? WHERE id = ?",
+                        (text, now(), there[0]),
+                    )
+                    self.db.execute("DELETE FROM memos WHERE id = ?", (memo_id,))
             self.db.execute(
                 "UPDATE events SET segment_id = ? WHERE segment_id = ?", (new_id, old_id)
             )
