@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from qualcode.errors import FormatError, QualcodeError
 from qualcode.gold import GoldUnit, code_names, read_gold
 from qualcode.models import Decision, Segment, Session, Transcript, Utterance
+from qualcode.project import coder_spelling
 from qualcode.transcript import utterance_spans
 
 if TYPE_CHECKING:
@@ -188,14 +189,23 @@ def import_coded(
         if not (u.coder or coder):
             raise FormatError(path, "no coder: add a coder column or pass --coder NAME", u.line)
     keys = _row_keys(rows, coder)
-    earlier = {c.casefold(): c for c in store.coders()}
+    earlier = {*store.coders(), *store.reviewers()}
+    named: list[str] = []
     for c in sorted({u.coder or coder or "" for u in rows}):
-        if c.casefold() in earlier and earlier[c.casefold()] != c:
-            # two coders who are one person would halve agreement and counts
+        # two coders who are one person would halve agreement and counts
+        clash = coder_spelling(c, earlier)
+        if clash is not None:
             raise QualcodeError(
-                f"{path}: coder {c!r} is spelt {earlier[c.casefold()]!r} in this project; "
+                f"{path}: coder {c!r} is spelt {clash!r} in this project; "
                 "use that spelling (coder names are case-sensitive)"
             )
+        twin = coder_spelling(c, named)
+        if twin is not None:
+            raise QualcodeError(
+                f"{path}: coder {c!r} is also spelt {twin!r} in this file; use one spelling "
+                "(coder names are case-sensitive)"
+            )
+        named.append(c)
     groups: dict[str, list[int]] = {}
     for i, u in enumerate(rows):
         groups.setdefault(u.session or path.stem, []).append(i)

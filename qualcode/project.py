@@ -11,6 +11,7 @@ import getpass
 import math
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from pathlib import Path
 from types import UnionType
@@ -79,6 +80,16 @@ class ProjectConfig:
         write_text(path, yaml.safe_dump(asdict(self), sort_keys=False, allow_unicode=True))
 
 
+def coder_spelling(name: str, known: Iterable[str]) -> str | None:
+    """How a coder ``name`` is spelt in ``known`` when only its case (or
+    surrounding spaces) differ; None when it is the same or a new coder."""
+    known = list(known)
+    if name in known:
+        return None
+    folded = name.strip().casefold()
+    return next((k for k in known if k.strip().casefold() == folded), None)
+
+
 class Project:
     """An open project: its directory, config and store."""
 
@@ -143,6 +154,22 @@ class Project:
 
     def default_coder(self) -> str:
         return self.config.coder or getpass.getuser() or "coder"
+
+    def coder(self, name: str | None) -> str:
+        """The coder to work as: ``name`` (``--coder``), else the default.
+        A blank name, or one spelt otherwise than a coder already in the
+        project (Amy beside amy), is refused: two spellings of one person
+        are two coders, which halves their counts and their agreement."""
+        if name is not None and not name.strip():
+            raise QualcodeError("--coder is blank; give the coder's name")
+        who = name.strip() if name is not None else self.default_coder()
+        clash = coder_spelling(who, {*self.store.coders(), *self.store.reviewers()})
+        if clash is not None:
+            raise QualcodeError(
+                f"coder {who!r} is spelt {clash!r} in this project; use that spelling "
+                "(coder names are case-sensitive, and two spellings would be two coders)"
+            )
+        return who
 
     @property
     def cache_dir(self) -> Path:

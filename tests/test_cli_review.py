@@ -31,6 +31,21 @@ def test_review_plain_saves_and_resumes(proj):
     assert "Resume with `qualcode review --all --plain`" in everything.output
 
 
+def test_a_coder_spelt_otherwise_or_blank_is_refused(proj):
+    """Amy beside amy would be two coders (half the counts, agreement with
+    herself); a blank --coder saved reviews under the name '  '."""
+    first = review(proj, "--coder", "amy", "--order", "chronological", input="a\nq\n")
+    assert first.exit_code == 0, first.output
+    for name, message in (
+        ("Amy", "coder 'Amy' is spelt 'amy' in this project"),
+        ("  ", "--coder is blank"),
+        ("", "--coder is blank"),
+    ):
+        result = review(proj, "--coder", name, input="a\nq\n")
+        assert result.exit_code == 1 and message in result.output, (name, result.output)
+    assert proj.store.reviewers() == ["amy"] and proj.store.coders() in ([], ["amy"])
+
+
 def test_review_filters(proj):
     session = proj.store.sessions()[1].name
     result = review(proj, "--session", session, "--code", "funding", input="q\n")

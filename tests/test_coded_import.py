@@ -173,6 +173,19 @@ def test_a_file_whose_session_name_was_taken_lands_on_its_units_again(
     assert applied == {"prioritisation"}
 
 
+def test_one_coder_spelt_two_ways_in_one_file_is_refused(project, tmp_path: Path) -> None:
+    store = project.store
+    book = load_codebook(project.codebook_path)
+    path = tmp_path / "mixed.csv"
+    path.write_text(
+        "text,codes,coder\nRahat loppui.,funding,Eve\nEi ehditä.,prioritisation,eve\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(QualcodeError, match="coder 'eve' is also spelt 'Eve' in this file"):
+        import_coded(store, book, path)
+    assert store.coders() == [] and store.sessions() == []
+
+
 def test_a_coders_longer_file_extends_the_session_it_coded_before(project, tmp_path) -> None:
     """part1.csv, then full.csv (part1 plus a row): the rows of part1 land
     on their units, the new row becomes a unit of the same session; no

@@ -87,7 +87,7 @@ def review(
         if scored:
             typer.echo(f"scored {scored} units that had no suggestions yet", err=True)
         options = ReviewOptions(
-            coder=coder or p.default_coder(),
+            coder=p.coder(coder),
             session=session,
             code=code,
             order=order,

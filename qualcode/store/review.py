@@ -89,6 +89,11 @@ class ReviewStore(StoreBase):
             )
             return max(cur.rowcount, 0)
 
+    def reviewers(self) -> list[str]:
+        """Coders with a review status on any unit (a unit finished with no
+        code leaves no decision, only this)."""
+        return [r[0] for r in self.db.execute("SELECT DISTINCT coder FROM reviews ORDER BY 1")]
+
     def review_statuses(self, coder: str) -> dict[int, str]:
         """segment id -> ``done``/``skipped`` for one coder."""
         return dict(
