@@ -239,15 +239,14 @@ def iter_report_lines(report: EvalReport) -> Iterator[str]:
     """Plain-text table of an evaluation, for terminals and logs."""
     yield f"{'code':<20} {'prec':>6} {'recall':>6} {'F1':>6} {'kappa':>6} {'support':>7}"
     for code, m in report.codes.items():
-        if m.support == 0 and m.kappa == 1.0:
-            # neither in the test units nor suggested: nothing was measured
-            # (the JSON keeps the numbers: F1 0, kappa 1 by convention)
-            yield f"{code:<20} {'–':>6} {'–':>6} {'–':>6} {'–':>6} {0:7d}  not in the test units"
-            continue
-        yield (
-            f"{code:<20} {m.precision:6.3f} {m.recall:6.3f} {m.f1:6.3f} {m.kappa:6.3f} "
-            f"{m.support:7d}"
+        # the JSON's nulls as –: a ratio that is undefined measured nothing
+        shown = _metrics_json(m, report.n_test)
+        cells = " ".join(
+            f"{'–':>6}" if shown[k] is None else f"{shown[k]:6.3f}"
+            for k in ("precision", "recall", "f1", "kappa")
         )
+        note = "  not in the test units" if m.support == 0 and m.predicted == 0 else ""
+        yield f"{code:<20} {cells} {m.support:7d}{note}"
     yield f"micro-F1 {report.micro_f1:.3f}  macro-F1 {report.macro_f1:.3f}  " + (
         f"(trained on {report.n_train}, tested on {report.n_test} "
         f"unit{'' if report.n_test == 1 else 's'})"

@@ -94,6 +94,18 @@ def test_import_coded_train_and_evaluate(project, tmp_path: Path) -> None:
     assert report["version"] == 1 and report["decisions"] == 8
     assert report["coded_units"] == 8147
     # codes nobody has said yes to yet: no precision or recall of 0 that means nothing
+    assert report["codes"]["prioritisation"] == {
+        "precision": None,
+        "recall": None,
+        "f1": None,
+        "support": 0,
+        "measured": False,
+    }
+    assert report["codes"]["volunteers"]["measured"] is True
+    measured = [q for q in report["codes"].values() if q["measured"]]
+    assert {"volunteers", "funding"} <= {
+        c for c, q in report["codes"].items() if q["measured"]
+    } and all(q["f1"] is not None for q in measured)
     text = _run(project, "train").output
     # the fit's time and the whole command's (cross-validation, scoring again)
     assert re.search(r"in \d+\.\d s \(\d+\.\d s with cross-validation and scoring", text)

@@ -116,6 +116,21 @@ def test_a_code_absent_from_test_and_suggestions_shows_no_numbers() -> None:
     assert lines[2].split()[1:] == ["–", "–", "–", "–", "0", "not", "in", "the", "test", "units"]
 
 
+def test_the_table_shows_a_dash_wherever_the_json_has_null() -> None:
+    """A code on every test row in gold and suggestions has no kappa; one
+    never suggested has no precision: the table printed 1.000 and 0.000."""
+    from qualcode.evaluate import EvalReport, _metrics_json
+
+    truth, predicted = [["f", "p"], ["f"]], [["f"], ["f"]]
+    per_code, micro, macro = score_sets(truth, predicted, ["f", "p"])
+    report = EvalReport(micro, macro, per_code, n_test=2)
+    lines = list(iter_report_lines(report))
+    assert lines[1].split()[:6] == ["f", "1.000", "1.000", "1.000", "–", "2"]
+    assert lines[2].split()[:6] == ["p", "–", "0.000", "0.000", "0.000", "1"]
+    assert _metrics_json(per_code["f"], 2)["kappa"] is None
+    assert _metrics_json(per_code["p"], 2)["precision"] is None
+
+
 def test_too_few_rows_to_train_on_is_refused(emessi, tmp_path: Path) -> None:
     path = tmp_path / "one.csv"
     path.write_text("text,codes\nRaha loppuu.,funding\n", encoding="utf-8")

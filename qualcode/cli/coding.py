@@ -221,15 +221,7 @@ def train(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
             "coded_units": report.n_coded_units,
             "seconds": round(report.seconds, 3),
             "micro_f1": None if report.micro_f1 is None else round(report.micro_f1, 4),
-            "codes": {
-                code: {
-                    "precision": round(q.precision, 4),
-                    "recall": round(q.recall, 4),
-                    "f1": round(q.f1, 4),
-                    "support": q.support,
-                }
-                for code, q in report.codes.items()
-            },
+            "codes": {code: _quality_json(q) for code, q in report.codes.items()},
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
         return
@@ -250,7 +242,7 @@ def train(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
     typer.echo(f"{'code':<20} {'prec':>6} {'recall':>6} {'F1':>6} {'support':>7}  (3-fold CV)")
     for code, q in report.codes.items():
         # below the classifier's own minimum the numbers measure nothing
-        if q.n_positive < 3 or q.n_negative < 3:
+        if not q.measured:
             few = "yes" if q.n_positive < 3 else "no"
             typer.echo(
                 f"{code:<20} {'-':>6} {'-':>6} {'-':>6} {q.support:7d}  "
@@ -259,7 +251,22 @@ def train(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
             continue
         typer.echo(f"{code:<20} {q.precision:6.3f} {q.recall:6.3f} {q.f1:6.3f} {q.support:7d}")
     if report.micro_f1 is not None:
-        typer.echo(f"micro-F1 {report.micro_f1:.3f}")
+        typer.echo(f"micro-F1 {report.micro_f1:.3f} (over the codes measured)")
+
+
+def _quality_json(q: Any) -> dict:
+    """A code's cross-validated figures; null where they measure nothing
+    (too few decisions) or a ratio is undefined (a code never suggested
+    has no precision), as in `evaluate --json`."""
+    if not q.measured:
+        values = {"precision": None, "recall": None, "f1": None}
+    else:
+        values = {
+            "precision": round(q.precision, 4) if q.n_predicted else None,
+            "recall": round(q.recall, 4) if q.n_positive else None,
+            "f1": round(q.f1, 4) if q.n_predicted or q.n_positive else None,
+        }
+    return {**values, "support": q.support, "measured": q.measured}
 
 
 @app.command()

@@ -35,12 +35,21 @@ POSITIVE = ("accepted", "added")
 
 @dataclass
 class CodeQuality:
+    """A code's cross-validated quality on the decisions. Below 3 "yes"
+    or 3 "no" decisions the classifier does not learn the code, and the
+    figures measure nothing (``measured`` is False)."""
+
     precision: float
     recall: float
     f1: float
     support: int
     n_positive: int = 0
     n_negative: int = 0
+    n_predicted: int = 0
+
+    @property
+    def measured(self) -> bool:
+        return self.n_positive >= 3 and self.n_negative >= 3
 
 
 @dataclass
@@ -178,11 +187,13 @@ def _cross_validate(
         rows = known[:, c]
         t, p = y[rows, c] > 0, pred[rows, c] > 0
         tp, fp, fn = int((t & p).sum()), int((~t & p).sum()), int((t & ~p).sum())
-        tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
         prec = tp / (tp + fp) if tp + fp else 0.0
         rec = tp / (tp + fn) if tp + fn else 0.0
         f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        out[code] = CodeQuality(prec, rec, f1, int(t.sum()), int(t.sum()), int((~t).sum()))
+        q = CodeQuality(prec, rec, f1, int(t.sum()), int(t.sum()), int((~t).sum()), tp + fp)
+        out[code] = q
+        if q.measured:  # micro-F1 over the codes whose figures are shown
+            tp_all, fp_all, fn_all = tp_all + tp, fp_all + fp, fn_all + fn
     denom = 2 * tp_all + fp_all + fn_all
     return out, (2 * tp_all / denom if denom else None)
 
