@@ -95,6 +95,19 @@ def _check_kind(path: Path) -> str:
         return "utf-16"
     if not head.strip(b"\xef\xbb\xbf \t\r\n"):
         raise FormatError(path, "empty file; expected a header text,codes and coded units")
+    # the whole file at once: the csv reader reads ahead in blocks, so a
+    # bad byte it meets would be reported at a line before the real one
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        raise FormatError(
+            path,
+            f"not UTF-8 text (byte 0x{data[e.start]:02X}; Latin-1 or Windows-1252?); save the CSV "
+            "as “CSV UTF-8”",
+            line,
+        ) from e
     return "utf-8-sig"
 
 

@@ -64,7 +64,14 @@ def test_read_gold_takes_spreadsheet_exports(tmp_path: Path, emessi) -> None:
     with pytest.raises(FormatError, match="excel.csv:2: unknown code 'funding, money'"):
         read_gold(path, LEAVES, names=code_names(emessi))
     path.write_bytes("text,codes\nMeill\xe4 on kiire.,prioritisation\n".encode("latin-1"))
-    with pytest.raises(FormatError, match="excel.csv.*not UTF-8 text; save the CSV as UTF-8"):
+    with pytest.raises(FormatError, match=r"excel.csv:2: not UTF-8 text \(byte 0xE4"):
+        read_gold(path, LEAVES)
+    # far into the file, past the csv reader's first block: the real line
+    rows = ["text,codes"] + [f"English row {i} about nothing in particular." for i in range(200)]
+    path.write_bytes(
+        "\n".join([*rows, "Vapaaehtoiset l\xe4htiv\xe4t.,volunteers"]).encode("latin-1")
+    )
+    with pytest.raises(FormatError, match=r"excel.csv:202: not UTF-8 text.*“CSV UTF-8”"):
         read_gold(path, LEAVES)
 
 
