@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -22,6 +23,42 @@ def _fail(message: str) -> NoReturn:
 
 class QualcodeGroup(TyperGroup):
     """Turns library errors into one red line and exit code 1."""
+
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        windows_expand_args: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """A mistyped option or argument gets one line, like every other
+        error (rich draws a box of four or five around it)."""
+        import sys
+
+        call = {
+            "args": args,
+            "prog_name": prog_name,
+            "complete_var": complete_var,
+            "windows_expand_args": windows_expand_args,
+            **extra,
+        }
+        if not standalone_mode:
+            return super().main(standalone_mode=False, **call)
+        try:
+            rv = super().main(standalone_mode=False, **call)
+        except _click.exceptions.UsageError as e:
+            where = e.ctx.command_path if e.ctx is not None else "qualcode"
+            typer.secho(f"Error: {e.format_message()} (see `{where} --help`)", err=True, fg="red")
+            sys.exit(e.exit_code)
+        except _click.exceptions.ClickException as e:
+            typer.secho(f"Error: {e.format_message()}", err=True, fg="red")
+            sys.exit(e.exit_code)
+        except typer.Abort:
+            typer.echo("Aborted.", err=True)
+            sys.exit(1)
+        sys.exit(rv if isinstance(rv, int) else 0)
 
     def invoke(self, ctx: _click.Context) -> Any:
         try:
