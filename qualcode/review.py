@@ -64,7 +64,13 @@ class ReviewSession(QueueMixin):
         self.project = project
         self.options = options
         self.coder = options.coder
-        self.codes = store.codes()
+        active = store.codes()
+        parents = {c.parent_id for c in active if c.parent_id}
+        # what a coder can apply: a unit is coded "volunteers", not the
+        # umbrella "third sector" above it (as suggestions, import-coded and
+        # evaluate have it); a parent still filters with --code
+        self.codes = [c for c in active if c.id not in parents]
+        self._children = {p: [c.id for c in active if c.parent_id == p] for p in parents}
         self.code_by_id = {c.id: c for c in store.codes(include_inactive=True)}
         if options.code is not None and options.code not in self.code_by_id:
             known = ", ".join(c.id for c in self.codes)
@@ -301,7 +307,12 @@ class ReviewSession(QueueMixin):
         sid = self._require()
         if code_id not in self.code_by_id:
             raise QualcodeError(f"unknown code {code_id!r}; search with part of its id or label")
-        if self.decided.get(sid, {}).get(code_id) in ("accepted", "added"):
+        applied = self.decided.get(sid, {}).get(code_id) in ("accepted", "added")
+        if code_id in self._children and not applied:
+            raise QualcodeError(
+                f"{code_id} has sub-codes; apply one of them: {', '.join(self._children[code_id])}"
+            )
+        if applied:
             self.store.log_action(self.coder, f"remove {code_id}", sid)
             self._decide(sid, code_id, "rejected")
             return f"{code_id} removed"

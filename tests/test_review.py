@@ -82,6 +82,18 @@ def test_toggle_reject_all_and_apply_by_search(proj):
     assert verdicts == {"rejected"}
 
 
+def test_a_parent_code_is_not_applied_in_review(proj):
+    """Suggestions, import-coded and evaluate code leaves only; find
+    offered "third_sector" and applied it, a coding nothing else accepts."""
+    rs = session(proj)
+    sid = rs.current_id
+    assert search_codes(rs.codes, "third_sector") == []
+    assert "volunteers" in {c.id for c in search_codes(rs.codes, "volunt")}
+    with pytest.raises(QualcodeError, match="third_sector has sub-codes; apply one of them: "):
+        rs.apply_code("third_sector")
+    assert proj.store.decisions(coder="anna", segment_id=sid) == []
+
+
 def test_search_ignores_case_and_accents(proj):
     codes = proj.store.codes()
     assert fold("Työn JAKAMINEN") == "tyon jakaminen"
