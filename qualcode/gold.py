@@ -81,6 +81,8 @@ def _check_kind(path: Path) -> str:
     """Refuse a workbook or other binary file saved with a .csv name before
     it is misread as text in a wrong encoding; returns the encoding to read
     it in (Excel's "Unicode text" is UTF-16 with a byte-order mark)."""
+    if path.is_dir():
+        raise FormatError(path, "a folder; give the CSV file in it")
     try:
         with path.open("rb") as f:
             head = f.read(8)
@@ -228,7 +230,7 @@ def read_gold(
         first = min([*unknown.values(), *with_children.values()])
         raise FormatError(path, "; ".join(parts), first)
     if not units:
-        raise FormatError(path, "no rows; expected a header text,codes and coded units")
+        raise FormatError(path, "only a header, no rows; add the coded units below it")
     return units
 
 
@@ -276,7 +278,14 @@ def _unknown(unknown: Mapping[str, int], known: set[str], names: Mapping[str, st
     more = len(unknown) - _SHOWN_UNKNOWN
     listed = ", ".join(parts) + (f" and {more} more" if more > 0 else "")
     plural = "s" if len(unknown) > 1 else ""
-    return f"unknown code{plural} {listed}; known: {', '.join(sorted(known))}"
+    # "none" or "-" for a unit without a code: the cell is left empty
+    empty = {"-", "none", "no code", "ei", "ei koodia", "n/a", "na", "0"}
+    note = (
+        "; a unit without a code has an empty codes cell"
+        if any(code.strip().casefold() in empty for code in unknown)
+        else ""
+    )
+    return f"unknown code{plural} {listed}; known: {', '.join(sorted(known))}{note}"
 
 
 def read_coded_units(

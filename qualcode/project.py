@@ -418,8 +418,9 @@ def is_language_code(code: str) -> bool:
 
 def normal_language(code: str) -> str:
     """``code`` as language codes are written: a spreadsheet's or a typed
-    ``FI`` is fi; a region keeps its case (``pt-BR``)."""
-    primary, dash, region = code.strip().partition("-")
+    ``FI`` is fi; a region keeps its case (``pt-BR``), and a locale's
+    underscore (``fi_FI``, as operating systems write it) is a hyphen."""
+    primary, dash, region = code.strip().replace("_", "-").partition("-")
     return primary.lower() + dash + region
 
 

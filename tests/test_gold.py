@@ -117,6 +117,11 @@ def test_a_workbook_or_an_empty_file_says_what_it_is(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf\r\n")
     with pytest.raises(FormatError, match=r"coded.csv: empty file"):
         read_gold(path, LEAVES)
+    path.write_text("text,codes\n", encoding="utf-8")
+    with pytest.raises(FormatError, match=r"coded.csv: only a header, no rows; add the coded"):
+        read_gold(path, LEAVES)
+    with pytest.raises(FormatError, match=r": a folder; give the CSV file in it"):
+        read_gold(tmp_path, LEAVES)
 
 
 def test_every_unknown_code_is_named_at_once(tmp_path: Path, emessi) -> None:
@@ -135,12 +140,15 @@ def test_every_unknown_code_is_named_at_once(tmp_path: Path, emessi) -> None:
         read_gold(path, LEAVES, names=code_names(emessi))
     assert "'rahoitus' (line 2, did you mean funding?)" in str(e.value)
     assert "'vapaaehtoiset' (line 3, did you mean volunteers?)" in str(e.value)
+    path.write_text("text,codes\none,none\ntwo,-\n", encoding="utf-8")
+    with pytest.raises(FormatError, match="a unit without a code has an empty codes cell"):
+        read_gold(path, LEAVES, names=code_names(emessi))
 
 
 def test_a_language_must_be_a_language_code(tmp_path: Path) -> None:
     path = tmp_path / "gold.csv"
-    path.write_text("text,codes,lang\nYksi.,,FI\nTwo.,,pt-BR\n", encoding="utf-8")
-    assert [r.lang for r in read_gold(path, LEAVES)] == ["fi", "pt-BR"]
+    path.write_text("text,codes,lang\nYksi.,,FI\nTwo.,,pt-BR\nKolme.,,fi_FI\n", encoding="utf-8")
+    assert [r.lang for r in read_gold(path, LEAVES)] == ["fi", "pt-BR", "fi-FI"]
     path.write_text("text,codes,lang\nYksi.,,fi\nTwo.,,pt-BR\nThree.,,English\n", encoding="utf-8")
     with pytest.raises(FormatError, match=r"gold.csv:4: language 'English' is not a language code"):
         read_gold(path, LEAVES)
