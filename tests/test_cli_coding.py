@@ -63,6 +63,16 @@ def test_segment_and_suggest_json(project) -> None:
     plain = _run(project, "suggest")
     assert plain.exit_code == 0 and "volunteers" in plain.output and "matched:" in plain.output
     assert "2 units scored: 2 with a suggested code (2 codes scoring 0.5 or more" in plain.output
+    # stored only: the counts, not every unit
+    quiet = _run(project, "suggest", "--no-show", "--json")
+    assert json.loads(quiet.output) == {
+        "scored": 2,
+        "suggested_units": 2,
+        "suggested_codes": 2,
+        "threshold": 0.5,
+    }
+    quiet = _run(project, "suggest", "--no-show")
+    assert quiet.output.strip().splitlines() == [plain.output.strip().splitlines()[-1]]
 
 
 def test_import_coded_train_and_evaluate(project, tmp_path: Path) -> None:

@@ -176,7 +176,16 @@ def suggest(
         n_units, n_codes = store.suggested_counts(sid, threshold)
         units = store.segments(sid, codable_only=True)
         names = {s.id or 0: s.name for s in store.sessions()}
-        rows = [(u, suggestions_for(store, u.id or 0)[:top]) for u in units]
+        rows = [(u, suggestions_for(store, u.id or 0)[:top]) for u in units] if show else []
+    if as_json and not show:  # stored only: what was stored, not every unit
+        summary = {
+            "scored": len(units),
+            "suggested_units": n_units,
+            "suggested_codes": n_codes,
+            "threshold": threshold,
+        }
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
     if as_json:
         payload = [suggestion_json(store, u, sugs, names) for u, sugs in rows]
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -189,7 +198,7 @@ def suggest(
             for s in sugs:
                 typer.echo(f"    {s.score:.2f} {s.code_id:<18} {s.rationale}")
     typer.echo(
-        f"{len(rows)} units scored: {n_units} with a suggested code "
+        f"{len(units)} units scored: {n_units} with a suggested code "
         f"({n_codes} codes scoring {threshold:g} or more, pre-selected in review)"
     )
 
