@@ -35,6 +35,29 @@ def _pyplot():
     return plt
 
 
+# a label this long is cut (the full label is in the table); a title wraps
+LABEL_CHARS = 60
+TITLE_CHARS = 70
+
+
+def _label(text: str, indent: str) -> str:
+    text = text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1].rstrip() + "…"
+    return indent + text
+
+
+def _save(fig, path: Path) -> None:
+    """Saved with its margins fitted to what is drawn: tight_layout warned
+    (several lines on the terminal) and cut long labels off at the edge."""
+    import textwrap
+
+    for ax in fig.axes:
+        title = ax.get_title()
+        if len(title) > TITLE_CHARS:
+            ax.set_title("\n".join(textwrap.wrap(title, TITLE_CHARS)))
+    with replacing(path) as tmp:
+        fig.savefig(tmp, dpi=200, bbox_inches="tight", pad_inches=0.2)
+
+
 def bar_chart(report: Report, path: str | Path, *, title: str | None = None) -> Path:
     """Horizontal bars: units per code, children indented under parents,
     codebook order top to bottom."""
@@ -42,20 +65,21 @@ def bar_chart(report: Report, path: str | Path, *, title: str | None = None) -> 
     check_path(path)
     plt = _pyplot()
     rows = report.rows
-    labels = ["    " * r.depth + r.label for r in rows]
+    labels = [_label(r.label, "    " * r.depth) for r in rows]
     values = [r.units for r in rows]
     colors = ["#4c72b0" if r.depth else "#1f3b63" for r in rows]
-    fig, ax = plt.subplots(figsize=(8, 0.4 * len(rows) + 1.2))
+    # a codebook of hundreds of codes (MAXQDA's) gets thinner bars
+    fig, ax = plt.subplots(figsize=(8, (0.4 if len(rows) <= 40 else 0.25) * len(rows) + 1.2))
     bars = ax.barh(range(len(rows)), values, color=colors)
     ax.set_yticks(range(len(rows)), labels)
-    ax.invert_yaxis()
+    # top to bottom, without the default 5 % margin (rows of blank space
+    # above and below a long codebook)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
     ax.bar_label(bars, padding=3)
     ax.set_xlabel("coded units")
     ax.set_title(title or f"Theme counts ({report.view}, {report.codable_units} codable units)")
     ax.spines[["top", "right"]].set_visible(False)
-    fig.tight_layout()
-    with replacing(path) as tmp:
-        fig.savefig(tmp, dpi=200)
+    _save(fig, path)
     plt.close(fig)
     return path
 
@@ -70,8 +94,10 @@ def heatmap(ct: CrossTable, path: str | Path, *, title: str | None = None) -> Pa
     grid = [[ct.col_pct(c.code_id, col) for col in ct.columns] for c in codes]
     fig, ax = plt.subplots(figsize=(max(5.0, 1.0 * len(ct.columns) + 3), 0.45 * len(codes) + 1.8))
     image = ax.imshow(grid, cmap="Blues", aspect="auto", vmin=0)
-    ax.set_xticks(range(len(ct.columns)), ct.columns, rotation=45, ha="right")
-    ax.set_yticks(range(len(codes)), ["  " * c.depth + c.label for c in codes])
+    ax.set_xticks(
+        range(len(ct.columns)), [_label(c, "") for c in ct.columns], rotation=45, ha="right"
+    )
+    ax.set_yticks(range(len(codes)), [_label(c.label, "  " * c.depth) for c in codes])
     top = max((v for row in grid for v in row), default=0.0) or 1.0
     for i, c in enumerate(codes):
         for j, col in enumerate(ct.columns):
@@ -86,8 +112,6 @@ def heatmap(ct: CrossTable, path: str | Path, *, title: str | None = None) -> Pa
             )
     fig.colorbar(image, ax=ax, label=f"% of the {ct.by}'s units")
     ax.set_title(title or f"Codes by {ct.by}, {ct.view}")
-    fig.tight_layout()
-    with replacing(path) as tmp:
-        fig.savefig(tmp, dpi=200)
+    _save(fig, path)
     plt.close(fig)
     return path

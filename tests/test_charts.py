@@ -28,6 +28,28 @@ def test_bar_chart_png_and_svg(tmp_path):
     assert "Volunteers" in svg and "17" in svg
 
 
+def test_hundreds_of_long_labels_fit_without_a_warning(tmp_path):
+    """A MAXQDA codebook (307 codes, labels of whole sentences): tight_layout
+    printed a multi-line warning, cut labels at the left edge and left
+    thousands of blank pixels; the title ran off the right edge."""
+    import struct
+    import warnings
+
+    long = "Assertion about how the learners framed the problem in their own words " * 2
+    rows = [CodeCount(f"c{i}", f"{long} {i}", None, 0, i % 7, 0.1, 1, 1, None) for i in range(307)]
+    report = Report(
+        view="reconciled (unanimous: every coder who coded a unit)", codable_units=32147, rows=rows
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        png = bar_chart(report, tmp_path / "many.png")
+    width, height = struct.unpack(">II", png.read_bytes()[16:24])
+    assert width < 2400 and height < 0.3 * 307 * 200 + 600
+    svg = bar_chart(report, tmp_path / "many.svg").read_text()
+    assert "…" in svg and long not in svg  # cut, with the full label in the table
+    assert "32147" in svg
+
+
 def test_heatmap(tmp_path):
     report = _report()
     ct = CrossTable(
