@@ -73,7 +73,17 @@ class ProjectConfig:
             ) from e
         if not isinstance(data, dict) or "name" not in data:
             raise QualcodeError(f"{path}: expected a mapping with at least `name:`")
-        return _dataclass_from(cls, data, str(path))
+        config = _dataclass_from(cls, data, str(path))
+        # the stages' sections are checked now, naming the file and line: a
+        # mistyped setting would otherwise stop a command half-way, with
+        # only "qualcode.yaml:" to go on
+        from qualcode.segment import SegmentOptions
+        from qualcode.suggest.options import SuggestOptions
+
+        for section, options in (("segment", SegmentOptions), ("suggest", SuggestOptions)):
+            where = f"{path}:{_key_line(path, section)}" if section in data else str(path)
+            _dataclass_from(options, data.get(section), where, section)
+        return config
 
     def save(self, path: Path) -> None:
         # a settings file cut off by a full disk would stop every command
@@ -179,6 +189,20 @@ class Project:
 
 
 _Options = TypeVar("_Options")
+
+
+def _key_line(path: Path, key: str) -> int:
+    """The line of a top-level key in a YAML file (1 if it cannot be told)."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return 1
+    line = 1
+    if isinstance(node, yaml.MappingNode):
+        for k, _ in node.value:
+            if getattr(k, "value", None) == key:
+                line = int(k.start_mark.line) + 1  # the last one wins, as in loading
+    return line
 
 
 def options_from_section(cls: type[_Options], section: str, config: Any) -> _Options:

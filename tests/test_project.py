@@ -286,8 +286,19 @@ def test_cli_refuses_a_bad_setting_in_one_line(project) -> None:
         f.write("suggest: {threshold: high}\n")
     result = CliRunner().invoke(app, ["suggest", "--project", str(project.root)])
     assert result.exit_code == 1
-    assert "qualcode.yaml: suggest setting threshold: 'high' is not a number" in result.output
+    # the file's whole path and the line of the section, from any command
+    line = (
+        project.config_path.read_text(encoding="utf-8")
+        .splitlines()
+        .index("suggest: {threshold: high}")
+    )
+    assert (
+        f"{project.config_path}:{line + 1}: suggest setting threshold: 'high' is not a number"
+        in result.output
+    )
     assert len(result.output.strip().splitlines()) == 1
+    listing = CliRunner().invoke(app, ["sessions", "--project", str(project.root)])
+    assert listing.exit_code == 1 and "is not a number" in listing.output
 
 
 def test_language_codes_are_read_in_any_case() -> None:
