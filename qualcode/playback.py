@@ -35,7 +35,7 @@ def find_player() -> tuple[str | None, str]:
 def availability(media: str | None, start: float | None) -> tuple[bool, str]:
     """(available, why) for a unit of a recording at ``media`` starting at ``start``."""
     if not media:
-        return False, "this session has no recording (it was imported from a transcript)"
+        return False, "this session has no recording (it was imported as text)"
     if not Path(media).exists():
         return False, f"the recording {media} is missing"
     if start is None:
