@@ -394,6 +394,18 @@ def _language(store: Store, session_id: int, project: Project | None, opts: Segm
     return "xx"
 
 
+def _holding(old: Segment, units: list[Segment]) -> int | None:
+    """The new unit that holds a retired unit's very words at their place in
+    the session's text (a cut of the same transcript joined it to its
+    neighbours): however short ("Ben, any news?"), it is no guess."""
+    for u in units:
+        if u.char_start <= old.char_start and old.char_end <= u.char_end and u.codable:
+            inner = u.text[old.char_start - u.char_start : old.char_end - u.char_start]
+            if inner in (old.text, old.original_text) and u.text != inner:
+                return u.id
+    return None
+
+
 def _merged_into(old: Segment, units: list[Segment], taken: set[int]) -> int | None:
     """The new unit that now holds a retired unit's whole text beside its
     neighbour's (cut otherwise, e.g. after a correction moved a sentence
@@ -479,12 +491,15 @@ def segment_session(
                     (i for t in texts for i in free_by_text.get(t, []) if i not in taken), None
                 )
             if target is None:
+                held = _holding(old, units)
+                target = held if held is not None and held not in taken else None
+            if target is None:
                 target = _merged_into(old, units, taken) or _corrected_in(old, units, taken)
             if target is None:
                 # a unit the new cut joined to a neighbour whose history is
                 # there already (three one-sentence units became one): both
                 # coders' work stays, a code applied to either part applied
-                joined = _merged_into(old, units, set())
+                joined = _holding(old, units) or _merged_into(old, units, set())
                 if joined is not None:
                     store.merge_segment_history(old.id or 0, joined)
                     report.n_kept += 1

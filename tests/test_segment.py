@@ -336,6 +336,46 @@ def test_units_merged_into_one_keep_every_coders_codes(store) -> None:
     assert store.retired_segments(sid) == []
 
 
+def test_a_short_part_joined_to_its_neighbour_keeps_its_coding(store) -> None:
+    """ "Pekka, onko uutisia?" (three words) was coded on its own; joined back
+    into the turn it keeps its codes and memo, from every coder."""
+    turn = "Kaupungin rahoitus loppuu joulukuussa tänä vuonna. Pekka, onko uutisia?"
+    sid = _add(store, [Utterance(turn, "Anna", 0.0, 6.0)])
+    segment_session(store, sid, options=SegmentOptions(max_sentences=1))
+    first, short = store.segments(sid)
+    assert short.text == "Pekka, onko uutisia?"
+    store.record_decision(Decision(first.id, "funding", "anna", "added"))
+    store.record_decision(Decision(short.id, "volunteers", "anna", "added"))
+    store.record_decision(Decision(short.id, "volunteers", "ben", "added"))
+    store.set_memo(short.id, "ben", "kysyy uutisia")
+    report = segment_session(store, sid, options=SegmentOptions(max_sentences=3))
+    [whole] = store.segments(sid)
+    assert report.orphaned == []
+    applied = {(d.coder, d.code_id) for d in store.decisions(segment_id=whole.id)}
+    assert applied == {("anna", "funding"), ("anna", "volunteers"), ("ben", "volunteers")}
+    assert store.memo(whole.id, "ben") == "kysyy uutisia"
+
+
+def test_a_skipped_part_leaves_the_joined_unit_unfinished(store) -> None:
+    """A code ticked on a part the coder skipped does not count; joined to a
+    part they finished, it must not start counting (nor the other way)."""
+    turn = (
+        "Our funding from the city ends in December this year. "
+        "We have three new volunteers joining the club next week."
+    )
+    sid = _add(store, [Utterance(turn, "Anna", 0.0, 6.0)])
+    segment_session(store, sid, options=SegmentOptions(max_sentences=1))
+    done, skipped = store.segments(sid)
+    store.record_decision(Decision(done.id, "funding", "anna", "added"))
+    store.mark_reviewed(done.id, "anna")
+    store.record_decision(Decision(skipped.id, "volunteers", "anna", "added"))
+    store.mark_reviewed(skipped.id, "anna", "skipped")
+    segment_session(store, sid, options=SegmentOptions(max_sentences=3))
+    [whole] = store.segments(sid)
+    assert store.review_statuses("anna") == {whole.id: "skipped"}
+    assert store.coder_unit_ids("anna") == set()
+
+
 def test_a_misheard_word_corrected_in_the_transcript_keeps_the_coding(store) -> None:
     """import --force of a corrected transcript fixes one word of a coded
     unit: its decisions and memo go to the corrected unit; a unit rewritten

@@ -324,9 +324,17 @@ class CodingStore(StoreBase):
         """Carry a retired unit's history into a unit that already holds
         another's: the new cut joined both texts into one unit. Per coder
         and code, a code applied to either part stays applied (the joined
-        unit holds those words), a memo joins the one there, and the
-        target's review status stands."""
+        unit holds those words), a memo joins the one there; a coder who
+        skipped either part has not finished the joined unit (their codes
+        count again once they finish it), else the target's status stands."""
         with self.transaction():
+            self.db.execute(
+                """
+                UPDATE reviews SET status = 'skipped' WHERE segment_id = ? AND coder IN (
+                    SELECT coder FROM reviews WHERE segment_id = ? AND status = 'skipped')
+                """,
+                (new_id, old_id),
+            )
             self.db.execute(
                 f"""
                 UPDATE decisions AS t SET verdict = o.verdict, decided_at = o.decided_at
