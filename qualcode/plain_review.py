@@ -172,8 +172,7 @@ def run_plain(
             elif cmd == "u":
                 console.print(session.undo())
             elif cmd == "s":
-                session.skip()
-                console.print("Skipped: the unit stays in your queue for later.")
+                console.print(session.skip().capitalize() + ".")
             elif cmd == " ":
                 console.print(session.play())
             else:

@@ -322,19 +322,26 @@ class ReviewSession(QueueMixin):
         return f"{code_id} applied"
 
     @_reloads
-    def skip(self) -> None:
+    def skip(self) -> str:
         """Leave the unit for later: it comes back after the units not yet
-        seen, in this sitting too (skipped again, it stays behind)."""
+        seen, in this sitting too (skipped again, it stays behind). A unit
+        already finished stays finished (its coding keeps counting): skip
+        just moves on. Says which, in a line."""
         sid = self._require()
+        if self.status.get(sid) == "done":
+            self.next()
+            return "already reviewed: it stays reviewed (its codes count); moved on"
         self.store.log_action(self.coder, "skip", sid)
         self._mark(sid, "skipped")
+        later = "skipped: the unit stays in your queue for later"
         if sid in self._requeued or self.index == len(self.queue) - 1:
             self.next()
-            return
+            return later
         self._requeued.add(sid)
         self._leave()
         del self.queue[self.index]  # the next unit moves up to this position
         self.queue.append(sid)
+        return later
 
     @_reloads
     def edit_text(self, text: str) -> str:

@@ -194,6 +194,22 @@ def test_a_skipped_unit_comes_back_in_the_same_sitting(proj):
     assert proj.store.review_statuses("anna")[first] == "skipped"
 
 
+def test_skip_on_a_finished_unit_moves_on_and_keeps_its_coding(proj):
+    """In --all, `s` on a unit reviewed before made it "skipped", and since
+    a skipped unit is not yet the coder's coding, its codes left the counts."""
+    rs = session(proj, order="chronological")
+    first = rs.current_id
+    rs.apply_code("funding")
+    rs.accept()
+    again = session(proj, only_unreviewed=False, order="chronological")
+    while again.current_id != first:  # it opens at the first unit not reviewed
+        again.previous()
+    said = again.skip()
+    assert said.startswith("already reviewed") and again.current_id != first
+    assert proj.store.review_statuses("anna")[first] == "done"
+    assert first in proj.store.coder_unit_ids("anna")
+
+
 def test_retraining_does_not_change_the_list_on_screen(proj):
     """The worker stores new scores for the unit the coder is looking at:
     keys 1-9 and "accept as shown" still act on the list shown, and the new
