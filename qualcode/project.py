@@ -11,6 +11,7 @@ import getpass
 import math
 import os
 import shutil
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from pathlib import Path
@@ -172,7 +173,11 @@ class Project:
         are two coders, which halves their counts and their agreement."""
         if name is not None and not name.strip():
             raise QualcodeError("--coder is blank; give the coder's name")
-        who = name.strip() if name is not None else self.default_coder()
+        if name is None and self.config.coder is not None and not self.config.coder.strip():
+            raise QualcodeError(f"{self.config_path}: coder: is blank; give a name or remove it")
+        # one person typed on two machines ("Päivi" composed or not) is one coder
+        raw = name if name is not None else self.default_coder()
+        who = unicodedata.normalize("NFC", raw.strip())
         clash = coder_spelling(who, {*self.store.coders(), *self.store.reviewers()})
         if clash is not None:
             raise QualcodeError(

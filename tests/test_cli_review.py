@@ -44,6 +44,19 @@ def test_a_coder_spelt_otherwise_or_blank_is_refused(proj):
         result = review(proj, "--coder", name, input="a\nq\n")
         assert result.exit_code == 1 and message in result.output, (name, result.output)
     assert proj.store.reviewers() == ["amy"] and proj.store.coders() in ([], ["amy"])
+    # one name typed composed on one machine and decomposed on another (a Mac)
+    import unicodedata
+
+    for form in ("NFC", "NFD"):
+        name = unicodedata.normalize(form, "Päivi")
+        result = review(proj, "--coder", name, "--order", "chronological", input="a\nq\n")
+        assert result.exit_code == 0, result.output
+    assert set(proj.store.reviewers()) == {"amy", unicodedata.normalize("NFC", "Päivi")}
+    # a blank coder: in qualcode.yaml
+    with proj.config_path.open("a", encoding="utf-8") as f:
+        f.write('coder: " "\n')
+    blank = review(proj, input="q\n")
+    assert blank.exit_code == 1 and "qualcode.yaml: coder: is blank" in blank.output
 
 
 def test_review_filters(proj):
