@@ -211,3 +211,21 @@ def test_segment_cuts_a_qdpx_source_nobody_coded(project, tmp_path) -> None:
     [item] = json.loads(result.output)
     assert item["recut"] is True and item["codable"] == 2
     other.close()
+
+
+def test_train_shows_a_dash_where_its_json_has_null() -> None:
+    """A measured code the model never suggested has no precision: the text
+    printed 0.000 where the JSON has null."""
+    from qualcode.cli.coding import _quality_json
+    from qualcode.suggest.workflow import CodeQuality
+
+    never = CodeQuality(0.0, 0.0, 0.0, support=3, n_positive=3, n_negative=147, n_predicted=0)
+    assert _quality_json(never) == {
+        "precision": None,
+        "recall": 0.0,
+        "f1": 0.0,
+        "support": 3,
+        "measured": True,
+    }
+    few = CodeQuality(1.0, 1.0, 1.0, support=1, n_positive=1, n_negative=11, n_predicted=1)
+    assert _quality_json(few)["f1"] is None and not few.measured

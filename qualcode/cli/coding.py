@@ -258,7 +258,12 @@ def train(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
                 f"(too few '{few}' decisions to measure)"
             )
             continue
-        typer.echo(f"{code:<20} {q.precision:6.3f} {q.recall:6.3f} {q.f1:6.3f} {q.support:7d}")
+        shown = _quality_json(q)  # the JSON's nulls as -
+        cells = " ".join(
+            f"{'-':>6}" if shown[k] is None else f"{shown[k]:6.3f}"
+            for k in ("precision", "recall", "f1")
+        )
+        typer.echo(f"{code:<20} {cells} {q.support:7d}")
     if report.micro_f1 is not None:
         typer.echo(f"micro-F1 {report.micro_f1:.3f} (over the codes measured)")
 
