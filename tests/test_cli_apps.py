@@ -20,6 +20,8 @@ runner = CliRunner()
         ),
         (["report", "--frmat", "csv"], "No such option: --frmat"),
         (["nosuch"], "No such command 'nosuch'"),
+        (["report", "--by"], "Option '--by' requires an argument. (see `qualcode report --help`)"),
+        (["export", "units", "--out"], "(see `qualcode export units --help`)"),
     ],
 )
 def test_a_mistyped_option_or_command_is_one_line(args: list[str], says: str) -> None:
@@ -35,3 +37,9 @@ def test_a_mistyped_option_or_command_is_one_line(args: list[str], says: str) ->
 def test_help_still_works_and_exits_0() -> None:
     result = runner.invoke(app, ["report", "--help"])
     assert result.exit_code == 0 and "report [OPTIONS]" in result.stdout
+
+
+@pytest.mark.parametrize("args", [[], ["export"], ["codebook"]])
+def test_a_group_alone_prints_its_help_not_an_empty_error(args: list[str]) -> None:
+    result = runner.invoke(app, args)
+    assert "Usage:" in result.stdout and "Error" not in result.output

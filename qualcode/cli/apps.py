@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, cast
 
 import typer
 
@@ -49,7 +49,11 @@ class QualcodeGroup(TyperGroup):
         try:
             rv = super().main(standalone_mode=False, **call)
         except _click.exceptions.UsageError as e:
-            where = e.ctx.command_path if e.ctx is not None else "qualcode"
+            if not e.format_message().strip() and e.ctx is not None:
+                # `qualcode` or `qualcode export` alone: the help is the answer
+                typer.echo(e.ctx.get_help())
+                sys.exit(e.exit_code)
+            where = e.ctx.command_path if e.ctx is not None else self._path(args)
             typer.secho(f"Error: {e.format_message()} (see `{where} --help`)", err=True, fg="red")
             sys.exit(e.exit_code)
         except _click.exceptions.ClickException as e:
@@ -59,6 +63,21 @@ class QualcodeGroup(TyperGroup):
             typer.echo("Aborted.", err=True)
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+    def _path(self, args: Sequence[str] | None) -> str:
+        """The command a mistyped option belongs to, from the words before
+        it (the parser's error has no context to tell): `qualcode report`."""
+        import sys
+
+        words = list(sys.argv[1:] if args is None else args)
+        path, command = ["qualcode"], cast(_click.Command, self)
+        for word in words:
+            sub = command.commands.get(word) if isinstance(command, TyperGroup) else None
+            if sub is None:
+                break
+            path.append(word)
+            command = sub
+        return " ".join(path)
 
     def invoke(self, ctx: _click.Context) -> Any:
         try:
