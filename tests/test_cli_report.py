@@ -114,7 +114,9 @@ def test_the_format_follows_the_file_name_and_a_mismatch_is_refused(proj, tmp_pa
     r = run("report", "--format", "md", "--out", str(tmp_path / "r.txt"), "-P", proj)
     assert r.exit_code == 0 and (tmp_path / "r.txt").read_text(encoding="utf-8").startswith("|")
     r = run("report", "--format", "csv", "--out", str(tmp_path / "r.pdf"), "-P", proj)
-    assert r.exit_code == 1 and "named for pdf but --format is csv" in r.output
+    assert r.exit_code == 1 and "named for pdf but --format is csv; use a .csv name" in r.output
+    r = run("report", "--format", "xlsx", "--out", str(tmp_path / "r.txt"), "-P", proj)
+    assert r.exit_code == 1 and "use a .xlsx name" in r.output and "--format txt" not in r.output
     r = run("export", "units", "--out", str(tmp_path / "u.json"), "-P", proj)
     assert r.exit_code == 1 and "this command writes csv or xlsx, not json" in r.output
     r = run("export", "units", "--out", "-", "-P", proj)

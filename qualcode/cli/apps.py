@@ -199,10 +199,11 @@ def output_format(fmt: str | None, out: Path | None, allowed: tuple[str, ...], d
         return named
     # a .txt holds any text format asked for by name (--format md --out r.txt)
     if named is not None and named != fmt and not (named == "txt" and fmt != "xlsx"):
-        raise QualcodeError(
-            f"--out {target} is named for {named} but --format is {fmt}; "
-            f"use --format {named} or a .{fmt} name"
+        # advice the command can follow: a --format it does not write is none
+        advice = (
+            f"use --format {named} or a .{fmt} name" if named in allowed else f"use a .{fmt} name"
         )
+        raise QualcodeError(f"--out {target} is named for {named} but --format is {fmt}; {advice}")
     return fmt
 
 
