@@ -134,12 +134,29 @@ def import_files(
 def _expand(paths: list[Path]) -> list[Path]:
     """Folders stand for the transcript files in them, by extension (see
     ``qualcode.inputs``; a README is documentation, not a session); a
-    folder without any adds nothing."""
-    files = files_in_folders(
+    folder without any stands for itself, to be reported (a folder of
+    CSVs imported "0 files" and said nothing)."""
+    return files_in_folders(
         paths,
         lambda p: p.suffix.lower() in EXTENSIONS and not p.name.lower().startswith("readme"),
     )
-    return [p for p in files if not p.is_dir()]
+
+
+def _no_transcripts(folder: Path) -> FormatError:
+    """What a folder without transcripts holds, and where it goes instead."""
+    kinds = " ".join(sorted(set(EXTENSIONS)))
+    others = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    if not others:
+        return FormatError(folder, f"an empty folder; give a folder of transcripts ({kinds})")
+    shown = ", ".join(p.name for p in others[:3]) + (
+        f" and {len(others) - 3} more" if len(others) > 3 else ""
+    )
+    hint = (
+        "; coded units in a .csv come in with `qualcode import-coded FILE.csv`"
+        if any(p.suffix.lower() == ".csv" for p in others)
+        else ""
+    )
+    return FormatError(folder, f"holds no transcripts ({kinds}), only {shown}{hint}")
 
 
 def _import_one(
@@ -152,6 +169,8 @@ def _import_one(
     force: bool,
     language: str | None,
 ) -> ImportResult:
+    if path.is_dir():
+        raise _no_transcripts(path)
     if not path.is_file():
         raise not_a_file(path, "give the transcripts in it, or the folder itself")
     fmt = detect_format(path) if fmt == "auto" else check_format(path, fmt)

@@ -156,10 +156,35 @@ def test_a_spreadsheet_or_a_wrong_format_gets_advice_that_applies(project, tmp_p
     assert "qualcode import-coded FILE.csv" in result.stderr
     assert "imported sample" in result.stdout  # the batch went on
     result = invoke(project, str(qdpx), "--format", "vtt")
-    assert result.exit_code == 1 and "a zip file (a .docx or a REFI-QDA .qdpx), not vtt" in (
+    assert result.exit_code == 1 and "a REFI-QDA project, not vtt; leave out --format" in (
         result.stderr
     )
     result = invoke(project, str(T / "sample.srt"), "--format", "qdpx")
     assert result.exit_code == 1 and "not a REFI-QDA project" in result.stderr
     result = invoke(project, str(T / "sample.srt"), "--format", "docx")
     assert result.exit_code == 1 and "not a .docx (a .docx is a zip file)" in result.stderr
+    # what is inside a zip tells a Word document, a spreadsheet and a project apart
+    import docx
+    import openpyxl
+
+    word = tmp_path / "notes.docx"
+    document = docx.Document()
+    document.add_paragraph("Aino: Rahat loppuu.")
+    document.save(str(word))
+    sheet = tmp_path / "units.xlsx"
+    openpyxl.Workbook().save(sheet)
+    for path, fmt, says in (
+        (word, "qdpx", "a Word document, not qdpx; leave out --format"),
+        (qdpx, "docx", "a REFI-QDA project, not docx; leave out --format"),
+        (sheet, "txt", "a spreadsheet, not a transcript"),
+    ):
+        result = invoke(project, str(path), "--format", fmt)
+        assert result.exit_code == 1 and says in result.stderr, (path, result.stderr)
+    # a folder of CSVs said "0 file(s)" and nothing else
+    folder = tmp_path / "coded"
+    folder.mkdir()
+    (folder / "anna.csv").write_text("text,codes\nRahat loppuu.,funding\n", encoding="utf-8")
+    result = invoke(project, str(folder))
+    assert result.exit_code == 1
+    assert "holds no transcripts" in result.stderr and "only anna.csv" in result.stderr
+    assert "qualcode import-coded FILE.csv" in result.stderr

@@ -69,6 +69,31 @@ def _head(path: Path) -> bytes:
         raise QualcodeError(f"{path}: cannot read ({e.strerror})") from None
 
 
+_ZIPPED = {"docx": "a Word document", "xlsx": "a spreadsheet", "qdpx": "a REFI-QDA project"}
+_SPREADSHEET = (
+    "a spreadsheet, not a transcript; coded units (columns text, codes, coder) come in "
+    "with `qualcode import-coded FILE.csv`, a transcript as .txt, .docx, .srt or .vtt"
+)
+
+
+def _zip_kind(path: Path) -> str | None:
+    """What a zip file is by the parts inside it: docx, xlsx, qdpx or None."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = {n.lower() for n in z.namelist()}
+    except (OSError, zipfile.BadZipFile):
+        return None
+    if "word/document.xml" in names:
+        return "docx"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "project.qde" in names:
+        return "qdpx"
+    return None
+
+
 def check_format(path: str | Path, fmt: str) -> str:
     """``fmt`` as given with ``--format``, unless the file plainly is
     something else: a zip read as text would fail on its first byte with
@@ -76,6 +101,11 @@ def check_format(path: str | Path, fmt: str) -> str:
     path = Path(path)
     head = _head(path)
     kind = binary_kind(head)
+    inside = _zip_kind(path) if kind == "zip" else None
+    if inside == "xlsx":
+        raise FormatError(path, _SPREADSHEET)
+    if inside is not None and inside != fmt:
+        raise FormatError(path, f"{_ZIPPED[inside]}, not {fmt}; leave out --format")
     if kind == "zip" and fmt not in ("docx", "qdpx"):
         raise FormatError(
             path, f"a zip file (a .docx or a REFI-QDA .qdpx), not {fmt}; leave out --format"
@@ -100,11 +130,7 @@ def detect_format(path: str | Path) -> str:
     if path.suffix.lower() in AUDIO_SUFFIXES:
         raise FormatError(path, "a recording, not a transcript; use `qualcode transcribe` for it")
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
-        raise FormatError(
-            path,
-            "a spreadsheet, not a transcript; coded units (columns text, codes, coder) come in "
-            "with `qualcode import-coded FILE.csv`, a transcript as .txt, .docx, .srt or .vtt",
-        )
+        raise FormatError(path, _SPREADSHEET)
     head = _head(path)
     kind = binary_kind(head)
     if kind == "pdf":
@@ -117,7 +143,10 @@ def detect_format(path: str | Path) -> str:
     if text.startswith("WEBVTT"):
         return "vtt"
     if kind == "zip":
-        return "docx"
+        inside = _zip_kind(path)
+        if inside == "xlsx":
+            raise FormatError(path, _SPREADSHEET)
+        return inside or "docx"
     if text.startswith("{"):
         return "json"
     first = text.split("\n", 3)
