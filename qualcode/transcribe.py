@@ -235,6 +235,14 @@ def transcribe_file(
     if existing is not None and not options.force:
         return _already_done(store, path, existing.name, segment)
     named = store.find_session(options.session) if options.session else None
+    if named is not None and named.media_sha256 and named.media_sha256 != media_sha:
+        # --force redoes a session from its own recording: another recording's
+        # talk under its name would take over its speakers and coding
+        source = Path(named.media_path).name if named.media_path else "another recording"
+        raise QualcodeError(
+            f"{path}: session {named.name!r} is the transcript of another recording "
+            f"({source}); choose another --session for this one"
+        )
     if named is not None and not options.force:
         # said before minutes of decoding, not after
         raise QualcodeError(
@@ -277,8 +285,9 @@ def transcribe_file(
     utterances = _diarize(speakers, audio, result, path)
 
     # --force replaces the session named by --session, else the one these
-    # settings made (other settings, e.g. another language, make a new one)
-    old = named or existing
+    # settings made (other settings, e.g. another language, make a new one);
+    # a --session not taken yet is a new session of that name
+    old = named if options.session else existing
     if old is not None:
         name = old.name
         carry_speaker_names(utterances, store.utterances(old.id or 0))

@@ -102,6 +102,26 @@ def test_session_and_force_redo_that_session_with_other_settings(project, files)
     assert session.group == "pilot-1" and session.settings["beam_size"] == 1
 
 
+def test_force_never_gives_a_session_another_recordings_talk(project, files):
+    """`--session call1 --force` with another file replaced the call's
+    transcript, retired its coding and named JFK's voice after a caller."""
+    transcribe_file(project.store, files["jfk.flac"], tiny(session="call1"))
+    before = project.store.utterances(project.store.get_session("call1").id)
+    for force in (False, True):
+        with pytest.raises(QualcodeError, match=r"session 'call1' is the transcript of another"):
+            transcribe_file(project.store, files["empty.wav"], tiny(session="call1", force=force))
+    assert project.store.utterances(project.store.get_session("call1").id) == before
+
+
+def test_force_with_a_new_session_name_makes_that_session(project, files):
+    """The file is already a session (jfk); --session newname --force made
+    nothing called newname and said nothing."""
+    transcribe_file(project.store, files["jfk.flac"], tiny())
+    again = transcribe_file(project.store, files["jfk.flac"], tiny(session="newname", force=True))
+    assert (again.status, again.session) == ("done", "newname")
+    assert sorted(s.name for s in project.store.sessions()) == ["jfk", "newname"]
+
+
 def test_a_run_killed_before_segmenting_is_finished_by_running_it_again(project, files):
     from qualcode.segment import segment_session
 
