@@ -465,8 +465,17 @@ def _join_words(words: Sequence[Word]) -> str:
     return " ".join("".join(parts).split())
 
 
+# a silence this long ends an utterance even when the same voice goes on
+# (a minute of silence inside one cue, one coding unit spanning it, wrong
+# minutes per code); an utterance this long ends at its next sentence end
+# (one speaker heard in a whole recording was one utterance of six minutes)
+MAX_PAUSE = 2.0
+LONG_TURN = 60.0
+
+
 def words_to_turns(words: list[Word], speakers: list[str]) -> list[Utterance]:
-    """Consecutive words of one speaker merged into an utterance (a turn)."""
+    """Consecutive words of one speaker merged into an utterance (a turn),
+    cut at a long silence and, in a long turn, at a sentence end."""
     if len(words) != len(speakers):
         raise QualcodeError(
             f"{len(words)} words but {len(speakers)} speaker labels; "
@@ -476,7 +485,13 @@ def words_to_turns(words: list[Word], speakers: list[str]) -> list[Utterance]:
     group: list[Word] = []
     current: str | None = None
     for w, sp in zip(words, speakers, strict=True):
-        if group and sp != current:
+        pause = bool(group) and w.start - group[-1].end > MAX_PAUSE
+        long = (
+            bool(group)
+            and group[-1].end - group[0].start > LONG_TURN
+            and group[-1].word.rstrip().endswith((".", "?", "!"))
+        )
+        if group and (sp != current or pause or long):
             turns.append(_turn(group, current))
             group = []
         group.append(w)
