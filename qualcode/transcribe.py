@@ -178,16 +178,34 @@ def _transcribe_channels(engine, audio, options: BatchOptions, report) -> Engine
     )
 
 
+def _split_at_silences(segments: list[Utterance]) -> list[Utterance]:
+    """Whisper's segments, each cut where its words leave a long silence
+    (``diarize.MAX_PAUSE``): a segment ran across a minute of silence,
+    making one subtitle cue and one coding unit of it."""
+    from qualcode.diarize import MAX_PAUSE, words_to_turns
+
+    out: list[Utterance] = []
+    for u in segments:
+        gaps = [b.start - a.end for a, b in zip(u.words, u.words[1:], strict=False)]
+        if gaps and max(gaps) > MAX_PAUSE:
+            out.extend(words_to_turns(u.words, [u.speaker or ""] * len(u.words)))
+        else:
+            out.append(u)
+    for u in out:
+        u.speaker = u.speaker or None
+    return out
+
+
 def _diarize(speakers: str, audio, result: EngineResult, path: Path) -> list[Utterance]:
     """Speaker turns from words labelled by the diarization stage."""
     words = result.words
     if speakers in ("none", "channels") or not words:
         # channels: speakers were set per channel while transcribing
-        return result.segments
+        return _split_at_silences(result.segments)
     if speakers == "1":
         for u in result.segments:
             u.speaker = "SPEAKER_1"
-        return result.segments
+        return _split_at_silences(result.segments)
     try:
         # the diarization stage is optional (it needs torch and resemblyzer)
         diarize = importlib.import_module("qualcode.diarize")

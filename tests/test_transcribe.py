@@ -291,3 +291,23 @@ def test_a_language_mismatch_is_a_warning_with_the_command_that_redoes_it():
     same = EngineResult([], "fi", 1.0, heard_language="fi", heard_probability=0.99)
     assert _language_warning(Path("a"), "a", unsure) is None
     assert _language_warning(Path("a"), "a", same) is None
+
+
+def test_a_long_silence_inside_whisper_s_segment_ends_an_utterance():
+    """--speakers none and 1 keep Whisper's segments; with some thread
+    counts one ran from 9.5 s to 78.2 s across a minute of silence (one
+    subtitle cue, one coding unit)."""
+    from qualcode.models import Utterance, Word
+    from qualcode.transcribe import _split_at_silences
+
+    words = [Word(9.5, 10.0, " And"), Word(10.0, 10.7, " so,"), Word(76.0, 78.2, " my fellow")]
+    spanning = Utterance("And so, my fellow", "SPEAKER_1", 9.5, 78.2, words=words)
+    short = Utterance("Ask not.", "SPEAKER_1", 0.0, 9.5, words=[Word(0.0, 9.5, " Ask not.")])
+    out = _split_at_silences([short, spanning])
+    assert [(u.text, u.start, u.end, u.speaker) for u in out] == [
+        ("Ask not.", 0.0, 9.5, "SPEAKER_1"),
+        ("And so,", 9.5, 10.7, "SPEAKER_1"),
+        ("my fellow", 76.0, 78.2, "SPEAKER_1"),
+    ]
+    unnamed = Utterance("And so, my fellow", None, 9.5, 78.2, words=words)
+    assert [u.speaker for u in _split_at_silences([unnamed])] == [None, None]
