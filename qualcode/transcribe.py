@@ -54,6 +54,32 @@ class BatchOptions:
     session: str | None = None
     group: str | None = None
     force: bool = False
+    # the project folder as given (-P), for the commands a warning suggests
+    project: str | None = None
+
+
+def _redo_args(options: BatchOptions) -> str:
+    """The options of this run, as a command line repeats them: a redo
+    suggested without them would silently go back to the defaults."""
+    t = options.transcribe
+    args = [f"--model {shlex.quote(t.model)}", f"--speakers {shlex.quote(options.speakers)}"]
+    if options.engine != "faster-whisper":
+        args.append(f"--engine {shlex.quote(options.engine)}")
+    if t.beam_size != 5:
+        args.append(f"--beam-size {t.beam_size}")
+    if not t.vad:
+        args.append("--no-vad")
+    if t.batched is not None:
+        args.append("--batched" if t.batched else "--no-batched")
+    if t.device != "auto":
+        args.append(f"--device {t.device}")
+    if t.compute_type:
+        args.append(f"--compute-type {t.compute_type}")
+    if t.cpu_threads:
+        args.append(f"--threads {t.cpu_threads}")
+    if options.project:
+        args.append(f"-P {shlex.quote(options.project)}")
+    return " ".join(args)
 
 
 @dataclass
@@ -362,7 +388,7 @@ def transcribe_file(
                 f"{path}: transcribed into session {name!r}, but cutting it into coding units "
                 f"failed ({message}); run qualcode segment --session {name}"
             )
-    for extra in (audio.warning, _language_warning(path, name, result)):
+    for extra in (audio.warning, _language_warning(path, name, result, options)):
         if extra:
             warning = f"{warning} {extra}" if warning else extra
     return FileResult(
@@ -401,7 +427,9 @@ def _already_done(store, path: Path, name: str, segment: Callable[[int], int] | 
     )
 
 
-def _language_warning(path: Path, name: str, result: EngineResult) -> str | None:
+def _language_warning(
+    path: Path, name: str, result: EngineResult, options: BatchOptions
+) -> str | None:
     """A line when the speech does not sound like the language it was
     transcribed as (``--language fi`` on an English recording gives Finnish
     nonsense, slowly), with the command that redoes it."""
@@ -411,7 +439,7 @@ def _language_warning(path: Path, name: str, result: EngineResult) -> str | None
     return (
         f"{path}: transcribed as {result.language}, but the speech sounds like {heard} "
         f"(p={p:.2f}); if it is, run `qualcode transcribe {shlex.quote(str(path))} "
-        f"--language {heard} --session {shlex.quote(name)} --force`"
+        f"--language {heard} --session {shlex.quote(name)} --force {_redo_args(options)}`"
     )
 
 

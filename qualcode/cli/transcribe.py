@@ -158,6 +158,7 @@ def transcribe(
             session=session,
             group=group,
             force=force,
+            project=str(project) if project is not None else None,
         )
         orphaned: dict[int, int] = {}
 
