@@ -49,7 +49,9 @@ def test_transcribe_json_skips_same_settings_and_force_redoes(project, tmp_path)
     jfk = shutil.copy(SPEECH / "jfk.flac", tmp_path / "jfk.flac")
     first = run("transcribe", jfk, *TINY, "--speakers", "none", "--json", "-P", project.root)
     assert first.exit_code == 0, first.output
-    [item] = json.loads(first.output)
+    [item] = json.loads(first.stdout)
+    # the project's language is fi: an English-only model says what it does
+    assert "project's language is fi, but --model tiny.en knows only English" in first.stderr
     assert item["status"] == "done" and item["session"] == "jfk" and item["language"] == "en"
     assert set(item) == {
         "path",
@@ -71,11 +73,11 @@ def test_transcribe_json_skips_same_settings_and_force_redoes(project, tmp_path)
     assert "country" in " ".join(u.text for u in units).lower()
     project.store.record_decisions([Decision(units[0].id, "funding", "anna", "added")])
     again = run("transcribe", jfk, *TINY, "--speakers", "none", "--json", "-P", project.root)
-    assert json.loads(again.output)[0]["status"] == "skipped"
+    assert json.loads(again.stdout)[0]["status"] == "skipped"
     forced = run(
         "transcribe", jfk, *TINY, "--speakers", "none", "--force", "--json", "-P", project.root
     )
-    assert json.loads(forced.output)[0]["status"] == "done"
+    assert json.loads(forced.stdout)[0]["status"] == "done"
     assert len(json.loads(run("sessions", "--json", "-P", project.root).output)) == 1
     # the coder's decision moved to the new transcript's unit with the same text
     [decision] = project.store.decisions(coder="anna")
@@ -302,3 +304,33 @@ def test_pseudonymized_export_masks_a_name_the_speaker_had_before(project):
     out = run("export", "transcript", "r2", "--pseudonymize", "-P", project.root).output
     assert "Leena" not in out and "Sanna" not in out
     assert "P2, kerro" in out or "P1, kerro" in out
+
+
+def test_settings_no_file_could_use_are_refused_once(project, tmp_path):
+    """--language xx, --threads -1 and --device cuda without a GPU failed
+    file by file, each with the engine's own multi-line message."""
+    jfk = shutil.copy(SPEECH / "jfk.flac", tmp_path / "jfk.flac")
+    base = ["transcribe", jfk, jfk, "--speakers", "none", "-P", project.root]
+    wrong = run(*base, "--model", "base", "--language", "xx")
+    assert wrong.exit_code == 1
+    assert wrong.output.count("Whisper does not know this language") == 1
+    threads = run(*base, *TINY[:2], "--threads", "-1")
+    assert threads.exit_code == 2 and "Invalid value for '--threads'" in threads.output
+    import ctranslate2
+
+    if ctranslate2.get_cuda_device_count() == 0:
+        cuda = run(*base, *TINY, "--device", "cuda")
+        assert cuda.exit_code == 1 and "--device cuda: no CUDA GPU is usable here" in cuda.output
+    assert project.store.sessions() == []
+
+
+def test_a_failed_file_is_one_line_in_a_log(project, tmp_path):
+    """Piped into a log, each message was wrapped at 80 columns (grep
+    found half of it) and stale progress bars were dumped at the end."""
+    missing = tmp_path / ("a-recording-with-a-rather-long-descriptive-name-" * 3 + ".wav")
+    result = run("transcribe", missing, *TINY, "-P", project.root)
+    assert result.exit_code == 1
+    [line] = [x for x in result.stdout.splitlines() if x.startswith("failed")]
+    assert str(missing) in line and "no such file" in line
+    assert "━" not in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "0 done, 0 skipped, 1 failed"

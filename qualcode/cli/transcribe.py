@@ -24,6 +24,7 @@ from qualcode.transcript import format_time
 
 
 def _progress_bars():
+    from rich.console import Console
     from rich.progress import (
         BarColumn,
         Progress,
@@ -50,6 +51,7 @@ def _progress_bars():
         TextColumn("ETA"),
         TimeRemainingColumn(),
         transient=False,
+        console=Console(soft_wrap=True),
     )
 
 
@@ -93,7 +95,7 @@ def transcribe(
             "(default: on for files of 5 minutes or more).",
         ),
     ] = None,
-    threads: Annotated[int, typer.Option(help="CPU threads; 0 = all cores.")] = 0,
+    threads: Annotated[int, typer.Option(help="CPU threads; 0 = all cores.", min=0)] = 0,
     session: Annotated[str | None, typer.Option(help="Session name (one file only).")] = None,
     group: Annotated[str | None, typer.Option(help="Group the sessions belong to.")] = None,
     force: Annotated[
@@ -112,7 +114,10 @@ def transcribe(
 
     Example: qualcode transcribe recordings/*.m4a --language fi --group pilot-1
     """
+    import sys
+
     from rich.console import Console
+    from rich.markup import escape
 
     from qualcode.audio import expand_folders, probe_duration
     from qualcode.engines import ENGINES, TranscribeOptions
@@ -120,7 +125,8 @@ def transcribe(
 
     if beam_size < 1:
         raise QualcodeError(f"--beam-size {beam_size}: use 1 or more")
-    err = Console(stderr=True)
+    # one message, one line (grep-able in a log), however narrow the terminal
+    err = Console(stderr=True, soft_wrap=True)
     if language is not None:
         from qualcode.project import check_language
 
@@ -140,6 +146,11 @@ def transcribe(
                     f"--model {model_name} knows only English; for --language {language} use "
                     "a multilingual model such as base (`qualcode models install base`)"
                 )
+            err.print(
+                f"[yellow]warning[/yellow] the project's language is {spoken}, but --model "
+                f"{model_name} knows only English: these recordings are transcribed as English "
+                "(for other languages use a multilingual model such as base)"
+            )
             spoken = "en"  # the project's default language, not a request
         options = BatchOptions(
             engine=engine_name,
@@ -160,6 +171,9 @@ def transcribe(
             force=force,
             project=str(project) if project is not None else None,
         )
+        from qualcode.engines import check_options
+
+        check_options(options.transcribe)
         orphaned: dict[int, int] = {}
 
         def segment(session_id: int) -> int:
@@ -173,8 +187,10 @@ def transcribe(
         files = expand_folders(files)  # a folder: the recordings in it
         totals = {f: probe_duration(f) or 0.0 for f in files}
         results = []
-        show_bars = not as_json
-        bars = _progress_bars() if show_bars else None
+        # bars only on a terminal: in a pipe or a log they were dumped, stale,
+        # at the end of the output
+        bars = _progress_bars() if not as_json and sys.stdout.isatty() else None
+        out = bars.console if bars is not None else Console(soft_wrap=True)
         batch_task = file_task = None
         finished = 0.0
         current: dict = {"path": None}
@@ -206,26 +222,30 @@ def transcribe(
                 finished += totals.get(r.path) or r.duration or 0.0
                 if bars is not None:
                     bars.update(batch_task, completed=finished)
+                if not as_json:
+                    # file names and messages are text, not markup ("take[2].wav")
+                    path = escape(str(r.path))
                     if r.status == "failed":
                         error = r.error or ""
-                        where = "" if error.startswith(str(r.path)) else f"{r.path}: "
-                        bars.console.print(f"[red]failed[/red] {where}{error}")
+                        where = "" if error.startswith(str(r.path)) else f"{path}: "
+                        out.print(f"[red]failed[/red] {where}{escape(error)}")
                     elif r.status == "skipped":
-                        bars.console.print(
-                            f"skipped {r.path} (already session {r.session!r}; --force to redo)"
+                        out.print(
+                            f"skipped {path} (already session {escape(repr(r.session))}; "
+                            "--force to redo)"
                         )
                     else:
                         units = "" if r.units is None else f", {r.units} coding units"
-                        bars.console.print(
-                            f"[green]done[/green] {r.path} -> session {r.session!r}: "
+                        out.print(
+                            f"[green]done[/green] {path} -> session {escape(repr(r.session))}: "
                             f"{r.utterances} utterances, {r.speakers} speakers{units}, "
                             f"language {r.language}, {format_time(r.duration)} audio in "
                             f"{r.wall_seconds:.1f} s"
                         )
                         if r.note:
-                            bars.console.print(r.note)
+                            out.print(escape(r.note))
                         if r.warning:
-                            bars.console.print(f"[yellow]warning[/yellow] {r.warning}")
+                            out.print(f"[yellow]warning[/yellow] {escape(r.warning)}")
         finally:
             if bars is not None:
                 bars.stop()
@@ -234,7 +254,7 @@ def transcribe(
         typer.echo(json.dumps([result_json(r) for r in results], ensure_ascii=False, indent=2))
     else:
         counts = {s: sum(r.status == s for r in results) for s in ("done", "skipped", "failed")}
-        err.print(f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
+        out.print(f"{counts['done']} done, {counts['skipped']} skipped, {counts['failed']} failed")
         if orphaned:
             err.print(
                 f"{sum(orphaned.values())} earlier coding unit(s) keep decisions but have no "

@@ -144,3 +144,42 @@ def resolve_device(device: str) -> str:
         return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
     except Exception:  # noqa: BLE001 - no CUDA runtime means CPU
         return "cpu"
+
+
+def _cuda_devices() -> int:
+    try:
+        import ctranslate2
+
+        return int(ctranslate2.get_cuda_device_count())
+    except Exception:  # noqa: BLE001 - no CUDA runtime means no GPU
+        return 0
+
+
+def whisper_languages() -> frozenset[str]:
+    """The language codes Whisper knows (the same for both engines)."""
+    try:
+        from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+        return frozenset(_LANGUAGE_CODES)
+    except ImportError:
+        try:
+            from whisper.tokenizer import LANGUAGES
+
+            return frozenset(LANGUAGES)
+        except ImportError:
+            return frozenset()
+
+
+def check_options(options: TranscribeOptions) -> None:
+    """Refuse settings no file of a batch could use, once and before any
+    decoding (each file failed with the engine's own multi-line message)."""
+    resolve_device(options.device)
+    if options.device == "cuda" and _cuda_devices() == 0:
+        raise QualcodeError("--device cuda: no CUDA GPU is usable here; use --device cpu or auto")
+    language = options.forced_language
+    known = whisper_languages()
+    if language and known and language.split("-")[0].lower() not in known:
+        raise QualcodeError(
+            f"--language {language}: Whisper does not know this language; it knows "
+            + ", ".join(sorted(known))
+        )
