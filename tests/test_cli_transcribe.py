@@ -334,3 +334,19 @@ def test_a_failed_file_is_one_line_in_a_log(project, tmp_path):
     assert str(missing) in line and "no such file" in line
     assert "━" not in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "0 done, 0 skipped, 1 failed"
+
+
+def test_ctrl_c_says_what_was_kept_and_how_to_go_on(project, tmp_path, monkeypatch):
+    """Ctrl-C ended the batch with exit 130 and not a word."""
+    import qualcode.transcribe as t
+
+    def interrupted(store, files, options, progress=None, segment=None):
+        yield t.FileResult(path=Path(files[0]), status="done", session="a", duration=1.0)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(t, "transcribe_files", interrupted)
+    jfk = shutil.copy(SPEECH / "jfk.flac", tmp_path / "jfk.flac")
+    result = run("transcribe", jfk, jfk, *TINY, "-P", project.root)
+    assert result.exit_code == 130
+    assert "interrupted: 1 file(s) done and stored" in result.stderr
+    assert "run the same command again to go on" in result.stderr

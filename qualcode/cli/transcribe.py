@@ -246,6 +246,15 @@ def transcribe(
                             out.print(escape(r.note))
                         if r.warning:
                             out.print(f"[yellow]warning[/yellow] {escape(r.warning)}")
+        except KeyboardInterrupt:
+            if bars is not None:
+                bars.stop()
+            done = sum(r.status == "done" for r in results)
+            err.print(
+                f"interrupted: {done} file(s) done and stored, the one in progress not; run "
+                "the same command again to go on (files already done are skipped)"
+            )
+            raise typer.Exit(130) from None
         finally:
             if bars is not None:
                 bars.stop()
