@@ -205,10 +205,16 @@ def transcribe(
                     bars.remove_task(file_task)
                 file_task = bars.add_task(event.path.name, total=totals.get(event.path) or None)
             total = event.total or totals.get(event.path) or None
+            # finding speakers and cutting units take a while after the last
+            # second is transcribed: a pulsing bar whose clock keeps running,
+            # not a full bar with a frozen clock and an ETA of 0
+            after = event.stage in ("diarizing", "storing", "segmenting")
+            # (a bar that once reaches its total stops its clock for good)
+            done = min(event.done, total * 0.999) if total else event.done
             bars.update(
                 file_task,
-                completed=event.done,
-                total=total,
+                completed=done,
+                total=None if after else total,
                 description=f"{event.path.name} ({event.stage})",
             )
             bars.update(batch_task, completed=finished + min(event.done, total or event.done))
