@@ -28,6 +28,7 @@ from __future__ import annotations
 import bisect
 import contextlib
 import functools
+import warnings
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -77,6 +78,8 @@ class DiarizeOptions:
     #: speakers was 0.01-0.09 on our recordings, of one speaker 0.22-0.41;
     #: above this value the recording counts as one speaker
     one_speaker_eigenvalue: float = 0.15
+    #: a second eigenvalue between these is a close call: said, not hidden
+    uncertain_eigenvalues: tuple[float, float] = (0.10, 0.22)
     #: when estimating: fewer windows (~6 s of speech) are too few to split
     #: reliably (a 6 s single reader came out as 2-3 speakers), so one speaker
     min_windows: int = 12
@@ -85,6 +88,11 @@ class DiarizeOptions:
     #: affinity matrix and its eigendecomposition grow with the square/cube
     #: (2000 windows is ~17 minutes of speech)
     max_cluster_windows: int = 2000
+
+
+class UncertainSpeakerCount(UserWarning):
+    """The estimated number of speakers is a close call (raised as a
+    warning; ``transcribe`` turns it into a note on the file)."""
 
 
 def _require_encoder() -> Any:
@@ -102,8 +110,6 @@ def _require_encoder() -> Any:
 @functools.lru_cache(maxsize=1)
 def _encoder() -> Any:
     # loading the weights takes ~0.1 s; keep one encoder per process
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         from resemblyzer import VoiceEncoder
@@ -175,8 +181,6 @@ def _thread_limit(threads: int | None) -> Iterator[None]:
 
 def _embed(audio: Any, windows: Sequence[tuple[float, float]], options: DiarizeOptions) -> Any:
     encoder = _require_encoder()  # first: a clear error when resemblyzer is missing
-    import warnings
-
     import numpy as np
     import torch
 
@@ -240,6 +244,17 @@ def _spectral(affinity: Any, num_speakers: int | None, options: DiarizeOptions) 
         if n < options.min_windows or values[1] > options.one_speaker_eigenvalue:
             # no near-zero second eigenvalue: the graph does not split
             k = 1
+        low, high = options.uncertain_eigenvalues
+        if n >= options.min_windows and low < values[1] < high:
+            # between what one voice and several gave on our recordings: the
+            # same audio decoded a little differently can fall either side
+            warnings.warn(
+                UncertainSpeakerCount(
+                    f"whether this is one speaker or several was a close call (found {k}); "
+                    "check the transcript, or give the number with --speakers N"
+                ),
+                stacklevel=2,
+            )
     else:
         k = max(1, min(num_speakers, n))
     if k == 1:

@@ -15,6 +15,7 @@ import importlib
 import json
 import shlex
 import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -222,16 +223,19 @@ def _split_at_silences(segments: list[Utterance]) -> list[Utterance]:
     return out
 
 
-def _diarize(speakers: str, audio, result: EngineResult, path: Path) -> list[Utterance]:
-    """Speaker turns from words labelled by the diarization stage."""
+def _diarize(
+    speakers: str, audio, result: EngineResult, path: Path
+) -> tuple[list[Utterance], str | None]:
+    """Speaker turns from words labelled by the diarization stage, and a
+    note when the number of speakers found was a close call."""
     words = result.words
     if speakers in ("none", "channels") or not words:
         # channels: speakers were set per channel while transcribing
-        return _split_at_silences(result.segments)
+        return _split_at_silences(result.segments), None
     if speakers == "1":
         for u in result.segments:
             u.speaker = "SPEAKER_1"
-        return _split_at_silences(result.segments)
+        return _split_at_silences(result.segments), None
     try:
         # the diarization stage is optional (it needs torch and resemblyzer)
         diarize = importlib.import_module("qualcode.diarize")
@@ -241,13 +245,18 @@ def _diarize(speakers: str, audio, result: EngineResult, path: Path) -> list[Utt
         ) from None
     try:
         n = None if speakers == "auto" else int(speakers)
-        labels = diarize.diarize_words(audio.samples, words, n)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", diarize.UncertainSpeakerCount)
+            labels = diarize.diarize_words(audio.samples, words, n)
     except ImportError as e:
         raise QualcodeError(
             f"{path}: --speakers {speakers} needs resemblyzer ({e}); install it with "
             "`pip install 'qualcode[diarize]'` or use --speakers channels or none"
         ) from None
-    return diarize.words_to_turns(words, labels)
+    close = [
+        str(w.message) for w in caught if issubclass(w.category, diarize.UncertainSpeakerCount)
+    ]
+    return diarize.words_to_turns(words, labels), (close[0] if close else None)
 
 
 def transcribe_file(
@@ -326,7 +335,7 @@ def transcribe_file(
             "(or force the right --language)",
         )
     report("diarizing", audio.duration, audio.duration)
-    utterances = _diarize(speakers, audio, result, path)
+    utterances, speakers_note = _diarize(speakers, audio, result, path)
 
     # --force replaces the session named by --session, else the one these
     # settings made (other settings, e.g. another language, make a new one);
@@ -402,6 +411,7 @@ def transcribe_file(
         wall_seconds=time.perf_counter() - began,
         units=units,
         warning=warning,
+        note=f"{path}: {speakers_note}" if speakers_note else None,
     )
 
 

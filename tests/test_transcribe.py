@@ -326,3 +326,20 @@ def test_a_long_silence_inside_whisper_s_segment_ends_an_utterance():
     ]
     unnamed = Utterance("And so, my fellow", None, 9.5, 78.2, words=words)
     assert [u.speaker for u in _split_at_silences([unnamed])] == [None, None]
+
+
+def test_a_close_call_on_the_speakers_is_a_note_on_the_file(project, files, monkeypatch):
+    import warnings
+
+    from qualcode import diarize
+
+    real = diarize.diarize_words
+
+    def close(audio, words, n=None, options=None):
+        warnings.warn(diarize.UncertainSpeakerCount("a close call (found 1)"), stacklevel=1)
+        return real(audio, words, 1)
+
+    monkeypatch.setattr(diarize, "diarize_words", close)
+    done = transcribe_file(project.store, files["jfk.flac"], tiny(speakers="auto"))
+    assert done.status == "done" and done.warning is None
+    assert done.note is not None and "jfk.flac: a close call (found 1)" in done.note
