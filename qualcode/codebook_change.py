@@ -10,6 +10,7 @@ included) instead of guessed at.
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,22 +154,44 @@ def check_in_use(project: Project, book: Codebook) -> None:
     ids = {c.id for c in book.flat_codes()}
     if ids == active:
         return
+
+    def listed(items: list[str]) -> str:
+        # a REFI-QDA codebook brings hundreds: the first few say enough
+        more = f" and {len(items) - _LISTED} more" if len(items) > _LISTED else ""
+        return ", ".join(items[:_LISTED]) + more
+
     parts = []
     if ids - active:
-        parts.append("new: " + ", ".join(sorted(ids - active)))
+        parts.append("new: " + listed(sorted(ids - active)))
     if active - ids:
         used = store.code_ids_in_use()
         gone = [
             f"{c} ({used.get(c, 0)} decision{'s' * (used.get(c, 0) != 1)})"
             for c in sorted(active - ids)
         ]
-        parts.append("gone: " + ", ".join(gone))
+        parts.append("not in the file: " + listed(gone))
     where = project.config.codebook or str(book.path)
+    imported = sorted(
+        {s.source_path for s in store.sessions() if s.source_format == "qdpx" and s.source_path}
+    )
+    if active - ids and imported:
+        # the codes a .qdpx brought live in the store until a codebook file has them
+        source = shlex.quote(imported[0])
+        raise QualcodeError(
+            f"{where}: the project has codes that are not in its codebook file "
+            f"({'; '.join(parts)}), most likely brought by importing {imported[0]}; write them "
+            f"into a codebook with `qualcode codebook import {source}`, or, to keep "
+            f"{where} as it is, apply it with `qualcode codebook use {where}` (decisions on "
+            "the other codes are kept)"
+        )
     raise QualcodeError(
         f"{where}: its codes changed since the project started using it "
         f"({'; '.join(parts)}); apply the change with `qualcode codebook use {where}` "
         "(decisions on codes that left are kept)"
     )
+
+
+_LISTED = 8
 
 
 @dataclass

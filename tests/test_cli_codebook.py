@@ -246,7 +246,7 @@ def test_a_codebook_edited_in_place_is_applied_with_use_not_mistaken_for_damage(
     assert result.exit_code == 1
     message = " ".join(result.output.split())
     assert "codebooks/emessi.yaml: its codes changed since the project started using it" in message
-    assert "new: staff_management; gone: hr_management (1 decision)" in message
+    assert "new: staff_management; not in the file: hr_management (1 decision)" in message
     assert "qualcode codebook use codebooks/emessi.yaml" in message
     assert "damaged" not in message
     result = runner.invoke(
@@ -261,3 +261,18 @@ def test_a_codebook_edited_in_place_is_applied_with_use_not_mistaken_for_damage(
         assert [d.code_id for d in p.store.decisions()] == ["hr_management"]  # kept, inactive
     finally:
         p.close()
+
+
+def test_codes_a_qdpx_brought_point_to_codebook_import(tmp_path):
+    """After importing an NVivo project into a project with the emessi
+    codebook, review and suggest listed 152 imported codes as "gone"."""
+    proj = tmp_path / "p"
+    assert runner.invoke(app, ["init", str(proj)]).exit_code == 0
+    nvivo = Path(__file__).parent / "data" / "refi-qda" / "nvivo-12-oltas.qdpx"
+    assert runner.invoke(app, ["import", str(nvivo), "--project", str(proj)]).exit_code == 0
+    result = runner.invoke(app, ["suggest", "--project", str(proj)])
+    assert result.exit_code == 1
+    message = " ".join(result.output.split())
+    assert "the project has codes that are not in its codebook file" in message
+    assert "and 144 more" in message and "gone" not in message
+    assert f"qualcode codebook import {nvivo}" in message
