@@ -961,3 +961,24 @@ def test_a_memo_on_words_a_corrected_transcript_replaced_goes_with_its_session(
         )
     finally:
         fresh.close()
+
+
+def test_a_whole_source_coding_and_a_selection_past_the_end_are_said(empty, tmp_path) -> None:
+    """A coding of a whole document, and a selection running past the end
+    of the text (cut there), were dropped or cut without a word."""
+    whole = (
+        f'<Coding guid="{_g(300)}" creatingUser="{MARIA}"><CodeRef targetGUID="{_g(1)}"/></Coding>'
+    )
+    path = _hand_qdpx(
+        tmp_path, _selection(10, 28, 500, []), _note(20, MARIA, "x"), source_notes=whole
+    )
+    result = import_qdpx(empty, path)
+    assert result.n_codings == 1
+    assert "source 'haastattelu': 1 coded selection(s) run past the end of its text" in (
+        " ".join(result.problems)
+    )
+    assert "1 coding(s) of the whole source, not of a passage, not imported" in " ".join(
+        result.problems
+    )
+    [unit] = empty.store.segments()
+    assert unit.text.endswith("Hallitus on kaukana.")

@@ -291,9 +291,13 @@ def _session_for(
     item = ImportedSession(session, Transcript(built.utterances, source_format="qdpx"))
     index: dict[tuple[int, int], int] = {}
     seen: set[tuple[int, str, str]] = set()
-    outside = unknown = 0
+    outside = unknown = past = 0
+    # the text's end in the file's own offsets
+    text_end = len(utf16_to_codepoints(text)) - 1 if units == "utf16" else len(text)
     for sel in src.selections:
         start, end = sel.start, sel.end
+        if (sel.codings or sel.notes) and start < text_end < end:
+            past += 1  # cut at the end of the text, said below
         if table is not None:
             last = len(table) - 1
             start, end = table[min(max(start, 0), last)], table[min(max(end, 0), last)]
@@ -350,6 +354,16 @@ def _session_for(
         result.problems.append(
             f"source {src.name or src.guid!r}: {unknown} coding(s) name a code that is not in "
             "the file's codebook, not imported"
+        )
+    if past:
+        result.problems.append(
+            f"source {src.name or src.guid!r}: {past} coded selection(s) run past the end of "
+            "its text; imported up to the end"
+        )
+    if src.whole_codings:
+        result.problems.append(
+            f"source {src.name or src.guid!r}: {src.whole_codings} coding(s) of the whole "
+            "source, not of a passage, not imported (qualcode codes passages)"
         )
     if src.skipped:
         result.problems.append(

@@ -55,6 +55,7 @@ class RefiSource:
     notes: list[str] = field(default_factory=list)  # note_key()s of NoteRefs on the source itself
     description: str = ""
     why_no_text: str = ""  # when ``text`` is None: why, for the researcher
+    whole_codings: int = 0  # codings of the whole source, not of a selection
 
 
 @dataclass
@@ -230,6 +231,8 @@ def _text_source(reader: _Reader, el: Element) -> RefiSource:
             )
         )
     src.notes = _note_refs(el)
+    # a whole document coded at once: qualcode codes units, not sessions
+    src.whole_codings = len(_codings(el))
     return src
 
 
@@ -321,7 +324,11 @@ def read_project(path: str | Path, *, limits: ZipLimits | None = None) -> RefiPr
                     kind = "audio" if tag == "AudioSource" else "video"
                     project.sources.append(_media_source(reader, el, kind))
                 elif tag.endswith("Source"):  # PDFSource, PictureSource
-                    coded = sum(1 for sel in el.iter() if sel.tag.endswith("Selection"))
+                    coded = sum(
+                        1
+                        for sel in el.iter()
+                        if sel.tag.endswith("Selection") and sel.find(_q("Coding")) is not None
+                    )
                     kind = tag.removesuffix("Source")
                     project.unread.append((kind, str(el.get("name") or el.get("guid", "")), coded))
         for el in root.iterfind(f"{_q('Sets')}/{_q('Set')}"):
