@@ -198,7 +198,7 @@ def _find(session: ReviewSession, console: Console, ask: Callable[[str], str], q
             return
     matches = search_codes(session.codes, query)
     if not matches:
-        console.print(f"No code matches {query!r}.")
+        console.print(escape(session.no_match(query)) + ".")
         return
     if len(matches) > 1:
         for n, c in enumerate(matches, 1):

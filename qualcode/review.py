@@ -26,7 +26,14 @@ from qualcode.errors import QualcodeError, UnitGone
 from qualcode.models import Decision, Suggestion
 from qualcode.review_queue import QueueMixin
 from qualcode.review_retrain import BackgroundRetrainer
-from qualcode.review_views import CodeItem, Progress, ReviewOptions, UnitView, code_items
+from qualcode.review_views import (
+    CodeItem,
+    Progress,
+    ReviewOptions,
+    UnitView,
+    code_items,
+    search_codes,
+)
 
 if TYPE_CHECKING:
     from qualcode.project import Project
@@ -298,6 +305,17 @@ class ReviewSession(QueueMixin):
         else:
             self._decide(sid, item.code_id, "accepted" if item.score is not None else "added")
         return self.items(sid)[n - 1]
+
+    def no_match(self, query: str) -> str:
+        """What to say when find matches no code that can be applied: a
+        code with sub-codes is applied as one of them."""
+        parents = [self.code_by_id[c] for c in self._children if c in self.code_by_id]
+        hit = search_codes(parents, query)
+        if hit:
+            return f"{hit[0].id} has sub-codes; find one of them: " + ", ".join(
+                self._children[hit[0].id]
+            )
+        return f"No code matches {query!r}"
 
     @_reloads
     def apply_code(self, code_id: str) -> str:

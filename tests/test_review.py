@@ -91,6 +91,9 @@ def test_a_parent_code_is_not_applied_in_review(proj):
     assert "volunteers" in {c.id for c in search_codes(rs.codes, "volunt")}
     with pytest.raises(QualcodeError, match="third_sector has sub-codes; apply one of them: "):
         rs.apply_code("third_sector")
+    # find says why it has nothing, instead of "no code matches"
+    assert rs.no_match("third_sector").startswith("third_sector has sub-codes; find one of them:")
+    assert rs.no_match("zzz") == "No code matches 'zzz'"
     assert proj.store.decisions(coder="anna", segment_id=sid) == []
 
 

@@ -245,7 +245,9 @@ class ReviewScreen(Screen):
             else:
                 self.say("Nothing applied.")
 
-        self.app.push_screen(CodeSearchScreen(self.session.codes, lang), done)
+        self.app.push_screen(
+            CodeSearchScreen(self.session.codes, lang, self.session.no_match), done
+        )
 
     def action_edit(self) -> None:
         view = self.session.view()
@@ -280,10 +282,12 @@ class CodeSearchScreen(ModalScreen[str | None]):
         Binding("up", "up", show=False),
     ]
 
-    def __init__(self, codes, lang: str | None = None) -> None:
+    def __init__(self, codes, lang: str | None = None, no_match=None) -> None:
         super().__init__()
         self.codes = codes
         self.lang = lang
+        # what to say when nothing matches (a code with sub-codes, say)
+        self.no_match = no_match
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -316,7 +320,8 @@ class CodeSearchScreen(ModalScreen[str | None]):
             return
         matches = self.query_one("#matches", OptionList)
         if matches.highlighted is None:
-            self.notify("No code matches; change the text or press Escape", severity="warning")
+            said = self.no_match(event.value) if self.no_match else "No code matches"
+            self.notify(f"{said}; change the text or press Escape", severity="warning")
             return
         self.dismiss(matches.get_option_at_index(matches.highlighted).id)
 
