@@ -8,6 +8,7 @@ The file type follows the suffix: ``.png`` (200 dpi) or ``.svg``.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,7 +42,11 @@ TITLE_CHARS = 70
 
 
 def _label(text: str, indent: str) -> str:
-    text = text if len(text) <= LABEL_CHARS else text[: LABEL_CHARS - 1].rstrip() + "…"
+    """Cut in the middle: labels that share a long start ("Focus group with
+    educators … session 3") stay apart by their ends."""
+    if len(text) > LABEL_CHARS:
+        tail = LABEL_CHARS // 3
+        text = text[: LABEL_CHARS - tail - 1].rstrip() + "…" + text[-tail:].lstrip()
     return indent + text
 
 
@@ -54,7 +59,9 @@ def _save(fig, path: Path) -> None:
         title = ax.get_title()
         if len(title) > TITLE_CHARS:
             ax.set_title("\n".join(textwrap.wrap(title, TITLE_CHARS)))
-    with replacing(path) as tmp:
+    with replacing(path) as tmp, warnings.catch_warnings():
+        # an empty chart (no sessions yet) is a blank figure, not a warning
+        warnings.simplefilter("ignore", UserWarning)
         fig.savefig(tmp, dpi=200, bbox_inches="tight", pad_inches=0.2)
 
 
@@ -93,7 +100,10 @@ def heatmap(ct: CrossTable, path: str | Path, *, title: str | None = None) -> Pa
     codes = ct.codes
     grid = [[ct.col_pct(c.code_id, col) for col in ct.columns] for c in codes]
     fig, ax = plt.subplots(figsize=(max(5.0, 1.0 * len(ct.columns) + 3), 0.45 * len(codes) + 1.8))
-    image = ax.imshow(grid, cmap="Blues", aspect="auto", vmin=0)
+    with warnings.catch_warnings():
+        # no sessions yet: an empty grid is a blank figure, not a warning
+        warnings.simplefilter("ignore", UserWarning)
+        image = ax.imshow(grid or [[0.0]], cmap="Blues", aspect="auto", vmin=0)
     ax.set_xticks(
         range(len(ct.columns)), [_label(c, "") for c in ct.columns], rotation=45, ha="right"
     )

@@ -71,3 +71,26 @@ def test_refuses_other_suffixes(tmp_path):
     with pytest.raises(QualcodeError, match=r"\.png or \.svg"):
         bar_chart(_report(), tmp_path / "counts.pdf")
     assert not (tmp_path / "counts.pdf").exists()
+
+
+def test_long_labels_that_share_their_start_stay_apart():
+    from qualcode.charts import _label
+
+    names = [
+        f"Focus group with educators from the northern regional teacher college m{i}"
+        for i in range(5)
+    ]
+    cut = {_label(n, "") for n in names}
+    assert len(cut) == 5 and all("…" in c and len(c) <= 60 for c in cut)
+    assert _label("Funding", "  ") == "  Funding"
+
+
+def test_an_empty_cross_table_chart_warns_nothing(tmp_path):
+    import warnings
+
+    report = _report()
+    ct = CrossTable(by="session", view=report.view, codes=report.rows, columns=[], column_units={})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        heatmap(ct, tmp_path / "empty.png")
+    assert (tmp_path / "empty.png").stat().st_size > 1000
