@@ -12,7 +12,7 @@ import math
 import os
 import shutil
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from pathlib import Path
 from types import UnionType
@@ -74,7 +74,7 @@ class ProjectConfig:
             ) from e
         if not isinstance(data, dict) or "name" not in data:
             raise QualcodeError(f"{path}: expected a mapping with at least `name:`")
-        config = _dataclass_from(cls, data, str(path))
+        config = _dataclass_from(cls, data, str(path), line_of=lambda key: _key_line(path, key))
         # the stages' sections are checked now, naming the file and line: a
         # mistyped setting would otherwise stop a command half-way, with
         # only "qualcode.yaml:" to go on
@@ -217,7 +217,13 @@ def options_from_section(cls: type[_Options], section: str, config: Any) -> _Opt
     return _dataclass_from(cls, config, CONFIG_NAME, section)
 
 
-def _dataclass_from(cls: type[_Options], data: Any, where: str, section: str = "") -> _Options:
+def _dataclass_from(
+    cls: type[_Options],
+    data: Any,
+    where: str,
+    section: str = "",
+    line_of: Callable[[str], int] | None = None,
+) -> _Options:
     """``cls(**data)`` once every key is a field and every value fits the
     field's annotation and the bounds in its metadata (see ``_check_bounds``).
 
@@ -235,8 +241,9 @@ def _dataclass_from(cls: type[_Options], data: Any, where: str, section: str = "
     spec = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
     unknown = sorted(set(data) - set(spec), key=str)
     if unknown:
+        at = f"{where}:{line_of(str(unknown[0]))}" if line_of else where
         raise QualcodeError(
-            f"{where}: unknown {what}(s) {', '.join(map(str, unknown))}; "
+            f"{at}: unknown {what}(s) {', '.join(map(str, unknown))}; "
             f"known: {', '.join(sorted(spec))}"
         )
     hints = get_type_hints(cls)
@@ -250,8 +257,9 @@ def _dataclass_from(cls: type[_Options], data: Any, where: str, section: str = "
     except _Refused as e:
         f = spec[key]
         advice = e.advice or f"give {_expected(f, hints[key])}"
+        at = f"{where}:{line_of(key)}" if line_of else where
         raise QualcodeError(
-            f"{where}: {what} {key}: {_show(data[key])} {e.problem}; {advice}{_default_text(f)}"
+            f"{at}: {what} {key}: {_show(data[key])} {e.problem}; {advice}{_default_text(f)}"
         ) from None
     return cls(**values)
 

@@ -266,7 +266,7 @@ def test_project_config_values_are_checked(tmp_path: Path) -> None:
     config = ProjectConfig.load(path)  # an empty section is an empty mapping
     assert config.segment == {} and config.suggest == {"threshold": 0.3}
     path.write_text("name: x\nsegment: [1, 2]\n")
-    with pytest.raises(QualcodeError, match=r"qualcode.yaml: setting segment: \[1, 2\] is not a"):
+    with pytest.raises(QualcodeError, match=r"qualcode.yaml:2: setting segment: \[1, 2\] is not a"):
         ProjectConfig.load(path)
     path.write_text("name: x\nlanguage: no\n")
     with pytest.raises(
