@@ -77,18 +77,39 @@ def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+class _BrokenOff(Exception):
+    """The file decoded up to a point and then broke (a recorder that died,
+    a copy cut short): the sound before it, and why it stopped."""
+
+    def __init__(self, samples: np.ndarray, reason: str) -> None:
+        super().__init__(reason)
+        self.samples, self.reason = samples, reason
+
+
 def _decode(path: Path, layout: str) -> np.ndarray:
     """All frames of the first audio stream, resampled to 16 kHz s16 in
-    ``layout``, as float32 (n_samples * n_channels interleaved)."""
+    ``layout``, as float32 (n_samples * n_channels interleaved). Raises
+    ``_BrokenOff`` with what came before when the stream breaks off."""
     import av
     import numpy as np
 
     resampler = av.AudioResampler(format="s16", layout=layout, rate=SAMPLE_RATE)
     chunks: list[Any] = []
+    broken: str | None = None
     with av.open(str(path), mode="r", metadata_errors="ignore") as container:
         if not container.streams.audio:
             raise FormatError(path, "has no sound track; give an audio or video file with sound")
-        for frame in container.decode(audio=0):
+        frames = container.decode(audio=0)
+        while True:
+            try:
+                frame = next(frames)
+            except StopIteration:
+                break
+            except av.error.FFmpegError as e:
+                if not chunks:
+                    raise
+                broken = getattr(e, "strerror", None) or str(e) or type(e).__name__
+                break
             try:
                 for out in resampler.resample(frame):
                     chunks.append(out.to_ndarray().reshape(-1))
@@ -97,9 +118,14 @@ def _decode(path: Path, layout: str) -> np.ndarray:
                 continue
         for out in resampler.resample(None):
             chunks.append(out.to_ndarray().reshape(-1))
-    if not chunks:
-        return np.zeros(0, dtype=np.float32)
-    return np.concatenate(chunks).astype(np.float32) / 32768.0
+    samples = (
+        np.concatenate(chunks).astype(np.float32) / 32768.0
+        if chunks
+        else np.zeros(0, dtype=np.float32)
+    )
+    if broken is not None:
+        raise _BrokenOff(samples, broken)
+    return samples
 
 
 def load_audio(path: str | Path, *, keep_channels: bool = False) -> Audio:
@@ -120,14 +146,24 @@ def load_audio(path: str | Path, *, keep_channels: bool = False) -> Audio:
     # subtitle file as a stream without sound, so say what it is instead
     if path.suffix.lower() in EXTENSIONS or path.suffix.lower() in (".csv", ".pdf"):
         raise FormatError(path, "a transcript, not a recording; use `qualcode import` for it")
+    broken: str | None = None
     try:
-        mono = _decode(path, "mono")
+        try:
+            mono = _decode(path, "mono")
+        except _BrokenOff as e:
+            if len(e.samples) < SAMPLE_RATE:  # under a second: nothing worth keeping
+                raise av.error.InvalidDataError(0, e.reason) from None
+            mono, broken = e.samples, e.reason
         channels = None
         if keep_channels:
             n = _channel_count(path)
             if n >= 2:
                 layout = "stereo" if n == 2 else f"{n}c"
-                channels = _decode(path, layout).reshape(-1, n).T.copy()
+                try:
+                    both = _decode(path, layout)
+                except _BrokenOff as e:
+                    both = e.samples
+                channels = both[: len(both) - len(both) % n].reshape(-1, n).T.copy()
     except FormatError:
         raise
     except (av.error.FFmpegError, OSError, ValueError) as e:
@@ -150,13 +186,15 @@ def load_audio(path: str | Path, *, keep_channels: bool = False) -> Audio:
             f"holds no recorded sound ({duration:.1f} s with only {distinct} distinct sample "
             "values); check the recording",
         )
-    return Audio(
-        path=path,
-        samples=mono,
-        duration=duration,
-        channels=channels,
-        warning=_cut_short(path, duration),
+    # what of a damaged file could be read is transcribed, and said to be
+    # all there is (a recorder that died mid-file lost nothing before it)
+    warning = (
+        f"{path}: the file breaks off after {duration:.1f} s ({broken}); only that much was "
+        "transcribed (an interrupted recording or copy?)"
+        if broken
+        else _cut_short(path, duration)
     )
+    return Audio(path=path, samples=mono, duration=duration, channels=channels, warning=warning)
 
 
 def _cut_short(path: Path, duration: float) -> str | None:

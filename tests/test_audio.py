@@ -108,3 +108,15 @@ def test_a_wav_cut_short_decodes_with_a_warning(tmp_path) -> None:
     assert 14 < audio.duration < 16
     assert audio.warning is not None and "header says 30.0 s but it holds 15" in audio.warning
     assert load_audio(SPEECH / "two-speakers.wav").warning is None
+
+
+def test_a_file_that_breaks_off_keeps_what_came_before(tmp_path):
+    """A FLAC cut to a third (a recorder that died) was refused outright,
+    though 3.5 s of it decode; a WAV cut short was transcribed with a note."""
+    path = tmp_path / "third.flac"
+    whole = (SPEECH / "jfk.flac").read_bytes()
+    path.write_bytes(whole[: len(whole) // 3])
+    audio = load_audio(path)
+    assert 2.0 < audio.duration < 6.0
+    assert audio.warning is not None and "breaks off after" in audio.warning
+    assert str(path) in audio.warning and "\n" not in audio.warning
