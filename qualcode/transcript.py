@@ -62,20 +62,23 @@ def separate_speaker_labels(utterances: list[Utterance], taken: set[str]) -> Non
     other sessions already use (``taken``) the next free number in the same
     style, in place. A speaker's name is one participant across the project,
     but one recording's SPEAKER_1 is not another's: without this, renaming or
-    describing one would change both. Free labels stay as they are
-    (``SPEAKER_2`` of ``--speakers channels`` is channel 2)."""
+    describing one would change both. When none is taken the labels stay as
+    they are (``SPEAKER_2`` of ``--speakers channels`` is channel 2); when
+    one is, they are numbered again in order of first appearance with the
+    free numbers, so the recording still reads SPEAKER_3, SPEAKER_4 and not
+    SPEAKER_4, SPEAKER_3."""
     labels = dict.fromkeys(
         u.speaker for u in utterances if u.speaker and _MACHINE_LABEL.fullmatch(u.speaker)
     )
-    used = taken | set(labels)
+    if not taken & set(labels):
+        return
+    used = set(taken)
     mapping: dict[str | None, str] = {}
-    for label in labels:
-        if label not in taken:
-            continue
+    for label in labels:  # in order of first appearance
         match = _MACHINE_LABEL.fullmatch(label)
         assert match is not None
         prefix, digits = match.groups()
-        k = int(digits)
+        k = 0 if digits.startswith("0") else 1
         while f"{prefix}{str(k).zfill(len(digits))}" in used:
             k += 1
         mapping[label] = f"{prefix}{str(k).zfill(len(digits))}"

@@ -94,3 +94,20 @@ def test_a_recording_transcribed_again_keeps_the_names_given_to_its_voices() -> 
     mapping = carry_speaker_names(again, before)
     assert mapping == {"SPEAKER_2": "Diane", "SPEAKER_1": "Sheila"}
     assert [u.speaker for u in again] == ["Diane", "Sheila", "Diane", "SPEAKER_3"]
+
+
+def test_a_later_recordings_labels_keep_their_order_of_appearance() -> None:
+    """SPEAKER_1 was taken by another session: the new recording came out
+    as SPEAKER_3, SPEAKER_2 (the taken label moved past the free one)."""
+    from qualcode.models import Utterance
+    from qualcode.transcript import separate_speaker_labels
+
+    talk = [Utterance("a", "SPEAKER_1"), Utterance("b", "SPEAKER_2"), Utterance("c", "SPEAKER_1")]
+    separate_speaker_labels(talk, {"SPEAKER_1"})
+    assert [u.speaker for u in talk] == ["SPEAKER_2", "SPEAKER_3", "SPEAKER_2"]
+    free = [Utterance("a", "SPEAKER_2"), Utterance("b", "SPEAKER_1")]
+    separate_speaker_labels(free, {"SPEAKER_7"})  # nothing taken: as they were
+    assert [u.speaker for u in free] == ["SPEAKER_2", "SPEAKER_1"]
+    named = [Utterance("a", "SPEAKER_00"), Utterance("b", "Aino")]
+    separate_speaker_labels(named, {"SPEAKER_00"})
+    assert [u.speaker for u in named] == ["SPEAKER_01", "Aino"]
