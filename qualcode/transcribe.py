@@ -112,10 +112,19 @@ class FileResult:
     note: str | None = None
 
 
+MAX_SPEAKERS = 20
+
+
 def parse_speakers(value: str) -> str:
     value = value.strip().lower()
     if value in ("none", "auto", "channels"):
         return value
+    if value.isdigit() and int(value) > MAX_SPEAKERS:
+        # 100 asked of 11 s of one voice gave 15 "speakers" without a word
+        raise QualcodeError(
+            f"--speakers {value}: voices cannot be told apart reliably past {MAX_SPEAKERS} in "
+            f"one recording; give {MAX_SPEAKERS} or fewer, or auto"
+        )
     if value.isdigit() and int(value) >= 1:
         return str(int(value))
     raise QualcodeError(

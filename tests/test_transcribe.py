@@ -252,6 +252,9 @@ def test_parse_speakers():
         parse_speakers("many")
     with pytest.raises(QualcodeError, match="number of speakers"):
         parse_speakers("0")
+    assert parse_speakers("20") == "20"
+    with pytest.raises(QualcodeError, match="--speakers 100: voices cannot be told apart"):
+        parse_speakers("100")
 
 
 def test_session_name_needs_one_file(project, files):
