@@ -82,7 +82,7 @@ class SegmentOptions:
 
     @classmethod
     def from_config(cls, config: dict[str, Any] | None) -> SegmentOptions:
-        from qualcode.project import options_from_section
+        from qualcode.settings import options_from_section
 
         return options_from_section(cls, "segment", config)
 

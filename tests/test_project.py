@@ -251,7 +251,7 @@ def test_stage_options_refuse_wrong_values_in_one_line(cls, config, expected) ->
 
 
 def test_list_of_words_fields_take_a_yaml_list() -> None:
-    from qualcode.project import options_from_section
+    from qualcode.settings import options_from_section
 
     words = options_from_section(_Words, "test", {"words": ["mm", "joo"], "names": ["a"]})
     assert words == _Words(frozenset({"mm", "joo"}), ("a",))

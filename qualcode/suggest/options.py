@@ -73,6 +73,6 @@ class SuggestOptions:
 
     @classmethod
     def from_config(cls, config: dict[str, Any] | None) -> SuggestOptions:
-        from qualcode.project import options_from_section
+        from qualcode.settings import options_from_section
 
         return options_from_section(cls, "suggest", config)
