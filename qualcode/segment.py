@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from qualcode.carry import WORD as _WORD
+from qualcode.carry import carry_histories
 from qualcode.errors import QualcodeError
 from qualcode.models import Segment, Utterance, Word
 from qualcode.transcript import utterance_spans
@@ -50,8 +52,6 @@ _TRAINED = {
     "fi": ("spacy_fi_experimental_web_md", "fi_core_news_sm", "fi_core_news_md"),
     "en": ("en_core_web_sm", "en_core_web_md"),
 }
-
-_WORD = re.compile(r"\w[\w'’-]*")
 
 
 @dataclass
@@ -394,57 +394,6 @@ def _language(store: Store, session_id: int, project: Project | None, opts: Segm
     return "xx"
 
 
-def _holding(old: Segment, units: list[Segment]) -> int | None:
-    """The new unit that holds a retired unit's very words at their place in
-    the session's text (a cut of the same transcript joined it to its
-    neighbours): however short ("Ben, any news?"), it is no guess."""
-    for u in units:
-        if u.char_start <= old.char_start and old.char_end <= u.char_end and u.codable:
-            inner = u.text[old.char_start - u.char_start : old.char_end - u.char_start]
-            if inner in (old.text, old.original_text) and u.text != inner:
-                return u.id
-    return None
-
-
-def _merged_into(old: Segment, units: list[Segment], taken: set[int]) -> int | None:
-    """The new unit that now holds a retired unit's whole text beside its
-    neighbour's (cut otherwise, e.g. after a correction moved a sentence
-    end), nearest to where it was; only for a text of four words or more
-    (a "Joo." is in many units) and a unit no other history went to."""
-    texts = [t for t in (old.text, old.original_text) if t and len(_words(t)) >= 4]
-    candidates = [
-        u
-        for u in units
-        if u.id not in taken and u.codable and any(t in u.text and t != u.text for t in texts)
-    ]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda u: abs(u.char_start - old.char_start)).id
-
-
-def _corrected_in(old: Segment, units: list[Segment], taken: set[int]) -> int | None:
-    """The new unit that holds a retired unit's words with a few corrected
-    (a misheard word fixed in a corrected transcript): three in four words
-    the same, same speaker, four words or more; the most alike, then the
-    nearest. The coder's decisions were about these words."""
-    from difflib import SequenceMatcher
-
-    words = [w.casefold() for w in _words(old.text)]
-    if len(words) < 4:
-        return None
-    best: tuple[float, int, int] | None = None
-    for u in units:
-        if u.id in taken or not u.codable or u.participant_id != old.participant_id:
-            continue
-        match = SequenceMatcher(None, words, [w.casefold() for w in _words(u.text)], False)
-        if match.real_quick_ratio() < 0.75 or match.quick_ratio() < 0.75:
-            continue
-        key = (match.ratio(), -abs(u.char_start - old.char_start), u.id or 0)
-        if key[0] >= 0.75 and (best is None or key > best):
-            best = key
-    return best[2] if best is not None else None
-
-
 def segment_session(
     store: Store,
     session_id: int,
@@ -473,40 +422,5 @@ def segment_session(
         new_ids = store.replace_segments(session_id, units)
         for unit, new_id in zip(units, new_ids, strict=True):
             unit.id = new_id
-        # unchanged units kept their rows, with whatever coders did on them
-        # (a unit inserted just now has no history yet)
-        taken = set(new_ids) & store.segment_ids_with_history(session_id)
-        report.n_kept = len(taken)
-        # exact place first, then the same text elsewhere (a turn inserted before it)
-        free_by_place = {(u.char_start, u.text): u.id for u in units}
-        free_by_text: dict[str, list[int]] = {}
-        for u in units:
-            free_by_text.setdefault(u.text, []).append(u.id or 0)
-        for old in store.retired_segments(session_id):
-            target = free_by_place.get((old.char_start, old.text))
-            if target is None or target in taken:
-                # a corrected unit may match by the text the transcript had
-                texts = [old.text] + ([old.original_text] if old.original_text else [])
-                target = next(
-                    (i for t in texts for i in free_by_text.get(t, []) if i not in taken), None
-                )
-            if target is None:
-                held = _holding(old, units)
-                target = held if held is not None and held not in taken else None
-            if target is None:
-                target = _merged_into(old, units, taken) or _corrected_in(old, units, taken)
-            if target is None:
-                # a unit the new cut joined to a neighbour whose history is
-                # there already (three one-sentence units became one): both
-                # coders' work stays, a code applied to either part applied
-                joined = _holding(old, units) or _merged_into(old, units, set())
-                if joined is not None:
-                    store.merge_segment_history(old.id or 0, joined)
-                    report.n_kept += 1
-                    continue
-                report.orphaned.append(old)
-                continue
-            store.move_segment_history(old.id or 0, target)
-            taken.add(target)
-            report.n_kept += 1
+        report.n_kept, report.orphaned = carry_histories(store, session_id, units, new_ids)
     return report
