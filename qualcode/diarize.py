@@ -35,7 +35,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from qualcode.errors import QualcodeError
-from qualcode.models import Utterance, Word
+from qualcode.models import Word
+
+# diarize, then turns: the library's API keeps both in one place (docs/diarization.md)
+from qualcode.turns import words_to_turns as words_to_turns
 
 SAMPLE_RATE = 16000
 # resemblyzer's mel frames are 10 ms apart
@@ -467,60 +470,3 @@ def merge_channel_words(channel_words: Sequence[Sequence[Word]]) -> tuple[list[W
     ]
     tagged.sort(key=lambda t: (t[0], t[1], t[2]))
     return [t[3] for t in tagged], [f"SPEAKER_{t[1] + 1}" for t in tagged]
-
-
-def _join_words(words: Sequence[Word]) -> str:
-    """Words back into text: Whisper words carry their leading space."""
-    parts: list[str] = []
-    for w in words:
-        token = w.word
-        if parts and token and not token[0].isspace() and token[0] not in ".,;:!?%)'’":
-            token = " " + token
-        parts.append(token)
-    return " ".join("".join(parts).split())
-
-
-# a silence this long ends an utterance even when the same voice goes on
-# (a minute of silence inside one cue, one coding unit spanning it, wrong
-# minutes per code); an utterance this long ends at its next sentence end
-# (one speaker heard in a whole recording was one utterance of six minutes)
-MAX_PAUSE = 2.0
-LONG_TURN = 60.0
-
-
-def words_to_turns(words: list[Word], speakers: list[str]) -> list[Utterance]:
-    """Consecutive words of one speaker merged into an utterance (a turn),
-    cut at a long silence and, in a long turn, at a sentence end."""
-    if len(words) != len(speakers):
-        raise QualcodeError(
-            f"{len(words)} words but {len(speakers)} speaker labels; "
-            "this is a bug in the diarization stage, please report it"
-        )
-    turns: list[Utterance] = []
-    group: list[Word] = []
-    current: str | None = None
-    for w, sp in zip(words, speakers, strict=True):
-        pause = bool(group) and w.start - group[-1].end > MAX_PAUSE
-        long = (
-            bool(group)
-            and group[-1].end - group[0].start > LONG_TURN
-            and group[-1].word.rstrip().endswith((".", "?", "!"))
-        )
-        if group and (sp != current or pause or long):
-            turns.append(_turn(group, current))
-            group = []
-        group.append(w)
-        current = sp
-    if group:
-        turns.append(_turn(group, current))
-    return [t for t in turns if t.text]
-
-
-def _turn(words: list[Word], speaker: str | None) -> Utterance:
-    return Utterance(
-        text=_join_words(words),
-        speaker=speaker,
-        start=words[0].start,
-        end=max(w.end for w in words),
-        words=list(words),
-    )

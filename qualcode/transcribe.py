@@ -218,7 +218,7 @@ def _split_at_silences(segments: list[Utterance]) -> list[Utterance]:
     """Whisper's segments, each cut where its words leave a long silence
     (``diarize.MAX_PAUSE``): a segment ran across a minute of silence,
     making one subtitle cue and one coding unit of it."""
-    from qualcode.diarize import MAX_PAUSE, words_to_turns
+    from qualcode.turns import MAX_PAUSE, words_to_turns
 
     out: list[Utterance] = []
     for u in segments:

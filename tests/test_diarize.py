@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from qualcode import diarize as dz
+from qualcode import turns
 from qualcode.errors import QualcodeError
 from qualcode.models import Word
 
@@ -72,54 +73,6 @@ def _der(reference, hypothesis, collar: float = 0.5) -> float:
 # --- pure helpers -----------------------------------------------------------
 
 
-def test_words_to_turns_merges_runs_and_keeps_words():
-    words = [
-        Word(0.0, 0.4, " Hello"),
-        Word(0.4, 0.7, " there."),
-        Word(1.0, 1.3, " Hi"),
-        Word(1.3, 1.5, "!"),
-        Word(2.0, 2.4, " Welcome"),
-    ]
-    turns = dz.words_to_turns(
-        words, ["SPEAKER_1", "SPEAKER_1", "SPEAKER_2", "SPEAKER_2", "SPEAKER_1"]
-    )
-    assert [(t.speaker, t.text, t.start, t.end) for t in turns] == [
-        ("SPEAKER_1", "Hello there.", 0.0, 0.7),
-        ("SPEAKER_2", "Hi!", 1.0, 1.5),
-        ("SPEAKER_1", "Welcome", 2.0, 2.4),
-    ]
-    assert turns[1].words == words[2:4]
-
-
-def test_a_long_silence_or_a_long_turn_ends_an_utterance():
-    """A minute of silence inside one voice's words was one utterance (one
-    subtitle cue and one coding unit across it); one voice heard in a whole
-    recording was a single six-minute utterance."""
-    words = [Word(0.0, 0.5, " Ask"), Word(0.5, 1.0, " not."), Word(62.0, 62.5, " Hello.")]
-    turns = dz.words_to_turns(words, ["A"] * 3)
-    assert [(t.text, t.start, t.end) for t in turns] == [
-        ("Ask not.", 0.0, 1.0),
-        ("Hello.", 62.0, 62.5),
-    ]
-    # a short pause between words stays inside the turn
-    assert len(dz.words_to_turns([Word(0, 1, " a"), Word(2.5, 3, " b")], ["A", "A"])) == 1
-    talk = [Word(i * 1.0, i * 1.0 + 0.9, " sana." if i % 10 == 9 else " sana") for i in range(150)]
-    long = dz.words_to_turns(talk, ["A"] * len(talk))
-    # cut at the first sentence end past a minute (a sentence here is 10 s)
-    assert len(long) == 3 and all(t.end - t.start <= 71 for t in long)
-    assert all(t.text.endswith(".") for t in long[:-1])
-
-
-def test_words_without_leading_spaces_still_get_spaces():
-    turns = dz.words_to_turns([Word(0, 1, "no"), Word(1, 2, "spaces"), Word(2, 3, ",")], ["A"] * 3)
-    assert turns[0].text == "no spaces,"
-
-
-def test_words_to_turns_rejects_mismatched_labels():
-    with pytest.raises(QualcodeError, match="2 words but 1 speaker labels"):
-        dz.words_to_turns([Word(0, 1, " a"), Word(1, 2, " b")], ["SPEAKER_1"])
-
-
 def test_speech_spans_merge_small_gaps_only():
     words = [Word(0.0, 0.5, " a"), Word(0.7, 1.0, " b"), Word(2.0, 2.5, " c")]
     assert dz.speech_spans(words, max_gap=0.5) == [(0.0, 1.0), (2.0, 2.5)]
@@ -166,7 +119,7 @@ def test_channels_on_stereo_recording(tiny):
 
     # per-channel transcription: each speaker's words are that channel's text
     for label, side in (("SPEAKER_1", "LEFT"), ("SPEAKER_2", "RIGHT")):
-        text = dz._join_words([w for w, lab in zip(words, truth, strict=True) if lab == label])
+        text = turns._join_words([w for w, lab in zip(words, truth, strict=True) if lab == label])
         assert jiwer.wer(ref[side].lower(), text.lower()) <= 0.15, (side, text)
 
     # energy labelling of the same words: both speakers found, and every word
