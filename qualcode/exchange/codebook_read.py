@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from qualcode.exchange.qdpx_read import code_ids, refi_color, slug
+from qualcode.exchange.codes import code_ids, refi_color, slug
 from qualcode.exchange.refi import RefiCode, read_codebook
 from qualcode.models import Code
 from qualcode.outfile import write_text

@@ -16,15 +16,14 @@ import bisect
 import hashlib
 import json
 import re
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qualcode.exchange.codes import refi_color, slug
 from qualcode.exchange.refi import (
-    RefiCode,
     RefiNote,
     RefiProject,
     RefiSource,
@@ -41,8 +40,6 @@ from qualcode.models import Code, Segment, Session, Transcript
 if TYPE_CHECKING:
     from qualcode.project import Project
     from qualcode.store.exchange import ImportedMemo, ImportedSession
-
-COLOR_RE = re.compile(r"^#([0-9a-fA-F]{6}|[0-9a-fA-F]{3})$")
 
 
 @dataclass
@@ -105,43 +102,6 @@ class QdpxImport:
                 else ""
             )
         )
-
-
-def slug(name: str) -> str:
-    """A code id from a label: lowercase snake_case ASCII starting with a letter."""
-    ascii_ = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    words = re.findall(r"[a-z0-9]+", ascii_.lower())
-    out = "_".join(words)[:60].strip("_") or "code"
-    return out if out[0].isalpha() else f"c_{out}"
-
-
-def code_ids(
-    codes: list[RefiCode], taken: set[str] | None = None, reuse: dict[str, str] | None = None
-) -> dict[str, str]:
-    """Unique snake_case ids for REFI codes (guid -> id); ``reuse`` gives
-    the id a code already has in the project (guid -> id), kept once."""
-    taken = set(taken or ())
-    out: dict[str, str] = {}
-    for c in codes:
-        known = (reuse or {}).get(c.guid)
-        if known and known not in taken:
-            taken.add(known)
-            out[c.guid] = known
-            continue
-    for c in codes:
-        if c.guid in out:
-            continue
-        base = slug(c.name)
-        cid, n = base, 2
-        while cid in taken:
-            cid, n = f"{base}_{n}", n + 1
-        taken.add(cid)
-        out[c.guid] = cid
-    return out
-
-
-def refi_color(value: str | None) -> str | None:
-    return value.lower() if value and COLOR_RE.match(value) else None
 
 
 def _project_codes(project: Project, refi: RefiProject) -> tuple[dict[str, str], list[Code]]:
