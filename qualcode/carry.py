@@ -34,6 +34,28 @@ def carry_histories(
     (already stored, ids in ``new_ids``), inside the caller's transaction.
     Returns (units whose history was kept, retired units left with theirs)."""
     orphaned: list[Segment] = []
+    by_id = {u.id: u for u in units}
+    # per joined unit and coder, the stretches of it (offsets in its text)
+    # they had finished: a unit holding words a coder never read is not
+    # finished by them, whatever the status the first part brought
+    read: dict[int, dict[str, list[tuple[int, int]]]] = {}
+
+    def arrive(old: Segment, target: int) -> None:
+        unit = by_id.get(target)
+        if unit is None or unit.text in (old.text, old.original_text):
+            return
+        heard = old.original_text or old.text
+        at = unit.text.find(heard)
+        if at < 0:
+            return
+        stretches = read.setdefault(target, {})
+        for coder, status in store.unit_review_statuses(old.id or 0).items():
+            if status == "done":
+                stretches.setdefault(coder, []).append((at, at + len(heard)))
+        if old.original_text and old.text != old.original_text:
+            # the coder's correction of these words, into the longer unit
+            store.carry_correction(target, old.original_text, old.text)
+
     # unchanged units kept their rows, with whatever coders did on them
     # (a unit inserted just now has no history yet)
     taken = set(new_ids) & store.segment_ids_with_history(session_id)
@@ -62,15 +84,32 @@ def carry_histories(
             # coders' work stays, a code applied to either part applied
             joined = _holding(old, units) or _merged_into(old, units, set())
             if joined is not None:
+                arrive(old, joined)
                 store.merge_segment_history(old.id or 0, joined)
                 kept += 1
                 continue
             orphaned.append(old)
             continue
+        arrive(old, target)
         store.move_segment_history(old.id or 0, target)
         taken.add(target)
         kept += 1
+    unfinished = [
+        (target, coder)
+        for target, stretches in read.items()
+        for coder, status in store.unit_review_statuses(target).items()
+        if status == "done" and not _covered(by_id[target].text, stretches.get(coder, []))
+    ]
+    store.unfinish_units(unfinished)
     return kept, orphaned
+
+
+def _covered(text: str, stretches: list[tuple[int, int]]) -> bool:
+    """Whether the stretches cover every word of ``text``."""
+    mask = [False] * len(text)
+    for a, b in stretches:
+        mask[a:b] = [True] * (b - a)
+    return not any(ch.isalnum() and not seen for ch, seen in zip(text, mask, strict=True))
 
 
 def _holding(old: Segment, units: list[Segment]) -> int | None:

@@ -373,6 +373,34 @@ class CodingStore(StoreBase):
             )
             self.db.execute("DELETE FROM segments WHERE id = ?", (old_id,))
 
+    def unit_review_statuses(self, segment_id: int) -> dict[str, str]:
+        """coder -> ``done``/``skipped`` on one unit."""
+        return dict(
+            self.db.execute(
+                "SELECT coder, status FROM reviews WHERE segment_id = ?", (segment_id,)
+            ).fetchall()
+        )
+
+    def unfinish_units(self, pairs: Iterable[tuple[int, str]]) -> None:
+        """(unit, coder): the coder has not read all of the unit (a new cut
+        joined words they never reviewed to words they did), so the unit is
+        not their finished coding: ``skipped`` until they finish it."""
+        self.db.executemany(
+            "UPDATE reviews SET status = 'skipped' WHERE segment_id = ? AND coder = ?",
+            list(pairs),
+        )
+
+    def carry_correction(self, segment_id: int, heard: str, corrected: str) -> None:
+        """A coder's correction of words now inside a longer unit: the unit's
+        text gets it, and keeps the transcript's in ``original_text``."""
+        row = self.db.execute("SELECT text FROM segments WHERE id = ?", (segment_id,)).fetchone()
+        if row is None or heard not in row[0]:
+            return
+        self.db.execute(
+            "UPDATE segments SET text = ?, original_text = COALESCE(original_text, ?) WHERE id = ?",
+            (row[0].replace(heard, corrected, 1), row[0], segment_id),
+        )
+
     # -- decisions ----------------------------------------------------------
 
     def record_decision(self, decision: Decision) -> Decision:
