@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from qualcode.errors import FormatError, QualcodeError
 from qualcode.gold import GoldUnit, code_names, read_gold
 from qualcode.models import Decision, Segment, Session, Transcript, Utterance
-from qualcode.project import coder_spelling
+from qualcode.project import coder_spelling, normal_name
 from qualcode.transcript import utterance_spans
 
 if TYPE_CHECKING:
@@ -181,7 +181,7 @@ def import_coded(
     path = Path(path)
     if coder is not None and not coder.strip():
         raise QualcodeError("--coder is blank; give the coder's name")
-    coder = coder.strip() if coder is not None else None
+    coder = normal_name(coder) if coder is not None else None
     leaves = [c.id for c in codebook.iter_codes() if c.is_leaf]
     parents = [c.id for c in codebook.iter_codes() if not c.is_leaf]
     rows = read_gold(path, leaves, parents=parents, names=code_names(codebook))

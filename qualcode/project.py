@@ -88,6 +88,12 @@ class ProjectConfig:
         write_text(path, yaml.safe_dump(asdict(self), sort_keys=False, allow_unicode=True))
 
 
+def normal_name(name: str) -> str:
+    """A coder's name in one Unicode form, without surrounding spaces: the
+    same name typed on two machines (a Mac writes "ä" as a + ¨) is one."""
+    return unicodedata.normalize("NFC", name.strip())
+
+
 def coder_spelling(name: str, known: Iterable[str]) -> str | None:
     """How a coder ``name`` is spelt in ``known`` when only its case (or
     surrounding spaces) differ; None when it is the same or a new coder."""
@@ -173,8 +179,7 @@ class Project:
         if name is None and self.config.coder is not None and not self.config.coder.strip():
             raise QualcodeError(f"{self.config_path}: coder: is blank; give a name or remove it")
         # one person typed on two machines ("Päivi" composed or not) is one coder
-        raw = name if name is not None else self.default_coder()
-        who = unicodedata.normalize("NFC", raw.strip())
+        who = normal_name(name if name is not None else self.default_coder())
         clash = coder_spelling(who, {*self.store.coders(), *self.store.reviewers()})
         if clash is not None:
             raise QualcodeError(

@@ -113,8 +113,22 @@ class CoPair:
 
 
 def decision_view(store: Any, lead_coder: str | None = None, coder: str | None = None) -> View:
-    """The ``View`` for ``--coder`` or the reconciled default (see module doc)."""
+    """The ``View`` for ``--coder`` or the reconciled default (see module doc).
+    Names are read in one Unicode form (Päivi typed on a Mac is Päivi); a
+    lead spelt otherwise than a coder of the project is refused, since their
+    coding would silently not count."""
+    from qualcode.project import coder_spelling, normal_name
+
     coders = store.coders()
+    coder = normal_name(coder) if coder is not None else None
+    lead_coder = normal_name(lead_coder) if lead_coder else None
+    if lead_coder is not None:
+        clash = coder_spelling(lead_coder, {*coders, *store.reviewers()})
+        if clash is not None:
+            raise QualcodeError(
+                f"qualcode.yaml: lead_coder {lead_coder!r} is spelt {clash!r} in this project; "
+                "use that spelling"
+            )
     if coder is not None:
         # a coder who finished units without a code has no decisions, but coded
         if coder not in coders and not store.coder_unit_ids(coder):

@@ -463,3 +463,20 @@ def test_a_coder_who_only_finished_units_without_codes_has_a_view(tiny):
     assert decision_view(tiny.store, None, "dora") == View(coder="dora")
     with pytest.raises(QualcodeError, match="no decisions by coder 'nobody'"):
         decision_view(tiny.store, None, "nobody")
+
+
+def test_coder_names_are_read_in_one_form_and_a_misspelt_lead_is_refused(tiny):
+    """A lead spelt "ann " or "Ann" silently did not count; a --coder typed
+    decomposed (a Mac's "ä") found no decisions."""
+    import unicodedata
+
+    from qualcode.report import decision_view
+
+    store = tiny.store
+    seg = store.segments()[0].id
+    store.record_decision(Decision(seg, "funding", unicodedata.normalize("NFC", "Päivi"), "added"))
+    view = decision_view(store, None, unicodedata.normalize("NFD", "Päivi"))
+    assert view.coder == unicodedata.normalize("NFC", "Päivi")
+    assert decision_view(store, " ann ").lead == "ann"
+    with pytest.raises(QualcodeError, match="lead_coder 'Ann' is spelt 'ann' in this project"):
+        decision_view(store, "Ann")

@@ -50,7 +50,11 @@ def export_qdpx_cmd(
     from qualcode.exchange import ExportOptions, export_qdpx
 
     _suffix(out, ".qdpx")
-    options = ExportOptions(coder=coder, pseudonymize=pseudonymize, media=not no_media)
+    from qualcode.project import normal_name
+
+    options = ExportOptions(
+        coder=normal_name(coder) if coder else None, pseudonymize=pseudonymize, media=not no_media
+    )
     with open_project(project) as p:
         counts = export_qdpx(p, out, options)
     if as_json:

@@ -244,8 +244,9 @@ def agree(
     Example: qualcode agree --coders anna ben --show-disagreements
     """
     from qualcode.agree import compute_agreement
+    from qualcode.project import normal_name
 
-    names = [n for c in [*(coders or []), *(more or [])] for n in c.split(",") if n]
+    names = [normal_name(n) for c in [*(coders or []), *(more or [])] for n in c.split(",") if n]
     if not names:
         raise QualcodeError(
             "name the coder to compare the model with: --coders A --against-model"
