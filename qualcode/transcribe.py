@@ -305,6 +305,20 @@ def transcribe_file(
             f"{path}: session {named.name!r} is the transcript of another recording "
             f"({source}); choose another --session for this one"
         )
+    if named is not None and named.media_sha256 is None and named.source_sha256:
+        # a transcript someone imported (and coded): replaced by this
+        # recording's talk it would lose its text and its units' coding
+        raise QualcodeError(
+            f"{path}: session {named.name!r} was imported from a transcript, not transcribed "
+            "from a recording; choose another --session for this one (a corrected transcript "
+            f"replaces it with `qualcode import FILE --session {named.name} --force`)"
+        )
+    if existing is not None and options.session and named is None:
+        # --force with a new name would count the same recording twice
+        raise QualcodeError(
+            f"{path}: already transcribed with these settings as session {existing.name!r}; "
+            f"redo that one with --session {existing.name} --force"
+        )
     if named is not None and not options.force:
         # said before minutes of decoding, not after
         raise QualcodeError(

@@ -113,13 +113,25 @@ def test_force_never_gives_a_session_another_recordings_talk(project, files):
     assert project.store.utterances(project.store.get_session("call1").id) == before
 
 
-def test_force_with_a_new_session_name_makes_that_session(project, files):
-    """The file is already a session (jfk); --session newname --force made
-    nothing called newname and said nothing."""
+def test_force_with_a_new_session_name_points_to_the_session_it_is(project, files):
+    """The file is already a session (jfk): --session newname --force made
+    nothing called newname and said nothing, or (later) a second copy that
+    every count read twice."""
     transcribe_file(project.store, files["jfk.flac"], tiny())
-    again = transcribe_file(project.store, files["jfk.flac"], tiny(session="newname", force=True))
-    assert (again.status, again.session) == ("done", "newname")
-    assert sorted(s.name for s in project.store.sessions()) == ["jfk", "newname"]
+    with pytest.raises(QualcodeError, match="as session 'jfk'; redo that one with --session jfk"):
+        transcribe_file(project.store, files["jfk.flac"], tiny(session="newname", force=True))
+    assert [s.name for s in project.store.sessions()] == ["jfk"]
+
+
+def test_force_never_gives_an_imported_transcript_a_recording(project, files):
+    from qualcode.models import Session, Transcript, Utterance
+
+    project.store.add_session(
+        Session(name="t1", source_sha256="abc", source_format="txt"),
+        Transcript([Utterance("Anna: rahat loppuu.", "Anna")]),
+    )
+    with pytest.raises(QualcodeError, match="session 't1' was imported from a transcript"):
+        transcribe_file(project.store, files["jfk.flac"], tiny(session="t1", force=True))
 
 
 def test_a_run_killed_before_segmenting_is_finished_by_running_it_again(project, files):
