@@ -51,7 +51,7 @@ def test_transcribe_json_skips_same_settings_and_force_redoes(project, tmp_path)
     assert first.exit_code == 0, first.output
     [item] = json.loads(first.stdout)
     # the project's language is fi: an English-only model says what it does
-    assert "project's language is fi, but --model tiny.en knows only English" in first.stderr
+    assert "project's language is fi, but the model tiny.en knows only English" in first.stderr
     assert item["status"] == "done" and item["session"] == "jfk" and item["language"] == "en"
     assert set(item) == {
         "path",
@@ -313,7 +313,7 @@ def test_settings_no_file_could_use_are_refused_once(project, tmp_path):
     base = ["transcribe", jfk, jfk, "--speakers", "none", "-P", project.root]
     wrong = run(*base, "--model", "base", "--language", "xx")
     assert wrong.exit_code == 1
-    assert wrong.output.count("Whisper does not know this language") == 1
+    assert wrong.output.count("Whisper does not know it") == 1
     threads = run(*base, *TINY[:2], "--threads", "-1")
     assert threads.exit_code == 2 and "Invalid value for '--threads'" in threads.output
     import ctranslate2
@@ -350,3 +350,23 @@ def test_ctrl_c_says_what_was_kept_and_how_to_go_on(project, tmp_path, monkeypat
     assert result.exit_code == 130
     assert "interrupted: 1 file(s) done and stored" in result.stderr
     assert "run the same command again to go on" in result.stderr
+
+
+def test_a_language_with_a_region_is_given_to_whisper_without_it(project, tmp_path):
+    """--language en-US passed the check, then every file failed with
+    Whisper's own "'en-US' is not a valid language code"."""
+    jfk = shutil.copy(SPEECH / "jfk.flac", tmp_path / "jfk.flac")
+    result = run(
+        "transcribe",
+        jfk,
+        *TINY,
+        "--language",
+        "en-US",
+        "--speakers",
+        "none",
+        "--json",
+        "-P",
+        project.root,
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["language"] == "en"

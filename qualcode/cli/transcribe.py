@@ -139,6 +139,9 @@ def transcribe(
             )
         model_name = model or p.config.model
         spoken = language or p.config.language
+        if spoken and spoken != "auto":
+            # Whisper knows languages, not regions: en-GB is en
+            spoken = spoken.split("-")[0].lower()
         if model_name.endswith(".en") and spoken not in (None, "auto", "en"):
             if language:
                 # Whisper would transcribe it as English anyway: nonsense text
@@ -147,7 +150,7 @@ def transcribe(
                     "a multilingual model such as base (`qualcode models install base`)"
                 )
             err.print(
-                f"[yellow]warning[/yellow] the project's language is {spoken}, but --model "
+                f"[yellow]warning[/yellow] the project's language is {spoken}, but the model "
                 f"{model_name} knows only English: these recordings are transcribed as English "
                 "(for other languages use a multilingual model such as base)"
             )

@@ -180,6 +180,6 @@ def check_options(options: TranscribeOptions) -> None:
     known = whisper_languages()
     if language and known and language.split("-")[0].lower() not in known:
         raise QualcodeError(
-            f"--language {language}: Whisper does not know this language; it knows "
-            + ", ".join(sorted(known))
+            f"language {language!r} (--language, or the project's language:): Whisper does not "
+            "know it; it knows " + ", ".join(sorted(known))
         )
