@@ -82,7 +82,9 @@ class DiarizeOptions:
     #: above this value the recording counts as one speaker
     one_speaker_eigenvalue: float = 0.15
     #: a second eigenvalue between these is a close call: said, not hidden
-    uncertain_eigenvalues: tuple[float, float] = (0.10, 0.22)
+    #: (one recording gave 0.14 or 0.17 decoded two ways; clear single voices
+    #: 0.20-0.22, a clear pair 0.10)
+    uncertain_eigenvalues: tuple[float, float] = (0.12, 0.19)
     #: when estimating: fewer windows (~6 s of speech) are too few to split
     #: reliably (a 6 s single reader came out as 2-3 speakers), so one speaker
     min_windows: int = 12
