@@ -188,3 +188,17 @@ def test_a_spreadsheet_or_a_wrong_format_gets_advice_that_applies(project, tmp_p
     assert result.exit_code == 1
     assert "holds no transcripts" in result.stderr and "only anna.csv" in result.stderr
     assert "qualcode import-coded FILE.csv" in result.stderr
+
+
+def test_a_renamed_project_or_word_file_is_read_by_what_it_holds(project, tmp_path: Path) -> None:
+    """A .qdpx mailed as .zip or .docx, or saved as .txt, failed as XML,
+    Word or "not UTF-8" text."""
+    import shutil
+
+    source = Path(__file__).parent / "data" / "refi-qda" / "maxqda-24-themes.qdpx"
+    project.close()
+    for name in ("themes.zip", "themes.docx", "themes.txt"):
+        path = Path(shutil.copy(source, tmp_path / name))
+        result = invoke(project, str(path), "--force", "--json")
+        (entry,) = json.loads(result.stdout)["files"]
+        assert (entry["status"], entry["format"]) == ("imported", "qdpx"), (name, result.output)

@@ -150,7 +150,10 @@ class _Reader:
     def __init__(self, path: Path, limits: ZipLimits | None) -> None:
         self.path = path
         self.zf = None
-        if path.suffix.lower() == ".qdpx":
+        # a .qdpx renamed (mail filters, "project.zip") is a zip all the same
+        with path.open("rb") as f:
+            zipped = f.read(4) == b"PK\x03\x04"
+        if zipped or path.suffix.lower() == ".qdpx":
             self.zf = open_archive(path, limits)
 
     def close(self) -> None:

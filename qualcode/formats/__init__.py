@@ -125,6 +125,14 @@ def detect_format(path: str | Path) -> str:
     """The format name for ``path``: by extension, else by its first bytes."""
     path = Path(path)
     by_ext = EXTENSIONS.get(path.suffix.lower())
+    if by_ext not in (None, "qdpx") and path.is_file() and binary_kind(_head(path)) == "zip":
+        # what a zip holds, whatever its name: a project mailed as .docx, a
+        # Word file saved as .txt, a workbook named .docx
+        inside = _zip_kind(path)
+        if inside == "xlsx":
+            raise FormatError(path, _SPREADSHEET)
+        if inside is not None:
+            return inside
     if by_ext:
         return by_ext
     if path.suffix.lower() in AUDIO_SUFFIXES:
