@@ -203,19 +203,36 @@ def _cut_short(path: Path, duration: float) -> str | None:
     (ffmpeg measures the file, the header keeps what was meant)."""
     import wave
 
-    if path.suffix.lower() not in (".wav", ".wave"):
-        return None
-    try:
-        with wave.open(str(path)) as w:
-            declared = w.getnframes() / w.getframerate()
-    except (wave.Error, EOFError, OSError, ZeroDivisionError):
-        return None  # not plain PCM: nothing to compare
-    if declared <= duration + max(1.0, 0.02 * declared):
+    if path.suffix.lower() in (".wav", ".wave"):
+        try:
+            with wave.open(str(path)) as w:
+                declared: float | None = w.getnframes() / w.getframerate()
+        except (wave.Error, EOFError, OSError, ZeroDivisionError):
+            return None  # not plain PCM: nothing to compare
+    else:
+        # an MP3 or OGG cut short keeps the length its header announced
+        declared = _stream_duration(path)
+    if declared is None or declared <= duration + max(1.0, 0.02 * declared):
         return None
     return (
         f"{path}: its header says {declared:.1f} s but it holds {duration:.1f} s of sound; "
         "it looks cut short (an interrupted copy or recording?): only that part is transcribed"
     )
+
+
+def _stream_duration(path: Path) -> float | None:
+    """The audio stream's own announced length (not the container's: a
+    video may run on past its sound), or None when it does not say."""
+    import av
+
+    try:
+        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            stream = container.streams.audio[0]
+            if stream.duration and stream.time_base:
+                return float(stream.duration * stream.time_base)
+    except Exception:  # noqa: BLE001 - only a check; decoding reported real errors
+        return None
+    return None
 
 
 def _channel_count(path: Path) -> int:

@@ -120,3 +120,14 @@ def test_a_file_that_breaks_off_keeps_what_came_before(tmp_path):
     assert 2.0 < audio.duration < 6.0
     assert audio.warning is not None and "breaks off after" in audio.warning
     assert str(path) in audio.warning and "\n" not in audio.warning
+
+
+def test_an_mp3_cut_short_says_so(tmp_path):
+    """A WAV cut short got a warning, an MP3 (its header keeps the length)
+    was transcribed as if it were whole."""
+    src = SPEECH / "en-de-multilingual.mp3"
+    path = tmp_path / "cut.mp3"
+    path.write_bytes(src.read_bytes()[:120_000])
+    audio = load_audio(path)
+    assert audio.warning is not None and "header says 59.9 s" in audio.warning
+    assert load_audio(src).warning is None
