@@ -170,23 +170,25 @@ def check_in_use(project: Project, book: Codebook) -> None:
             for c in sorted(active - ids)
         ]
         parts.append("not in the file: " + listed(gone))
-    where = project.config.codebook or str(book.path)
+    # a path the suggested command can be run with from any folder
+    where = str(book.path) if book.path else (project.config.codebook or "")
     imported = sorted(
         {s.source_path for s in store.sessions() if s.source_format == "qdpx" and s.source_path}
     )
     if active - ids and imported:
         # the codes a .qdpx brought live in the store until a codebook file has them
-        source = shlex.quote(imported[0])
+        source = shlex.quote(str(Path(imported[0]).resolve()))
         raise QualcodeError(
             f"{where}: the project has codes that are not in its codebook file "
-            f"({'; '.join(parts)}), most likely brought by importing {imported[0]}; write them "
-            f"into a codebook with `qualcode codebook import {source}`, or, to keep "
-            f"{where} as it is, apply it with `qualcode codebook use {where}` (decisions on "
-            "the other codes are kept)"
+            f"({'; '.join(parts)}); if they came with {Path(imported[0]).name}, write them into "
+            f"a codebook with `qualcode codebook import {source}`; if you removed them from "
+            f"the file, apply it with `qualcode codebook use {shlex.quote(where)}` (decisions "
+            "on the other codes are kept)"
         )
     raise QualcodeError(
         f"{where}: its codes changed since the project started using it "
-        f"({'; '.join(parts)}); apply the change with `qualcode codebook use {where}` "
+        f"({'; '.join(parts)}); apply the change with `qualcode codebook use "
+        f"{shlex.quote(where)}` "
         "(decisions on codes that left are kept)"
     )
 
