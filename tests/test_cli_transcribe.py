@@ -350,6 +350,8 @@ def test_ctrl_c_says_what_was_kept_and_how_to_go_on(project, tmp_path, monkeypat
     assert result.exit_code == 130
     assert "interrupted: 1 file(s) done and stored" in result.stderr
     assert "run the same command again to go on" in result.stderr
+    forced = run("transcribe", jfk, jfk, *TINY, "--force", "-P", project.root)
+    assert forced.exit_code == 130 and "run it again without --force to go on" in forced.stderr
 
 
 def test_a_language_with_a_region_is_given_to_whisper_without_it(project, tmp_path):

@@ -259,9 +259,13 @@ def transcribe(
             if bars is not None:
                 bars.stop()
             done = sum(r.status == "done" for r in results)
+            again = (
+                "run it again without --force to go on (with --force every file is redone)"
+                if force
+                else "run the same command again to go on (files already done are skipped)"
+            )
             err.print(
-                f"interrupted: {done} file(s) done and stored, the one in progress not; run "
-                "the same command again to go on (files already done are skipped)"
+                f"interrupted: {done} file(s) done and stored, the one in progress not; {again}"
             )
             raise typer.Exit(130) from None
         finally:
