@@ -145,12 +145,15 @@ def _expand(paths: list[Path]) -> list[Path]:
 def _no_transcripts(folder: Path) -> FormatError:
     """What a folder without transcripts holds, and where it goes instead."""
     kinds = " ".join(sorted(set(EXTENSIONS)))
-    others = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    others = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
     if not others:
         return FormatError(folder, f"an empty folder; give a folder of transcripts ({kinds})")
-    shown = ", ".join(p.name for p in others[:3]) + (
-        f" and {len(others) - 3} more" if len(others) > 3 else ""
-    )
+    if all(p.is_dir() for p in others):
+        # folders are not searched inside: the one holding the transcripts is given
+        names = " ".join(str(folder / p.name) for p in others[:3])
+        return FormatError(folder, f"holds only folders; give the ones with transcripts: {names}")
+    names = [p.name + ("/" if p.is_dir() else "") for p in others]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     hint = (
         "; coded units in a .csv come in with `qualcode import-coded FILE.csv`"
         if any(p.suffix.lower() == ".csv" for p in others)
