@@ -154,15 +154,6 @@ def test_a_spreadsheet_or_a_wrong_format_gets_advice_that_applies(project, tmp_p
     assert result.exit_code == 1
     assert "coded.csv: a spreadsheet, not a transcript" in result.stderr
     assert "qualcode import-coded FILE.csv" in result.stderr
-    # transcripts one folder down: which folder to give
-    nested = tmp_path / "study"
-    (nested / "interviews").mkdir(parents=True)
-    (nested / "interviews" / "a.txt").write_text("Aino: Hei.\n", encoding="utf-8")
-    result = invoke(project, str(nested))
-    assert result.exit_code == 1 and "holds only folders; give the ones with transcripts" in (
-        result.stderr
-    )
-    assert str(nested / "interviews") in result.stderr
     assert "imported sample" in result.stdout  # the batch went on
     result = invoke(project, str(qdpx), "--format", "vtt")
     assert result.exit_code == 1 and "a REFI-QDA project, not vtt; leave out --format" in (
@@ -197,6 +188,15 @@ def test_a_spreadsheet_or_a_wrong_format_gets_advice_that_applies(project, tmp_p
     assert result.exit_code == 1
     assert "holds no transcripts" in result.stderr and "only anna.csv" in result.stderr
     assert "qualcode import-coded FILE.csv" in result.stderr
+    # transcripts one folder down: which folder to give
+    nested = tmp_path / "study"
+    (nested / "interviews").mkdir(parents=True)
+    (nested / "interviews" / "a.txt").write_text("Aino: Hei.\n", encoding="utf-8")
+    result = invoke(project, str(nested))
+    assert result.exit_code == 1 and "holds only folders; give the ones with transcripts" in (
+        result.stderr
+    )
+    assert str(nested / "interviews") in result.stderr
 
 
 def test_a_renamed_project_or_word_file_is_read_by_what_it_holds(project, tmp_path: Path) -> None:
