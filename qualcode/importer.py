@@ -150,8 +150,8 @@ def _no_transcripts(folder: Path) -> FormatError:
         return FormatError(folder, f"an empty folder; give a folder of transcripts ({kinds})")
     if all(p.is_dir() for p in others):
         # folders are not searched inside: the one holding the transcripts is given
-        names = " ".join(str(folder / p.name) for p in others[:3])
-        return FormatError(folder, f"holds only folders; give the ones with transcripts: {names}")
+        inside = " ".join(str(folder / p.name) for p in others[:3])
+        return FormatError(folder, f"holds only folders; give the ones with transcripts: {inside}")
     names = [p.name + ("/" if p.is_dir() else "") for p in others]
     shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
     hint = (

@@ -313,9 +313,17 @@ class ReviewSession(QueueMixin):
         hit = search_codes(parents, query)
         if hit:
             return f"{hit[0].id} has sub-codes; find one of them: " + ", ".join(
-                self._children[hit[0].id]
+                self._leaves_under(hit[0].id)
             )
         return f"No code matches {query!r}"
+
+    def _leaves_under(self, code_id: str) -> list[str]:
+        """The codes that can be applied under ``code_id`` (sub-codes of
+        sub-codes included)."""
+        out: list[str] = []
+        for child in self._children.get(code_id, []):
+            out.extend(self._leaves_under(child) if child in self._children else [child])
+        return out
 
     @_reloads
     def apply_code(self, code_id: str) -> str:
@@ -328,7 +336,8 @@ class ReviewSession(QueueMixin):
         applied = self.decided.get(sid, {}).get(code_id) in ("accepted", "added")
         if code_id in self._children and not applied:
             raise QualcodeError(
-                f"{code_id} has sub-codes; apply one of them: {', '.join(self._children[code_id])}"
+                f"{code_id} has sub-codes; apply one of them: "
+                + ", ".join(self._leaves_under(code_id))
             )
         if applied:
             self.store.log_action(self.coder, f"remove {code_id}", sid)

@@ -94,6 +94,9 @@ def test_a_parent_code_is_not_applied_in_review(proj):
     # find says why it has nothing, instead of "no code matches"
     assert rs.no_match("third_sector").startswith("third_sector has sub-codes; find one of them:")
     assert rs.no_match("zzz") == "No code matches 'zzz'"
+    # sub-codes that have sub-codes: the codes that can be applied, all the way down
+    rs._children = {"third_sector": ["money", "people"], "money": ["grants", "fees"]}
+    assert rs._leaves_under("third_sector") == ["grants", "fees", "people"]
     assert proj.store.decisions(coder="anna", segment_id=sid) == []
 
 
