@@ -982,3 +982,31 @@ def test_a_whole_source_coding_and_a_selection_past_the_end_are_said(empty, tmp_
     )
     [unit] = empty.store.segments()
     assert unit.text.endswith("Hallitus on kaukana.")
+
+
+def test_a_whole_recording_coded_at_once_is_said(coded, tmp_path: Path) -> None:
+    from lxml import etree
+
+    out = tmp_path / "x.qdpx"
+    export_qdpx(coded, out)
+    q = "{urn:QDA-XML:project:1.0}"
+    with zipfile.ZipFile(out) as z:
+        entries = {n: z.read(n) for n in z.namelist()}
+    root = etree.fromstring(entries["project.qde"])
+    audio = next(root.iter(q + "AudioSource"))
+    code = next(root.iter(q + "Code")).get("guid")
+    coding = etree.SubElement(audio, q + "Coding", guid=_g(400))
+    etree.SubElement(coding, q + "CodeRef", targetGUID=code)
+    transcript = audio.find(q + "Transcript")
+    transcript.addnext(coding)  # the schema's place: after the transcripts
+    entries["project.qde"] = etree.tostring(root, xml_declaration=True, encoding="utf-8")
+    _schema("Project.xsd").validate(entries["project.qde"].decode("utf-8"))
+    with zipfile.ZipFile(out, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    fresh = init_project(tmp_path / "fresh", codebook=None, language="fi")
+    try:
+        result = import_qdpx(fresh, out)
+        assert any("1 coding(s) of the whole source" in line for line in result.problems)
+    finally:
+        fresh.close()

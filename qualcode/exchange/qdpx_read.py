@@ -380,6 +380,7 @@ def _merge_media(sources: list[RefiSource]) -> list[RefiSource]:
             twin.sync_points = src.sync_points
             twin.selections.extend(src.selections)
             twin.skipped += src.skipped
+            twin.whole_codings += src.whole_codings
             twin.notes.extend(src.notes)
             continue
         out.append(src)
@@ -424,9 +425,10 @@ def import_qdpx(
         if src.text is None:
             result.n_skipped += len(src.selections)
             n = len(src.selections) + src.skipped
+            n += src.whole_codings
             result.problems.append(
                 f"source {src.name or src.guid!r} not imported: {src.why_no_text}"
-                + (f" ({n} coded selection(s) in it)" if n else "")
+                + (f" ({n} coding(s) in it)" if n else "")
             )
             continue
         base = src.name or src.guid

@@ -246,6 +246,7 @@ def _media_source(reader: _Reader, el: Element, kind: str) -> RefiSource:
     selection_tag = "AudioSelection" if kind == "audio" else "VideoSelection"
     src.skipped += len(el.findall(_q(selection_tag)))
     src.notes = _note_refs(el)
+    src.whole_codings = len(_codings(el))  # the whole recording coded at once
     transcript = el.find(_q("Transcript"))
     if transcript is None:
         src.why_no_text = "no transcript (qualcode codes text)"
