@@ -177,7 +177,10 @@ class Project:
         if name is not None and not name.strip():
             raise QualcodeError("--coder is blank; give the coder's name")
         if name is None and self.config.coder is not None and not self.config.coder.strip():
-            raise QualcodeError(f"{self.config_path}: coder: is blank; give a name or remove it")
+            line = _key_line(self.config_path, "coder")
+            raise QualcodeError(
+                f"{self.config_path}:{line}: coder: is blank; give a name or remove it"
+            )
         # one person typed on two machines ("Päivi" composed or not) is one coder
         who = normal_name(name if name is not None else self.default_coder())
         clash = coder_spelling(who, {*self.store.coders(), *self.store.reviewers()})

@@ -119,7 +119,7 @@ def test_import_coded_train_and_evaluate(project, tmp_path: Path) -> None:
     text = _run(project, "train").output
     # the fit's time and the whole command's (cross-validation, scoring again)
     assert re.search(r"in \d+\.\d s \(\d+\.\d s with cross-validation and scoring", text)
-    assert re.search(r"prioritisation\s+-\s+-\s+-\s+0\s+\(too few 'yes' decisions", text)
+    assert re.search(r"prioritisation\s+–\s+–\s+–\s+0\s+\(too few 'yes' decisions", text)
     assert re.search(r"volunteers\s+\d\.\d{3}\s+\d\.\d{3}", text)
 
     result = _run(

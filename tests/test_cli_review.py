@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from typer.testing import CliRunner
 
 from qualcode.cli.main import app
@@ -56,7 +58,7 @@ def test_a_coder_spelt_otherwise_or_blank_is_refused(proj):
     with proj.config_path.open("a", encoding="utf-8") as f:
         f.write('coder: " "\n')
     blank = review(proj, input="q\n")
-    assert blank.exit_code == 1 and "qualcode.yaml: coder: is blank" in blank.output
+    assert blank.exit_code == 1 and re.search(r"qualcode.yaml:\d+: coder: is blank", blank.output)
 
 
 def test_review_filters(proj):

@@ -254,13 +254,13 @@ def train(project: ProjectOpt = None, as_json: JsonOpt = False) -> None:
         if not q.measured:
             few = "yes" if q.n_positive < 3 else "no"
             typer.echo(
-                f"{code:<20} {'-':>6} {'-':>6} {'-':>6} {q.support:7d}  "
+                f"{code:<20} {'–':>6} {'–':>6} {'–':>6} {q.support:7d}  "
                 f"(too few '{few}' decisions to measure)"
             )
             continue
         shown = _quality_json(q)  # the JSON's nulls as -
         cells = " ".join(
-            f"{'-':>6}" if shown[k] is None else f"{shown[k]:6.3f}"
+            f"{'–':>6}" if shown[k] is None else f"{shown[k]:6.3f}"
             for k in ("precision", "recall", "f1")
         )
         typer.echo(f"{code:<20} {cells} {q.support:7d}")

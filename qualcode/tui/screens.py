@@ -191,7 +191,8 @@ class ReviewScreen(Screen):
             return False
         self.refresh_view()
         if isinstance(result, str):
-            self.say(result)
+            ended = " End of the queue." if self.session.finished else ""
+            self.say(result + ended)
         elif done:
             self.say(done)
         elif self.session.finished:
