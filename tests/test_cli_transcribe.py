@@ -372,3 +372,16 @@ def test_a_language_with_a_region_is_given_to_whisper_without_it(project, tmp_pa
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)[0]["language"] == "en"
+
+
+def test_an_english_only_model_with_the_language_left_to_detection_warns(tmp_path):
+    """tiny.en cannot detect a language: Finnish speech came out as English
+    text stored as `en`, without a word."""
+    from qualcode.project import init_project
+
+    auto = init_project(tmp_path / "auto", codebook=None, language="auto")
+    auto.close()
+    fi = shutil.copy(SPEECH / "fi-css10-0040.wav", tmp_path / "fi.wav")
+    result = run("transcribe", fi, *TINY, "--speakers", "none", "-P", auto.root)
+    assert result.exit_code == 0, result.output
+    assert "knows only English: with the language left to detection" in result.stderr

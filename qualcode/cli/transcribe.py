@@ -155,6 +155,12 @@ def transcribe(
                 "(for other languages use a multilingual model such as base)"
             )
             spoken = "en"  # the project's default language, not a request
+        elif model_name.endswith(".en") and spoken in (None, "auto"):
+            err.print(
+                f"[yellow]warning[/yellow] the model {model_name} knows only English: with the "
+                "language left to detection, speech in any language is transcribed as English "
+                "(for other languages use a multilingual model such as base)"
+            )
         options = BatchOptions(
             engine=engine_name,
             transcribe=TranscribeOptions(
@@ -197,6 +203,7 @@ def transcribe(
         batch_task = file_task = None
         finished = 0.0
         current: dict = {"path": None}
+        pulsing: set = set()  # files past transcribing: their bar has no total
 
         def on_progress(event) -> None:
             if bars is None:
@@ -211,15 +218,20 @@ def transcribe(
             # finding speakers and cutting units take a while after the last
             # second is transcribed: a pulsing bar whose clock keeps running,
             # not a full bar with a frozen clock and an ETA of 0
-            after = event.stage in ("diarizing", "storing", "segmenting")
-            # (a bar that once reaches its total stops its clock for good)
-            done = min(event.done, total * 0.999) if total else event.done
-            bars.update(
-                file_task,
-                completed=done,
-                total=None if after else total,
-                description=f"{event.path.name} ({event.stage})",
-            )
+            description = f"{event.path.name} ({event.stage})"
+            if event.stage in ("diarizing", "storing", "segmenting"):
+                if event.path not in pulsing:
+                    # rich keeps a total once given: a fresh task without one
+                    # pulses, and its clock counts this stage
+                    pulsing.add(event.path)
+                    bars.remove_task(file_task)
+                    file_task = bars.add_task(description, total=None, completed=event.done)
+                else:
+                    bars.update(file_task, description=description)
+            else:
+                # (a bar that once reaches its total stops its clock for good)
+                done = min(event.done, total * 0.999) if total else event.done
+                bars.update(file_task, completed=done, total=total, description=description)
             bars.update(batch_task, completed=finished + min(event.done, total or event.done))
 
         if bars is not None:
