@@ -214,6 +214,25 @@ def _transcribe_channels(engine, audio, options: BatchOptions, report) -> Engine
     )
 
 
+def _thin_speakers(speakers: str, utterances: list[Utterance]) -> str | None:
+    """A note when a number of speakers given (--speakers N) left some with
+    almost nothing said: more than the recording holds (20 asked of 11 s of
+    one voice gave 15 "speakers" without a word)."""
+    if not speakers.isdigit() or int(speakers) < 2:
+        return None
+    said: dict[str, float] = {}
+    for u in utterances:
+        if u.speaker and u.start is not None and u.end is not None:
+            said[u.speaker] = said.get(u.speaker, 0.0) + u.end - u.start
+    thin = sorted(name for name, seconds in said.items() if seconds < 3.0)
+    if not thin:
+        return None
+    return (
+        f"{len(thin)} of the {speakers} speakers asked for say under 3 s ({', '.join(thin[:5])}); "
+        "the recording may hold fewer voices: try --speakers auto or a smaller number"
+    )
+
+
 def _split_at_silences(segments: list[Utterance]) -> list[Utterance]:
     """Whisper's segments, each cut where its words leave a long silence
     (``diarize.MAX_PAUSE``): a segment ran across a minute of silence,
@@ -359,6 +378,7 @@ def transcribe_file(
         )
     report("diarizing", audio.duration, audio.duration)
     utterances, speakers_note = _diarize(speakers, audio, result, path)
+    speakers_note = speakers_note or _thin_speakers(speakers, utterances)
 
     # --force replaces the session named by --session, else the one these
     # settings made (other settings, e.g. another language, make a new one);

@@ -358,3 +358,13 @@ def test_a_close_call_on_the_speakers_is_a_note_on_the_file(project, files, monk
     done = transcribe_file(project.store, files["jfk.flac"], tiny(speakers="auto"))
     assert done.status == "done" and done.warning is None
     assert done.note is not None and "jfk.flac: a close call (found 1)" in done.note
+
+
+def test_more_speakers_than_the_recording_holds_is_a_note(project, files):
+    """--speakers 8 on 11 s of one voice split it into many "speakers"
+    without a word."""
+    done = transcribe_file(project.store, files["jfk.flac"], tiny(speakers="8"))
+    assert done.status == "done" and done.warning is None
+    assert done.note is not None and "speakers asked for say under 3 s" in done.note
+    two = transcribe_file(project.store, files["jfk.flac"], tiny(speakers="1", session="one"))
+    assert two.note is None
