@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import shlex
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -25,7 +24,9 @@ from qualcode.audio import NO_RECORDINGS, expand_folders
 from qualcode.engines import EngineResult, TranscribeOptions, get_engine, resolve_device
 from qualcode.errors import AlreadyStored, FormatError, QualcodeError, not_a_file
 from qualcode.models import Session, Transcript, Utterance
+from qualcode.transcribe_notes import language_warning, thin_speakers
 from qualcode.transcript import carry_speaker_names, separate_speaker_labels
+from qualcode.turns import split_at_silences
 
 Status = Literal["done", "skipped", "failed"]
 
@@ -57,30 +58,6 @@ class BatchOptions:
     force: bool = False
     # the project folder as given (-P), for the commands a warning suggests
     project: str | None = None
-
-
-def _redo_args(options: BatchOptions) -> str:
-    """The options of this run, as a command line repeats them: a redo
-    suggested without them would silently go back to the defaults."""
-    t = options.transcribe
-    args = [f"--model {shlex.quote(t.model)}", f"--speakers {shlex.quote(options.speakers)}"]
-    if options.engine != "faster-whisper":
-        args.append(f"--engine {shlex.quote(options.engine)}")
-    if t.beam_size != 5:
-        args.append(f"--beam-size {t.beam_size}")
-    if not t.vad:
-        args.append("--no-vad")
-    if t.batched is not None:
-        args.append("--batched" if t.batched else "--no-batched")
-    if t.device != "auto":
-        args.append(f"--device {t.device}")
-    if t.compute_type:
-        args.append(f"--compute-type {t.compute_type}")
-    if t.cpu_threads:
-        args.append(f"--threads {t.cpu_threads}")
-    if options.project:
-        args.append(f"-P {shlex.quote(options.project)}")
-    return " ".join(args)
 
 
 @dataclass
@@ -214,43 +191,6 @@ def _transcribe_channels(engine, audio, options: BatchOptions, report) -> Engine
     )
 
 
-def _thin_speakers(speakers: str, utterances: list[Utterance]) -> str | None:
-    """A note when a number of speakers given (--speakers N) left some with
-    almost nothing said: more than the recording holds (20 asked of 11 s of
-    one voice gave 15 "speakers" without a word)."""
-    if not speakers.isdigit() or int(speakers) < 2:
-        return None
-    said: dict[str, float] = {}
-    for u in utterances:
-        if u.speaker and u.start is not None and u.end is not None:
-            said[u.speaker] = said.get(u.speaker, 0.0) + u.end - u.start
-    thin = sorted(name for name, seconds in said.items() if seconds < 3.0)
-    if not thin:
-        return None
-    return (
-        f"{len(thin)} of the {speakers} speakers asked for say under 3 s ({', '.join(thin[:5])}); "
-        "the recording may hold fewer voices: try --speakers auto or a smaller number"
-    )
-
-
-def _split_at_silences(segments: list[Utterance]) -> list[Utterance]:
-    """Whisper's segments, each cut where its words leave a long silence
-    (``diarize.MAX_PAUSE``): a segment ran across a minute of silence,
-    making one subtitle cue and one coding unit of it."""
-    from qualcode.turns import MAX_PAUSE, words_to_turns
-
-    out: list[Utterance] = []
-    for u in segments:
-        gaps = [b.start - a.end for a, b in zip(u.words, u.words[1:], strict=False)]
-        if gaps and max(gaps) > MAX_PAUSE:
-            out.extend(words_to_turns(u.words, [u.speaker or ""] * len(u.words)))
-        else:
-            out.append(u)
-    for u in out:
-        u.speaker = u.speaker or None
-    return out
-
-
 def _diarize(
     speakers: str, audio, result: EngineResult, path: Path
 ) -> tuple[list[Utterance], str | None]:
@@ -259,11 +199,11 @@ def _diarize(
     words = result.words
     if speakers in ("none", "channels") or not words:
         # channels: speakers were set per channel while transcribing
-        return _split_at_silences(result.segments), None
+        return split_at_silences(result.segments), None
     if speakers == "1":
         for u in result.segments:
             u.speaker = "SPEAKER_1"
-        return _split_at_silences(result.segments), None
+        return split_at_silences(result.segments), None
     try:
         # the diarization stage is optional (it needs torch and resemblyzer)
         diarize = importlib.import_module("qualcode.diarize")
@@ -378,7 +318,7 @@ def transcribe_file(
         )
     report("diarizing", audio.duration, audio.duration)
     utterances, speakers_note = _diarize(speakers, audio, result, path)
-    speakers_note = speakers_note or _thin_speakers(speakers, utterances)
+    speakers_note = speakers_note or thin_speakers(speakers, utterances)
 
     # --force replaces the session named by --session, else the one these
     # settings made (other settings, e.g. another language, make a new one);
@@ -440,7 +380,7 @@ def transcribe_file(
                 f"{path}: transcribed into session {name!r}, but cutting it into coding units "
                 f"failed ({message}); run qualcode segment --session {name}"
             )
-    for extra in (audio.warning, _language_warning(path, name, result, options)):
+    for extra in (audio.warning, language_warning(path, name, result, options)):
         if extra:
             warning = f"{warning} {extra}" if warning else extra
     return FileResult(
@@ -477,22 +417,6 @@ def _already_done(store, path: Path, name: str, segment: Callable[[int], int] | 
         "still finishing): cut now"
         if unfinished
         else None,
-    )
-
-
-def _language_warning(
-    path: Path, name: str, result: EngineResult, options: BatchOptions
-) -> str | None:
-    """A line when the speech does not sound like the language it was
-    transcribed as (``--language fi`` on an English recording gives Finnish
-    nonsense, slowly), with the command that redoes it."""
-    heard, p = result.heard_language, result.heard_probability
-    if not heard or heard == result.language or p is None or p < 0.8:
-        return None
-    return (
-        f"{path}: transcribed as {result.language}, but the speech sounds like {heard} "
-        f"(p={p:.2f}); if it is, run `qualcode transcribe {shlex.quote(str(path))} "
-        f"--language {heard} --session {shlex.quote(name)} --force {_redo_args(options)}`"
     )
 
 

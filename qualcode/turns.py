@@ -71,3 +71,19 @@ def _turn(words: list[Word], speaker: str | None) -> Utterance:
         end=max(w.end for w in words),
         words=list(words),
     )
+
+
+def split_at_silences(segments: list[Utterance]) -> list[Utterance]:
+    """Whisper's segments, each cut where its words leave a long silence
+    (``diarize.MAX_PAUSE``): a segment ran across a minute of silence,
+    making one subtitle cue and one coding unit of it."""
+    out: list[Utterance] = []
+    for u in segments:
+        gaps = [b.start - a.end for a, b in zip(u.words, u.words[1:], strict=False)]
+        if gaps and max(gaps) > MAX_PAUSE:
+            out.extend(words_to_turns(u.words, [u.speaker or ""] * len(u.words)))
+        else:
+            out.append(u)
+    for u in out:
+        u.speaker = u.speaker or None
+    return out

@@ -292,57 +292,6 @@ def test_speakers_auto_separates_the_two_callers(project):
     assert {u.speaker for u in utterances} == {"SPEAKER_1", "SPEAKER_2"}
 
 
-def test_a_language_mismatch_is_a_warning_with_the_command_that_redoes_it():
-    from qualcode.engines import EngineResult
-    from qualcode.transcribe import _language_warning
-
-    heard = EngineResult([], "fi", 1.0, heard_language="en", heard_probability=0.97)
-    plain = BatchOptions(transcribe=TranscribeOptions(model="base"), speakers="auto")
-    line = _language_warning(Path("talk.wav"), "talk", heard, plain)
-    assert line is not None and "transcribed as fi, but the speech sounds like en" in line
-    assert (
-        "`qualcode transcribe talk.wav --language en --session talk --force --model base "
-        "--speakers auto`" in line
-    )
-    spaced = _language_warning(Path("my talk.wav"), "my talk", heard, plain) or ""
-    assert "transcribe 'my talk.wav' --language en --session 'my talk' --force" in spaced
-    # the run's own choices, and the project it ran in: the redo keeps them
-    chosen = BatchOptions(
-        transcribe=TranscribeOptions(model="base", beam_size=1, vad=False, batched=False),
-        speakers="none",
-        project="/data/my project",
-    )
-    redo = _language_warning(Path("talk.wav"), "talk", heard, chosen) or ""
-    assert redo.endswith(
-        "--force --model base --speakers none --beam-size 1 --no-vad --no-batched "
-        "-P '/data/my project'`"
-    )
-    unsure = EngineResult([], "fi", 1.0, heard_language="en", heard_probability=0.5)
-    same = EngineResult([], "fi", 1.0, heard_language="fi", heard_probability=0.99)
-    assert _language_warning(Path("a"), "a", unsure, plain) is None
-    assert _language_warning(Path("a"), "a", same, plain) is None
-
-
-def test_a_long_silence_inside_whisper_s_segment_ends_an_utterance():
-    """--speakers none and 1 keep Whisper's segments; with some thread
-    counts one ran from 9.5 s to 78.2 s across a minute of silence (one
-    subtitle cue, one coding unit)."""
-    from qualcode.models import Utterance, Word
-    from qualcode.transcribe import _split_at_silences
-
-    words = [Word(9.5, 10.0, " And"), Word(10.0, 10.7, " so,"), Word(76.0, 78.2, " my fellow")]
-    spanning = Utterance("And so, my fellow", "SPEAKER_1", 9.5, 78.2, words=words)
-    short = Utterance("Ask not.", "SPEAKER_1", 0.0, 9.5, words=[Word(0.0, 9.5, " Ask not.")])
-    out = _split_at_silences([short, spanning])
-    assert [(u.text, u.start, u.end, u.speaker) for u in out] == [
-        ("Ask not.", 0.0, 9.5, "SPEAKER_1"),
-        ("And so,", 9.5, 10.7, "SPEAKER_1"),
-        ("my fellow", 76.0, 78.2, "SPEAKER_1"),
-    ]
-    unnamed = Utterance("And so, my fellow", None, 9.5, 78.2, words=words)
-    assert [u.speaker for u in _split_at_silences([unnamed])] == [None, None]
-
-
 def test_a_close_call_on_the_speakers_is_a_note_on_the_file(project, files, monkeypatch):
     import warnings
 

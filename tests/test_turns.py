@@ -6,7 +6,7 @@ import pytest
 
 from qualcode.errors import QualcodeError
 from qualcode.models import Word
-from qualcode.turns import words_to_turns
+from qualcode.turns import split_at_silences, words_to_turns
 
 
 def test_words_to_turns_merges_runs_and_keeps_words():
@@ -53,3 +53,22 @@ def test_words_without_leading_spaces_still_get_spaces():
 def test_words_to_turns_rejects_mismatched_labels():
     with pytest.raises(QualcodeError, match="2 words but 1 speaker labels"):
         words_to_turns([Word(0, 1, " a"), Word(1, 2, " b")], ["SPEAKER_1"])
+
+
+def test_a_long_silence_inside_whisper_s_segment_ends_an_utterance():
+    """--speakers none and 1 keep Whisper's segments; with some thread
+    counts one ran from 9.5 s to 78.2 s across a minute of silence (one
+    subtitle cue, one coding unit)."""
+    from qualcode.models import Utterance, Word
+
+    words = [Word(9.5, 10.0, " And"), Word(10.0, 10.7, " so,"), Word(76.0, 78.2, " my fellow")]
+    spanning = Utterance("And so, my fellow", "SPEAKER_1", 9.5, 78.2, words=words)
+    short = Utterance("Ask not.", "SPEAKER_1", 0.0, 9.5, words=[Word(0.0, 9.5, " Ask not.")])
+    out = split_at_silences([short, spanning])
+    assert [(u.text, u.start, u.end, u.speaker) for u in out] == [
+        ("Ask not.", 0.0, 9.5, "SPEAKER_1"),
+        ("And so,", 9.5, 10.7, "SPEAKER_1"),
+        ("my fellow", 76.0, 78.2, "SPEAKER_1"),
+    ]
+    unnamed = Utterance("And so, my fellow", None, 9.5, 78.2, words=words)
+    assert [u.speaker for u in split_at_silences([unnamed])] == [None, None]
