@@ -125,22 +125,23 @@ def detect_format(path: str | Path) -> str:
     """The format name for ``path``: by extension, else by its first bytes."""
     path = Path(path)
     by_ext = EXTENSIONS.get(path.suffix.lower())
-    if by_ext not in (None, "qdpx") and path.is_file() and binary_kind(_head(path)) == "zip":
+    if by_ext is None and path.suffix.lower() in AUDIO_SUFFIXES:
+        raise FormatError(path, "a recording, not a transcript; use `qualcode transcribe` for it")
+    if by_ext is None and path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        raise FormatError(path, _SPREADSHEET)
+    if by_ext == "qdpx" or (by_ext and not path.is_file()):
+        return by_ext
+    head = _head(path)
+    kind = binary_kind(head)
+    if kind == "zip":
         # what a zip holds, whatever its name: a project mailed as .docx, a
         # Word file saved as .txt, a workbook named .docx
         inside = _zip_kind(path)
         if inside == "xlsx":
             raise FormatError(path, _SPREADSHEET)
-        if inside is not None:
-            return inside
+        return inside or by_ext or "docx"
     if by_ext:
         return by_ext
-    if path.suffix.lower() in AUDIO_SUFFIXES:
-        raise FormatError(path, "a recording, not a transcript; use `qualcode transcribe` for it")
-    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
-        raise FormatError(path, _SPREADSHEET)
-    head = _head(path)
-    kind = binary_kind(head)
     if kind == "pdf":
         raise FormatError(path, "a PDF; export the transcript as .docx or .txt and import that")
     if kind == "ole":
@@ -150,11 +151,6 @@ def detect_format(path: str | Path) -> str:
     text = head.decode("utf-8-sig", errors="ignore").lstrip()
     if text.startswith("WEBVTT"):
         return "vtt"
-    if kind == "zip":
-        inside = _zip_kind(path)
-        if inside == "xlsx":
-            raise FormatError(path, _SPREADSHEET)
-        return inside or "docx"
     if text.startswith("{"):
         return "json"
     first = text.split("\n", 3)
