@@ -210,8 +210,9 @@ def _cut_short(path: Path, duration: float) -> str | None:
         except (wave.Error, EOFError, OSError, ZeroDivisionError):
             return None  # not plain PCM: nothing to compare
     else:
-        # an MP3 or OGG cut short keeps the length its header announced
-        declared = _stream_duration(path)
+        # an MP3 or OGG cut short keeps the length its header announced; the
+        # audio stream's, not the container's (a video may run on past its sound)
+        declared = _header_durations(path)[1]
     if declared is None or declared <= duration + max(1.0, 0.02 * declared):
         return None
     return (
@@ -220,19 +221,23 @@ def _cut_short(path: Path, duration: float) -> str | None:
     )
 
 
-def _stream_duration(path: Path) -> float | None:
-    """The audio stream's own announced length (not the container's: a
-    video may run on past its sound), or None when it does not say."""
+def _header_durations(path: str | Path) -> tuple[float | None, float | None]:
+    """(container, audio stream) lengths the file's headers announce, in
+    seconds, None where they do not say, without decoding."""
     import av
 
     try:
         with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            whole = float(container.duration) / 1_000_000 if container.duration else None
             stream = container.streams.audio[0]
-            if stream.duration and stream.time_base:
-                return float(stream.duration * stream.time_base)
-    except Exception:  # noqa: BLE001 - only a check; decoding reported real errors
-        return None
-    return None
+            sound = (
+                float(stream.duration * stream.time_base)
+                if stream.duration and stream.time_base
+                else None
+            )
+            return whole, sound
+    except Exception:  # noqa: BLE001 - only an estimate; decoding reports real errors
+        return None, None
 
 
 def _channel_count(path: Path) -> int:
@@ -246,15 +251,5 @@ def _channel_count(path: Path) -> int:
 def probe_duration(path: str | Path) -> float | None:
     """Duration from the container header, without decoding (for progress
     totals before a batch starts); None when the header does not say."""
-    import av
-
-    try:
-        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
-            if container.duration:
-                return float(container.duration) / 1_000_000
-            stream = container.streams.audio[0]
-            if stream.duration and stream.time_base:
-                return float(stream.duration * stream.time_base)
-    except Exception:  # noqa: BLE001 - only an estimate; decoding reports real errors
-        return None
-    return None
+    whole, sound = _header_durations(path)
+    return whole if whole is not None else sound

@@ -138,12 +138,7 @@ def resolve_device(device: str) -> str:
         raise QualcodeError(f"unknown device {device!r}; use auto, cpu or cuda")
     if device != "auto":
         return device
-    try:
-        import ctranslate2
-
-        return "cuda" if ctranslate2.get_cuda_device_count() > 0 else "cpu"
-    except Exception:  # noqa: BLE001 - no CUDA runtime means CPU
-        return "cpu"
+    return "cuda" if _cuda_devices() > 0 else "cpu"
 
 
 def _cuda_devices() -> int:

@@ -253,7 +253,7 @@ def _session_for(
     seen: set[tuple[int, str, str]] = set()
     outside = unknown = past = 0
     # the text's end in the file's own offsets
-    text_end = len(utf16_to_codepoints(text)) - 1 if units == "utf16" else len(text)
+    text_end = len(table) - 1 if table is not None else len(text)
     for sel in src.selections:
         start, end = sel.start, sel.end
         if (sel.codings or sel.notes) and start < text_end < end:
