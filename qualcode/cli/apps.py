@@ -140,19 +140,13 @@ def output_file(out: Path | None) -> Path | None:
     return None if out is None or str(out) == "-" else out
 
 
-# what a file name says it holds; a name for a format the command does not
+# what a file name says it holds, beyond the transcript names qualcode reads
+# (``qualcode.formats.EXTENSIONS``); a name for a format the command does not
 # write is refused, not filled with text of another format
-SUFFIX_FORMATS = {
+_OTHER_SUFFIXES = {
     ".csv": "csv",
     ".xlsx": "xlsx",
-    ".json": "json",
     ".md": "md",
-    ".txt": "txt",
-    ".text": "txt",
-    ".srt": "srt",
-    ".vtt": "vtt",
-    ".webvtt": "vtt",
-    ".docx": "docx",
     ".doc": "doc",
     ".odt": "odt",
     ".rtf": "rtf",
@@ -162,7 +156,6 @@ SUFFIX_FORMATS = {
     ".xls": "xls",
     ".ods": "ods",
     ".tsv": "tsv",
-    ".qdpx": "qdpx",
 }
 
 
@@ -174,7 +167,10 @@ def output_format(fmt: str | None, out: Path | None, allowed: tuple[str, ...], d
 
     files = [f for f in allowed if f != "table"]
     target = output_file(out)
-    named = SUFFIX_FORMATS.get(target.suffix.lower()) if target is not None else None
+    from qualcode.formats import EXTENSIONS  # here: `qualcode --help` does not need it
+
+    suffix = target.suffix.lower() if target is not None else ""
+    named = EXTENSIONS.get(suffix) or _OTHER_SUFFIXES.get(suffix)
     if fmt is None:
         if target is None:
             return default
