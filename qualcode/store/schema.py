@@ -185,28 +185,49 @@ def _m2_report_indexes(db: sqlite3.Connection) -> None:
     )
 
 
-def _unit_codings_refresh(unit: str, *, skipped_out: bool = False) -> str:
-    """Statements that recompute the ``unit_codings`` row of unit ``unit``
-    (an SQL expression such as ``NEW.segment_id``). ``skipped_out``: the
-    rule of migration 5, where a coder who skipped the unit is not among
-    its coders yet (migration 3 must keep building what it built)."""
+def _unit_codings_row(unit: str, *, skipped_out: bool) -> tuple[str, str]:
+    """SQL for the ``coders`` and ``pattern`` of unit ``unit`` (an SQL
+    expression such as ``NEW.segment_id``). ``skipped_out``: the rule of
+    migration 5, where a coder who skipped the unit is not among its coders
+    yet (migration 3 must keep building what it built)."""
     out = (
         f" AND coder NOT IN (SELECT coder FROM reviews WHERE segment_id = {unit}"
         " AND status = 'skipped')"
         if skipped_out
         else ""
     )
+    coders = f"""(SELECT GROUP_CONCAT(coder, char(31)) FROM (
+                SELECT coder FROM decisions WHERE segment_id = {unit}{out}
+                UNION SELECT coder FROM reviews WHERE segment_id = {unit} AND status = 'done'
+            ))"""
+    pattern = f"""(SELECT GROUP_CONCAT(code_id || char(30) || coder, char(31)) FROM decisions
+             WHERE segment_id = {unit} AND verdict IN ('accepted', 'added'){out})"""
+    return coders, pattern
+
+
+def _unit_codings_refresh(unit: str, *, skipped_out: bool = False) -> str:
+    """Statements that recompute the ``unit_codings`` row of unit ``unit``."""
+    coders, pattern = _unit_codings_row(unit, skipped_out=skipped_out)
     return f"""
         DELETE FROM unit_codings WHERE segment_id = {unit};
         INSERT INTO unit_codings(segment_id, coders, pattern)
-        SELECT {unit}, c, p FROM (SELECT
-            (SELECT GROUP_CONCAT(coder, char(31)) FROM (
-                SELECT coder FROM decisions WHERE segment_id = {unit}{out}
-                UNION SELECT coder FROM reviews WHERE segment_id = {unit} AND status = 'done'
-            )) AS c,
-            (SELECT GROUP_CONCAT(code_id || char(30) || coder, char(31)) FROM decisions
-             WHERE segment_id = {unit} AND verdict IN ('accepted', 'added'){out}) AS p
-        ) WHERE c IS NOT NULL;"""
+        SELECT {unit}, c, p FROM (SELECT {coders} AS c, {pattern} AS p) WHERE c IS NOT NULL;"""
+
+
+def _unit_codings_rebuild(db: sqlite3.Connection, *, skipped_out: bool) -> None:
+    """Every unit's ``unit_codings`` row, computed afresh."""
+    coders, pattern = _unit_codings_row("u.segment_id", skipped_out=skipped_out)
+    db.execute("DELETE FROM unit_codings")
+    db.execute(
+        f"""
+        INSERT INTO unit_codings(segment_id, coders, pattern)
+        SELECT segment_id, c, p FROM (
+            SELECT u.segment_id, {coders} AS c, {pattern} AS p
+            FROM (SELECT segment_id FROM decisions UNION
+                  SELECT segment_id FROM reviews WHERE status = 'done') u)
+        WHERE c IS NOT NULL
+        """
+    )
 
 
 def _unit_codings_triggers(db: sqlite3.Connection, *, skipped_out: bool) -> None:
@@ -244,20 +265,7 @@ def _m3_unit_codings(db: sqlite3.Connection) -> None:
         """,
     )
     _unit_codings_triggers(db, skipped_out=False)
-    db.execute(
-        """
-        INSERT INTO unit_codings(segment_id, coders, pattern)
-        SELECT u.segment_id,
-            (SELECT GROUP_CONCAT(coder, char(31)) FROM (
-                SELECT coder FROM decisions WHERE segment_id = u.segment_id
-                UNION SELECT coder FROM reviews
-                WHERE segment_id = u.segment_id AND status = 'done')),
-            (SELECT GROUP_CONCAT(code_id || char(30) || coder, char(31)) FROM decisions
-             WHERE segment_id = u.segment_id AND verdict IN ('accepted', 'added'))
-        FROM (SELECT segment_id FROM decisions UNION
-              SELECT segment_id FROM reviews WHERE status = 'done') u
-        """
-    )
+    _unit_codings_rebuild(db, skipped_out=False)
 
 
 def _m4_scored_units(db: sqlite3.Connection) -> None:
@@ -284,26 +292,7 @@ def _m5_skipped_units_uncoded(db: sqlite3.Connection) -> None:
     coders who finished the unit. ``unit_codings`` now leaves a skipping
     coder out until they finish the unit; it is rebuilt under that rule."""
     _unit_codings_triggers(db, skipped_out=True)
-    db.execute("DELETE FROM unit_codings")
-    db.execute(
-        """
-        INSERT INTO unit_codings(segment_id, coders, pattern)
-        SELECT segment_id, coders, pattern FROM (SELECT u.segment_id,
-            (SELECT GROUP_CONCAT(coder, char(31)) FROM (
-                SELECT d.coder FROM decisions d WHERE d.segment_id = u.segment_id
-                AND d.coder NOT IN (SELECT coder FROM reviews WHERE segment_id = u.segment_id
-                                    AND status = 'skipped')
-                UNION SELECT coder FROM reviews
-                WHERE segment_id = u.segment_id AND status = 'done')) AS coders,
-            (SELECT GROUP_CONCAT(d.code_id || char(30) || d.coder, char(31)) FROM decisions d
-             WHERE d.segment_id = u.segment_id AND d.verdict IN ('accepted', 'added')
-             AND d.coder NOT IN (SELECT coder FROM reviews WHERE segment_id = u.segment_id
-                                 AND status = 'skipped')) AS pattern
-        FROM (SELECT segment_id FROM decisions UNION
-              SELECT segment_id FROM reviews WHERE status = 'done') u)
-        WHERE coders IS NOT NULL
-        """
-    )
+    _unit_codings_rebuild(db, skipped_out=True)
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
