@@ -32,3 +32,17 @@ def project(tmp_path: Path) -> Iterator:
     p = init_project(tmp_path / "proj", codebook="emessi", language="fi")
     yield p
     p.close()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator:
+    """A bare store that knows a few emessi codes: units and decisions without
+    a project around them (segmenting, carrying coders' work)."""
+    from qualcode.models import Code
+    from qualcode.store import open_store
+
+    s = open_store(tmp_path / "t.db")
+    codes = ("volunteers", "funding", "prioritisation", "support")
+    s.sync_codes([Code(id=c, label=c) for c in codes])
+    yield s
+    s.close()

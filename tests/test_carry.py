@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-from qualcode.models import Code, Decision, Session, Transcript, Utterance
+from qualcode.models import Decision, Session, Transcript, Utterance
 from qualcode.segment import SegmentOptions, segment_session
-from qualcode.store import open_store
 
 TURN = (
     "Kaupungin rahoitus loppuu joulukuussa tänä vuonna. Pekka, onko uutisia? "
     "Meille tulee kolme uutta vapaaehtoista ensi viikolla."
 )
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = open_store(tmp_path / "t.db")
-    s.sync_codes([Code(id=c, label=c) for c in ("volunteers", "funding", "support")])
-    yield s
-    s.close()
 
 
 def _cut(store, max_sentences: int) -> list:

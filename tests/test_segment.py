@@ -3,12 +3,10 @@ decisions surviving re-segmentation."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from qualcode.errors import QualcodeError
-from qualcode.models import Code, Decision, Session, Transcript, Utterance, Word
+from qualcode.models import Decision, Session, Transcript, Utterance, Word
 from qualcode.segment import (
     SegmentOptions,
     is_backchannel,
@@ -17,7 +15,6 @@ from qualcode.segment import (
     split_turn,
     split_turns,
 )
-from qualcode.store import open_store
 from qualcode.transcript import plain_text
 
 LONG_FI = (
@@ -52,14 +49,6 @@ UTTERANCES = [
         ],
     ),
 ]
-
-
-@pytest.fixture
-def store(tmp_path: Path):
-    s = open_store(tmp_path / "t.db")
-    s.sync_codes([Code(id=c, label=c) for c in ("volunteers", "funding", "prioritisation")])
-    yield s
-    s.close()
 
 
 def _add(store, utterances, name="s1", replace=False) -> int:
