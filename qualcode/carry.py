@@ -73,16 +73,17 @@ def carry_histories(
             target = next(
                 (i for t in texts for i in free_by_text.get(t, []) if i not in taken), None
             )
-        if target is None:
-            held = _holding(old, units)
-            target = held if held is not None and held not in taken else None
+        # the unit holding its words at their place, looked up once
+        held = _holding(old, units) if target is None else None
+        if held is not None and held not in taken:
+            target = held
         if target is None:
             target = _merged_into(old, units, taken) or _corrected_in(old, units, taken)
         if target is None:
             # a unit the new cut joined to a neighbour whose history is
             # there already (three one-sentence units became one): both
             # coders' work stays, a code applied to either part applied
-            joined = _holding(old, units) or _merged_into(old, units, set())
+            joined = held or _merged_into(old, units, set())
             if joined is not None:
                 arrive(old, joined)
                 store.merge_segment_history(old.id or 0, joined)
